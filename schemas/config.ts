@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/**
+ * Everything a run can be tuned by. Defaults reproduce the original study's choices; every field is
+ * validated here so a bad value fails the run before any work (non-retryably).
+ */
+export const PipelineConfigSchema = z
+  .object({
+    /** A label for the data set (search attribute, report title). */
+    dataset: z.string().min(1).default('arvato'),
+    /** Columns whose population missing share exceeds this are dropped (the published 6 fall out anywhere in ~0.18-0.34). */
+    maxColumnMissingShare: z.number().gt(0).lt(1).default(0.3),
+    /**
+     * A row is heavy-missing when it misses more than this many of the kept columns. Unset: derived from
+     * `maxRowMissingShare` x kept columns, so other data sets get a sensible split too.
+     */
+    maxRowMissing: z.number().int().min(0).optional(),
+    maxRowMissingShare: z.number().gt(0).lt(1).default(0.3),
+    /** Encoding rules file (JSON, see schemas/encoding-rules.ts). Unset: the built-in rules when the summary is Arvato's, else derived from the summary's types. */
+    encodingRules: z.string().optional(),
+    pca: z
+      .object({
+        /** Keep the fewest components whose cumulative explained variance reaches this. */
+        varianceTarget: z.number().gt(0).max(1).default(0.9),
+        /** Or a fixed count (wins over varianceTarget). */
+        components: z.number().int().positive().optional(),
+        /** How many components the report interprets. */
+        interpret: z.number().int().positive().default(3),
+      })
+      .prefault({}),
+    kMin: z.number().int().min(2).default(2),
+    kMax: z.number().int().min(2).default(20),
+    /** Fix k instead of picking it at the knee of the SSE curve. */
+    k: z.number().int().min(2).optional(),
+    /** k-means inits for the final fit (k-means++, best SSE kept). */
+    finalInits: z.number().int().positive().default(5),
+    /** Inits per k in the sweep. */
+    sweepInits: z.number().int().positive().default(1),
+    maxIterations: z.number().int().positive().default(300),
+    /** Convergence: stop when SSE improves by less than this fraction between iterations. */
+    relativeTolerance: z.number().positive().default(1e-6),
+    /** Rows sampled for silhouette scores. */
+    silhouetteSample: z.number().int().positive().default(5000),
+    /** Significance level for over/under-representation (Bonferroni-corrected over clusters). */
+    alpha: z.number().gt(0).lt(1).default(0.05),
+    seed: z.number().int().default(42),
+  })
+  .refine((config) => config.kMax >= config.kMin, { message: 'kMax must be >= kMin', path: ['kMax'] });
+
+export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;
+export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;
+
+export function parseConfig(input: unknown): PipelineConfig {
+  return PipelineConfigSchema.parse(input ?? {});
+}

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+
+/**
+ * DIR/results.json — the output contract other tools read. Shares are fractions of *all* rows of a file
+ * (clean rows in clusters plus the heavy-missing group, id -1), so each file's shares sum to 1.
+ */
+export const ColumnMissingSchema = z.object({
+  column: z.string(),
+  populationShare: z.number().min(0).max(1),
+  customerShare: z.number().min(0).max(1),
+  dropped: z.boolean(),
+});
+
+export const HistogramSchema = z.object({
+  /** bins[i] = number of rows with exactly i missing values (over the kept columns). */
+  population: z.array(z.number().int().nonnegative()),
+  customers: z.array(z.number().int().nonnegative()),
+});
+
+export const DivergenceSchema = z.object({
+  column: z.string(),
+  /** Jensen-Shannon divergence (base 2, in [0, 1]) between the column's value distribution in clean vs heavy rows. */
+  jensenShannon: z.number().min(0),
+  /** Total variation distance in [0, 1]. */
+  totalVariation: z.number().min(0),
+});
+
+export const FeatureWeightSchema = z.object({ feature: z.string(), weight: z.number() });
+
+export const ComponentSchema = z.object({
+  index: z.number().int().nonnegative(),
+  explainedVarianceRatio: z.number(),
+  top: z.array(FeatureWeightSchema),
+  bottom: z.array(FeatureWeightSchema),
+});
+
+export const ProfileFeatureSchema = z.object({
+  feature: z.string(),
+  /** The centroid's value in original units (after inverse scaling). */
+  value: z.number(),
+  populationMean: z.number(),
+  /** (value - mean) / std, in standard deviations of the population. */
+  zScore: z.number(),
+  description: z.string(),
+});
+
+export const ClusterSchema = z.object({
+  /** -1 = heavy-missing group. */
+  id: z.number().int(),
+  populationCount: z.number().int().nonnegative(),
+  customerCount: z.number().int().nonnegative(),
+  populationShare: z.number(),
+  customerShare: z.number(),
+  lift: z.number(),
+  liftCi: z.tuple([z.number(), z.number()]),
+  pValue: z.number().min(0).max(1),
+  representation: z.enum(['over', 'under', 'neutral']),
+  /** Features that set the centroid apart from the population mean, largest |z| first (empty for -1). */
+  profile: z.array(ProfileFeatureSchema),
+});
+
+export const KSweepPointSchema = z.object({
+  k: z.number().int(),
+  sse: z.number(),
+  silhouette: z.number().nullable(),
+});
+
+export const ResultsSchema = z.object({
+  version: z.literal(1),
+  dataset: z.string(),
+  createdAt: z.string(),
+  inputs: z.object({
+    population: z.object({ path: z.string(), rows: z.number().int(), sha256: z.string() }),
+    customers: z.object({ path: z.string(), rows: z.number().int(), sha256: z.string() }),
+    featureSummary: z.object({ path: z.string(), sha256: z.string() }),
+  }),
+  droppedColumns: z.array(z.string()),
+  missingness: z.object({
+    columns: z.array(ColumnMissingSchema),
+    rowHistogram: HistogramSchema,
+    maxRowMissing: z.number().int(),
+  }),
+  heavyMissing: z.object({
+    populationShare: z.number(),
+    customerShare: z.number(),
+    populationRows: z.number().int(),
+    customerRows: z.number().int(),
+    divergence: z.array(DivergenceSchema),
+  }),
+  features: z.array(z.string()),
+  pca: z.object({
+    explainedVarianceRatio: z.array(z.number()),
+    cumulativeVarianceRatio: z.array(z.number()),
+    keptComponents: z.number().int(),
+    components: z.array(ComponentSchema),
+  }),
+  kSweep: z.array(KSweepPointSchema),
+  k: z.number().int(),
+  kChosenBy: z.enum(['knee', 'fixed']),
+  finalSse: z.number(),
+  clusters: z.array(ClusterSchema),
+  overRepresented: z.array(z.number().int()),
+  underRepresented: z.array(z.number().int()),
+  steps: z.array(
+    z.object({ name: z.string(), seconds: z.number(), reused: z.boolean() }),
+  ),
+});
+
+export type Results = z.infer<typeof ResultsSchema>;
+export type ClusterResult = z.infer<typeof ClusterSchema>;

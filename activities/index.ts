@@ -1,0 +1,1 @@
+export { assessColumnMissingness, ingestData, recodeMissingCodes, splitByRowMissingness } from './cleaning';

@@ -1,0 +1,57 @@
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { cpus } from 'node:os';
+
+export interface DuckDbOptions {
+  /** DuckDB's memory cap, e.g. '4GB'. Spills to `tempDirectory` beyond it. */
+  memoryLimit?: string;
+  threads?: number;
+  tempDirectory?: string;
+}
+
+/**
+ * Runs `work` on a fresh in-memory DuckDB whose tables come from and go to Parquet files: every step's state
+ * lives in its artifacts, never in a database shared between steps, so any step can run on any worker.
+ */
+export async function withDuckDb<T>(options: DuckDbOptions, work: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+  const instance = await DuckDBInstance.create(':memory:', {
+    threads: String(options.threads ?? Math.max(1, cpus().length)),
+    memory_limit: options.memoryLimit ?? '4GB',
+    ...(options.tempDirectory ? { temp_directory: options.tempDirectory } : {}),
+  });
+  const conn = await instance.connect();
+  try {
+    return await work(conn);
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** Double-quotes an identifier for SQL. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Single-quotes a string literal for SQL. */
+export function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+export async function queryRows(conn: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
+  const reader = await conn.runAndReadAll(sql);
+  return reader.getRowObjectsJS() as Record<string, unknown>[];
+}
+
+export async function queryOne(conn: DuckDBConnection, sql: string): Promise<Record<string, unknown>> {
+  const rows = await queryRows(conn, sql);
+  if (rows.length !== 1) throw new Error(`expected one row, got ${rows.length}: ${sql.slice(0, 200)}`);
+  return rows[0];
+}
+
+/** Numbers from DuckDB arrive as bigint for integer types; this normalises either. */
+export function toNumber(value: unknown): number {
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'number') return value;
+  if (value === null || value === undefined) return NaN;
+  return Number(value);
+}

@@ -1,0 +1,177 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InputError } from '../../common/errors';
+import { assessMissingness, ingest, recodeMissing, resolveMaxRowMissing, splitRows } from '../../core/cleaning/steps';
+import { queryRows, toNumber, withDuckDb } from '../../core/duckdb';
+import { parseFeatureSummary } from '../../schemas/feature-summary';
+
+const SUMMARY = `attribute;information_level;type;missing_or_unknown
+AGE;person;ordinal;[-1,0,9]
+SEX;person;categorical;[-1,0]
+CODE;microcell;categorical;[-1,XX]
+SIZE;building;numeric;[]
+SPARSE;household;numeric;[0]
+`;
+
+function dir(): string {
+  return mkdtempSync(join(tmpdir(), 'segments-cleaning-'));
+}
+
+/** Writes population/customers CSVs; rows are arrays of cells. */
+function files(base: string, population: string[][], customers: string[][], header = 'AGE;SEX;CODE;SIZE;SPARSE', eol = '\n') {
+  const write = (name: string, rows: string[][]) => {
+    const path = join(base, name);
+    writeFileSync(path, [header, ...rows.map((r) => r.join(';'))].join(eol) + eol);
+    return path;
+  };
+  return { population: write('pop.csv', population), customers: write('cust.csv', customers) };
+}
+
+const POPULATION = [
+  ['1', '1', '12', '3.0', '0'],
+  ['2', '2', '24', '', '0'],
+  ['9', '1', 'XX', '5.0', '7'],
+  ['3', '0', '', '', '0'],
+  ['4', '2', '4A', '1.0', '0'],
+  ['0', '-1', '', '', ''],
+];
+const CUSTOMERS = [
+  ['4', '1', '12', '2.0', '0'],
+  ['1', '2', '', '', '0'],
+];
+
+async function runIngest(paths: { population: string; customers: string }, out: string, summaryText = SUMMARY) {
+  const summary = parseFeatureSummary(summaryText, 'summary.csv');
+  return withDuckDb({ threads: 1 }, (conn) =>
+    ingest(conn, { ...paths, featureSummaryPath: 'summary.csv' }, summary, out, { population: 'p', customers: 'c', featureSummary: 's' }),
+  );
+}
+
+async function expectInputError(promise: Promise<unknown>, pattern: RegExp, location: Partial<InputError['location']> = {}) {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(InputError);
+  expect((error as InputError).message).toMatch(pattern);
+  expect((error as InputError).location).toMatchObject(location);
+}
+
+function sub(base: string, name: string): string {
+  const path = join(base, name);
+  mkdirSync(path);
+  return path;
+}
+
+describe('cleaning steps on small real files', () => {
+  test('ingest types columns; recode, missingness and split count what the files hold', async () => {
+    const base = dir();
+    const paths = files(base, POPULATION, CUSTOMERS);
+    const ingestDir = sub(base, 'ingest');
+    const ingested = await runIngest(paths, ingestDir);
+    expect(ingested.population.rows).toBe(6);
+    expect(ingested.customers.rows).toBe(2);
+    const storage = Object.fromEntries(ingested.columns.map((c) => [c.name, c.storage]));
+    expect(storage).toEqual({ AGE: 'number', SEX: 'number', CODE: 'text', SIZE: 'number', SPARSE: 'number' });
+
+    const recodeDir = sub(base, 'recode');
+    const recoded = await withDuckDb({}, (conn) => recodeMissing(conn, { dir: ingestDir, output: ingested }, recodeDir));
+    const byName = Object.fromEntries(recoded.columns.map((c) => [c.name, c.population]));
+    // AGE: 9 and 0 are codes; SEX: 0 and -1; CODE: XX coded, two empty; SIZE: three empty; SPARSE: 0 coded x4, one empty.
+    expect(byName.AGE).toEqual({ empty: 0, coded: 2 });
+    expect(byName.SEX).toEqual({ empty: 0, coded: 2 });
+    expect(byName.CODE).toEqual({ empty: 2, coded: 1 });
+    expect(byName.SIZE).toEqual({ empty: 3, coded: 0 });
+    expect(byName.SPARSE).toEqual({ empty: 1, coded: 4 });
+
+    const values = await withDuckDb({}, (conn) =>
+      queryRows(conn, `SELECT "row", AGE, SEX, CODE, SIZE FROM read_parquet('${join(recodeDir, 'population.parquet')}') ORDER BY "row"`),
+    );
+    expect(values.map((v) => toNumber(v.row))).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(values.map((v) => v.AGE)).toEqual([1, 2, null, 3, 4, null]);
+    expect(values.map((v) => v.CODE)).toEqual(['12', '24', null, null, '4A', null]);
+    expect(values.map((v) => v.SIZE)).toEqual([3, null, 5, null, 1, null]);
+
+    const missingness = await withDuckDb({}, (conn) =>
+      assessMissingness(conn, { dir: recodeDir, output: recoded }, ['AGE', 'SEX', 'CODE', 'SIZE', 'SPARSE'], 0.6),
+    );
+    // SPARSE misses 5 of 6 population rows (83 %) -> dropped; SIZE 3 of 6 (50 %) is kept.
+    expect(missingness.dropped).toEqual(['SPARSE']);
+    expect(missingness.kept).toEqual(['AGE', 'SEX', 'CODE', 'SIZE']);
+    // Missing per row over the kept columns: 0,1,2,3,0,4.
+    expect(missingness.rowHistogram.population).toEqual([2, 1, 1, 1, 1]);
+    expect(missingness.rowHistogram.customers).toEqual([1, 0, 1, 0, 0]);
+
+    const maxRowMissing = resolveMaxRowMissing({ maxRowMissing: 2, maxRowMissingShare: 0.3 }, 4);
+    const splitDir = sub(base, 'split');
+    const split = await withDuckDb({}, (conn) => splitRows(conn, { dir: recodeDir, output: recoded }, missingness, maxRowMissing, splitDir));
+    expect(split.population).toMatchObject({ rows: 6, cleanRows: 4, heavyRows: 2 });
+    expect(split.customers).toMatchObject({ rows: 2, cleanRows: 2, heavyRows: 0 });
+    const heavyRows = await withDuckDb({}, (conn) =>
+      queryRows(conn, `SELECT "row", missing FROM read_parquet('${join(splitDir, split.population.heavy)}')`),
+    );
+    expect(heavyRows.map((r) => [toNumber(r.row), toNumber(r.missing)])).toEqual([[3, 3], [5, 4]]);
+    const clean = await withDuckDb({}, (conn) => queryRows(conn, `DESCRIBE SELECT * FROM read_parquet('${join(splitDir, split.population.clean)}')`));
+    expect(clean.map((c) => c.column_name)).toEqual(['row', 'AGE', 'SEX', 'CODE', 'SIZE']);
+  });
+
+  test('the share rule derives the split threshold from the kept column count', () => {
+    expect(resolveMaxRowMissing({ maxRowMissingShare: 0.3 }, 79)).toBe(23);
+    expect(resolveMaxRowMissing({ maxRowMissing: 30, maxRowMissingShare: 0.3 }, 79)).toBe(30);
+  });
+
+  test('CRLF line ends, a byte-order mark, "8.0" next to "8", no final newline', async () => {
+    const base = dir();
+    const header = '\uFEFFAGE;SEX;CODE;SIZE;SPARSE';
+    const write = (name: string, text: string) => {
+      writeFileSync(join(base, name), text);
+      return join(base, name);
+    };
+    const population = write('pop.csv', `${header}\r\n1;1;8.0;3.0;0\r\n2;2;8;;0\r\n3;1;XX;1;0`);
+    const customers = write('cust.csv', `${header}\r\n1;1;8;3.0;0\r\n`);
+    const out = sub(base, 'ingest');
+    const ingested = await runIngest({ population, customers }, out);
+    expect(ingested.population.rows).toBe(3);
+    const codes = await withDuckDb({}, (conn) => queryRows(conn, `SELECT CODE FROM read_parquet('${join(out, 'population.parquet')}') ORDER BY "row"`));
+    expect(codes.map((c) => c.CODE)).toEqual(['8', '8', 'XX']);
+  });
+});
+
+describe('ingest rejects bad input with file, column and line', () => {
+  const cases: [string, (base: string) => { population: string; customers: string }, RegExp, Partial<InputError['location']>][] = [
+    ['text in an ordinal column', (b) => files(b, [...POPULATION, ['old', '1', '12', '1', '0']], CUSTOMERS), /value "old" is not a number/, { column: 'AGE', line: 8 }],
+    ['a missing column', (b) => files(b, [['1', '1', '12', '3']], CUSTOMERS.map((r) => r.slice(0, 4)), 'AGE;SEX;CODE;SIZE'), /missing from the header: SPARSE/, { column: 'SPARSE', line: 1 }],
+    ['an extra column', (b) => files(b, [['1', '1', '12', '3', '0', '5']], CUSTOMERS, 'AGE;SEX;CODE;SIZE;SPARSE;MORE'), /not in the feature summary: MORE/, { column: 'MORE' }],
+    ['a duplicate column', (b) => files(b, [['1', '1', '12', '3', '0', '5']], CUSTOMERS, 'AGE;SEX;CODE;SIZE;SPARSE;AGE'), /appears twice/, { column: 'AGE' }],
+    ['a comma-separated file', (b) => files(b, [['1', '1', '12', '3', '0']].map((r) => [r.join(',')]), CUSTOMERS, 'AGE,SEX,CODE,SIZE,SPARSE'), /wrong delimiter/, { line: 1 }],
+    ['an empty file', (b) => { const p = files(b, POPULATION, CUSTOMERS); writeFileSync(p.population, ''); return p; }, /empty/, {}],
+    ['a header without rows', (b) => files(b, [], CUSTOMERS), /no data rows/, {}],
+    ['a truncated last line', (b) => files(b, [...POPULATION, ['1', '2']], CUSTOMERS), /expected 5 fields, found 2/, { line: 8 }],
+    ['an unreadable path', (b) => ({ population: join(b, 'nope.csv'), customers: join(b, 'nope2.csv') }), /cannot open the file: ENOENT/, {}],
+  ];
+  test.each(cases)('%s', async (_name, make, pattern, location) => {
+    const base = dir();
+    const paths = make(base);
+    await expectInputError(runIngest(paths, sub(base, 'ingest')), pattern, { file: paths.population, ...location });
+  });
+
+  test('customers with text in a numeric column are named as the customers file', async () => {
+    const base = dir();
+    const paths = files(base, POPULATION, [...CUSTOMERS, ['2', '1', '12', 'big', '0']]);
+    await expectInputError(runIngest(paths, sub(base, 'ingest')), /value "big"/, { file: paths.customers, column: 'SIZE', line: 4 });
+  });
+
+  test('a feature summary with an unparsable missing-code list', () => {
+    expect(() => parseFeatureSummary(SUMMARY.replace('[-1,0,9]', '-1,0,9'), 'summary.csv')).toThrow(/line 2, column AGE: missing_or_unknown must be a bracketed list/);
+    expect(() => parseFeatureSummary(SUMMARY.replace('[-1,0,9]', '[-1,0;9]'), 'summary.csv')).toThrow(/line 2/);
+    expect(() => parseFeatureSummary(SUMMARY.replace('ordinal', 'ordinall'), 'summary.csv')).toThrow(/line 2, column AGE: type/);
+  });
+
+  test('the shipped Arvato summary parses: 85 columns, 9 distinct code lists', () => {
+    const summary = parseFeatureSummary(readFileSync(join(__dirname, '../../data/AZDIAS_Feature_Summary.csv'), 'utf8'));
+    expect(summary.features).toHaveLength(85);
+    expect(new Set(summary.features.map((f) => JSON.stringify(f.missingCodes))).size).toBe(9);
+    expect(summary.features.find((f) => f.attribute === 'CAMEO_INTL_2015')?.missingCodes).toEqual(['-1', 'XX']);
+  });
+});

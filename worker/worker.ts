@@ -1,0 +1,33 @@
+import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
+import { availableParallelism } from 'node:os';
+import * as activities from '../activities';
+import { TASK_QUEUE } from '../common/constants';
+
+export interface CreateWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue?: string;
+  /** Precompiled workflow bundle (production); otherwise the workflows are bundled at start. */
+  workflowBundlePath?: string;
+  identity?: string;
+}
+
+/**
+ * The worker runs every step. The heavy steps are CPU-bound and use worker threads or DuckDB's own threads,
+ * so a worker takes as many activities at once as the machine has cores, no more.
+ */
+export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+  const workflowSource: Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> = options.workflowBundlePath
+    ? { workflowBundle: { codePath: options.workflowBundlePath } }
+    : { workflowsPath: require.resolve('../workflows') };
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue ?? TASK_QUEUE,
+    activities,
+    ...workflowSource,
+    maxConcurrentActivityTaskExecutions: Math.max(1, availableParallelism()),
+    identity: options.identity,
+    bundlerOptions: { ignoreModules: [] },
+  });
+}

@@ -1,0 +1,30 @@
+/** Progress bookkeeping shared by the workflow (query handler) and the CLI (display). No Node APIs. */
+export type StepStatus = 'pending' | 'running' | 'done' | 'failed';
+
+export interface StepProgress {
+  name: string;
+  status: StepStatus;
+  seconds?: number;
+  reused?: boolean;
+  figures?: Record<string, number | string | boolean>;
+  error?: string;
+}
+
+export interface RunProgress {
+  stage: string;
+  stepsDone: number;
+  stepsTotal: number;
+  steps: StepProgress[];
+}
+
+export function summariseProgress(steps: StepProgress[]): RunProgress {
+  const running = steps.find((s) => s.status === 'running');
+  const failed = steps.find((s) => s.status === 'failed');
+  const stepsDone = steps.filter((s) => s.status === 'done').length;
+  return {
+    stage: failed ? `failed:${failed.name}` : running ? running.name : stepsDone === steps.length ? 'done' : 'pending',
+    stepsDone,
+    stepsTotal: steps.length,
+    steps,
+  };
+}

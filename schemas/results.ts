@@ -74,6 +74,12 @@ export const ResultsSchema = z.object({
     customers: z.object({ path: z.string(), rows: z.number().int(), sha256: z.string() }),
     featureSummary: z.object({ path: z.string(), sha256: z.string() }),
   }),
+  /** The settings the figures depend on (thresholds drawn in the report). */
+  settings: z.object({
+    maxColumnMissingShare: z.number(),
+    varianceTarget: z.number(),
+    alpha: z.number(),
+  }),
   droppedColumns: z.array(z.string()),
   missingness: z.object({
     columns: z.array(ColumnMissingSchema),

@@ -3,12 +3,14 @@ import { availableParallelism } from 'node:os';
 import * as activities from '../activities';
 import { TASK_QUEUE } from '../common/constants';
 
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
 export interface CreateWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue?: string;
-  /** Precompiled workflow bundle (production); otherwise the workflows are bundled at start. */
-  workflowBundlePath?: string;
+  /** Prebuilt workflow bundle (production: a file from `segments bundle`; tests: code bundled once); otherwise bundled at start. */
+  workflowBundle?: { codePath: string } | { code: string };
   identity?: string;
 }
 
@@ -17,9 +19,9 @@ export interface CreateWorkerOptions {
  * so a worker takes as many activities at once as the machine has cores, no more.
  */
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
-  const workflowSource: Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> = options.workflowBundlePath
-    ? { workflowBundle: { codePath: options.workflowBundlePath } }
-    : { workflowsPath: require.resolve('../workflows') };
+  const workflowSource: Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> = options.workflowBundle
+    ? { workflowBundle: options.workflowBundle }
+    : { workflowsPath: WORKFLOWS_PATH };
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -28,6 +30,5 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     ...workflowSource,
     maxConcurrentActivityTaskExecutions: Math.max(1, availableParallelism()),
     identity: options.identity,
-    bundlerOptions: { ignoreModules: [] },
   });
 }

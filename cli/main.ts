@@ -1,0 +1,189 @@
+/**
+ * `segments`: the command line. Each command is a small function; the heavy lifting is in the workflow.
+ *   segments demo                      generate demo data, start the embedded server + a worker, run
+ *   segments run --population P --customers C --features F --out DIR [--config FILE] [--k N] [--detach]
+ *   segments generate --out DIR [--population-rows N] [--customer-rows M] [--seed S]
+ *   segments server                    the persistent dev server in the foreground (UI on :8233)
+ *   segments worker                    a worker against TEMPORAL_ADDRESS or the local server
+ */
+import { Client } from '@temporalio/client';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateDataset } from '../core/generator';
+import { PipelineConfigInput } from '../schemas/config';
+import { connectToTemporal } from '../temporal/connection';
+import { startDevServer } from '../temporal/dev-server';
+import { createWorker } from '../worker/worker';
+import { followRun, formatStepLine, startRun } from './run';
+
+const USAGE = `usage:
+  segments demo [--population-rows N] [--customer-rows M] [--out DIR]
+  segments run --population FILE --customers FILE --features FILE --out DIR [--config FILE] [--k N] [--detach] [--no-worker]
+  segments generate --out DIR [--population-rows N] [--customer-rows M] [--seed S]
+  segments server
+  segments worker
+
+Without TEMPORAL_ADDRESS the commands start (and reuse) an embedded Temporal dev server with its data in .temporal/.`;
+
+const log = (message: string) => console.error(message);
+
+function integer(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new UsageError(`--${name} must be a whole number, got "${value}"`);
+  return parsed;
+}
+
+class UsageError extends Error {}
+
+function readConfigFile(path: string | undefined): PipelineConfigInput {
+  if (!path) return {};
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as PipelineConfigInput;
+  } catch (error) {
+    throw new UsageError(`cannot read the config file ${path}: ${(error as Error).message}`);
+  }
+}
+
+interface RunArgs {
+  population: string;
+  customers: string;
+  featureSummary: string;
+  outDir: string;
+  config: PipelineConfigInput;
+  detach: boolean;
+  worker: boolean;
+}
+
+/** Starts the workflow, runs a worker in this process unless told not to, prints steps as they finish. */
+async function runPipeline(args: RunArgs): Promise<void> {
+  const temporal = await connectToTemporal({ log });
+  try {
+    const client = new Client({ connection: temporal.connection, namespace: temporal.namespace });
+    const handle = await startRun({ client, ...args });
+    console.log(`workflow ${handle.workflowId} started${temporal.uiUrl ? ` — ${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows/${handle.workflowId}` : ''}`);
+    if (args.detach) return;
+    const follow = () =>
+      followRun(handle, (step) => console.log(formatStepLine(step))).then((outcome) => {
+        console.log(`\ndone: results in ${outcome.outDir}`);
+      });
+    if (!args.worker) return await follow();
+    const worker = await createWorker({ connection: await temporal.getNativeConnection(), namespace: temporal.namespace });
+    await worker.runUntil(follow());
+  } finally {
+    await temporal.close();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      population: { type: 'string' },
+      customers: { type: 'string' },
+      features: { type: 'string' },
+      out: { type: 'string' },
+      config: { type: 'string' },
+      k: { type: 'string' },
+      seed: { type: 'string' },
+      'population-rows': { type: 'string' },
+      'customer-rows': { type: 'string' },
+      detach: { type: 'boolean', default: false },
+      'no-worker': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    allowPositionals: true,
+  });
+  if (values.help || !command) {
+    console.log(USAGE);
+    return;
+  }
+  const config = readConfigFile(values.config);
+  const k = integer(values.k, 'k');
+  if (k !== undefined) config.k = k;
+
+  switch (command) {
+    case 'generate': {
+      if (!values.out) throw new UsageError('generate needs --out DIR');
+      const summary = await generateDataset({
+        outDir: resolve(values.out),
+        populationRows: integer(values['population-rows'], 'population-rows'),
+        customerRows: integer(values['customer-rows'], 'customer-rows'),
+        seed: integer(values.seed, 'seed'),
+      });
+      console.log(`wrote ${summary.populationRows.toLocaleString('en-US')} population and ${summary.customerRows.toLocaleString('en-US')} customer rows to ${summary.outDir} in ${summary.seconds.toFixed(1)}s`);
+      return;
+    }
+    case 'demo': {
+      const dataDir = resolve('demo-data');
+      const populationRows = integer(values['population-rows'], 'population-rows') ?? 200_000;
+      const customerRows = integer(values['customer-rows'], 'customer-rows') ?? Math.round((populationRows * 191_652) / 891_221);
+      const marker = resolve(dataDir, `.generated-${populationRows}-${customerRows}`);
+      if (!existsSync(marker)) {
+        console.log(`generating demo data (${populationRows.toLocaleString('en-US')} + ${customerRows.toLocaleString('en-US')} rows) in ${dataDir} …`);
+        await generateDataset({ outDir: dataDir, populationRows, customerRows });
+        require('node:fs').writeFileSync(marker, new Date().toISOString());
+      }
+      await runPipeline({
+        population: resolve(dataDir, 'Udacity_AZDIAS_Subset.csv'),
+        customers: resolve(dataDir, 'Udacity_CUSTOMERS_Subset.csv'),
+        featureSummary: resolve(dataDir, 'AZDIAS_Feature_Summary.csv'),
+        outDir: resolve(values.out ?? 'demo-output'),
+        config,
+        detach: false,
+        worker: true,
+      });
+      return;
+    }
+    case 'run': {
+      const missing = ['population', 'customers', 'features', 'out'].filter((name) => !values[name as keyof typeof values]);
+      if (missing.length) throw new UsageError(`run needs ${missing.map((m) => `--${m}`).join(', ')}`);
+      await runPipeline({
+        population: values.population!,
+        customers: values.customers!,
+        featureSummary: values.features!,
+        outDir: values.out!,
+        config,
+        detach: values.detach!,
+        worker: !values['no-worker'] && !values.detach,
+      });
+      return;
+    }
+    case 'server': {
+      const server = await startDevServer({ log, stopOnProcessExit: true });
+      console.log(`Temporal dev server on ${server.address} (data: ${server.dbFilename})`);
+      if (server.uiUrl) console.log(`UI: ${server.uiUrl}`);
+      console.log('Ctrl-C stops it.');
+      const stop = () => void server.stop();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      await server.exited;
+      return;
+    }
+    case 'worker': {
+      const temporal = await connectToTemporal({ log });
+      const worker = await createWorker({ connection: await temporal.getNativeConnection(), namespace: temporal.namespace });
+      console.log(`worker polling ${temporal.address} (namespace ${temporal.namespace}); Ctrl-C stops it after in-flight steps checkpoint`);
+      try {
+        await worker.run(); // the SDK installs SIGINT/SIGTERM handlers that shut the worker down gracefully
+      } finally {
+        await temporal.close();
+      }
+      return;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    console.error(error.message);
+    process.exitCode = 2;
+    return;
+  }
+  console.error(`segments: ${(error as Error).message ?? error}`);
+  process.exitCode = 1;
+});

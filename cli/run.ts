@@ -1,0 +1,94 @@
+import { Client, WorkflowHandle } from '@temporalio/client';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { TASK_QUEUE, WORKFLOW_ID_PREFIX } from '../common/constants';
+import { PipelineConfigInput, parseConfig } from '../schemas/config';
+import type { RunProgress, StepProgress } from '../workflows/progress';
+import type { SegmentationInput, SegmentationOutcome } from '../workflows/segmentation';
+
+export interface StartRunOptions {
+  client: Client;
+  population: string;
+  customers: string;
+  featureSummary: string;
+  outDir: string;
+  /** Checkpoint store; defaults to <outDir>/artifacts. */
+  storeDir?: string;
+  config?: PipelineConfigInput;
+  workflowId?: string;
+  taskQueue?: string;
+}
+
+/** Validates the config here too, so a typo fails before a workflow exists. */
+export async function startRun(options: StartRunOptions): Promise<WorkflowHandle> {
+  const config = parseConfig(options.config ?? {});
+  const outDir = resolve(options.outDir);
+  await mkdir(outDir, { recursive: true });
+  const input: SegmentationInput = {
+    inputs: {
+      population: resolve(options.population),
+      customers: resolve(options.customers),
+      featureSummary: resolve(options.featureSummary),
+    },
+    outDir,
+    storeDir: resolve(options.storeDir ?? resolve(outDir, 'artifacts')),
+    config: (options.config ?? {}) as Record<string, unknown>,
+  };
+  const workflowId = options.workflowId ?? `${WORKFLOW_ID_PREFIX}-${config.dataset}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  return options.client.workflow.start('segmentation', {
+    taskQueue: options.taskQueue ?? TASK_QUEUE,
+    workflowId,
+    args: [input],
+  });
+}
+
+/** Polls the progress query and reports each step once as it finishes; resolves with the workflow's result. */
+export async function followRun(
+  handle: WorkflowHandle,
+  onStep: (step: StepProgress) => void,
+  pollMs = 500,
+): Promise<SegmentationOutcome> {
+  const reported = new Set<string>();
+  const report = (steps: StepProgress[]) => {
+    for (const step of steps) {
+      if ((step.status === 'done' || step.status === 'failed') && !reported.has(step.name)) {
+        reported.add(step.name);
+        onStep(step);
+      }
+    }
+  };
+  let finished = false;
+  const result = handle.result().finally(() => {
+    finished = true;
+  }) as Promise<SegmentationOutcome>;
+  while (!finished) {
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, pollMs))]);
+    if (finished) break;
+    try {
+      report((await handle.query<RunProgress>('progress')).steps);
+    } catch {
+      // The query fails while the workflow has no worker yet or is finishing; the next poll catches up.
+    }
+  }
+  const outcome = await result;
+  report(outcome.steps);
+  return outcome;
+}
+
+function formatFigure(value: number | string | boolean): string {
+  if (typeof value === 'number') {
+    if (Number.isInteger(value)) return value.toLocaleString('en-US');
+    return Math.abs(value) < 1 ? value.toFixed(4) : value.toFixed(2);
+  }
+  return String(value);
+}
+
+export function formatStepLine(step: StepProgress): string {
+  const mark = step.status === 'done' ? '✓' : '✗';
+  const time = step.seconds !== undefined ? `${step.seconds.toFixed(1)}s` : '';
+  const reused = step.reused ? ' (reused checkpoint)' : '';
+  const figures = Object.entries(step.figures ?? {})
+    .map(([key, value]) => `${key}=${formatFigure(value)}`)
+    .join('  ');
+  return `${mark} ${step.name.padEnd(12)} ${time.padStart(7)}${reused}  ${step.error ?? figures}`;
+}

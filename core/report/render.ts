@@ -1,0 +1,662 @@
+import type { ClusterResult, Results } from '../../schemas/results';
+import { featureGloss } from '../stats/describe';
+import {
+  COLORS,
+  barChart,
+  esc,
+  forestPlot,
+  formatCompact,
+  formatPercent,
+  groupedBarChart,
+  histogram,
+  horizontalBarChart,
+  lineChart,
+} from './svg';
+
+/**
+ * The run's report: one self-contained HTML page (inline CSS and SVG, no scripts, fonts or external resources).
+ * Everything shown comes from results.json; thresholds that results.json does not carry can be passed in
+ * `options` (without them the charts show where the threshold must lie instead of a line).
+ */
+export interface ReportOptions {
+  /** Page title; default "Customer segments — <dataset>". */
+  title?: string;
+  /** The PCA variance target (config pca.varianceTarget), drawn on the cumulative variance chart. */
+  varianceTarget?: number;
+  /** The column-drop threshold (config maxColumnMissingShare), drawn on the missingness chart. */
+  maxColumnMissingShare?: number;
+  /** Significance level used for the verdicts, for the captions. */
+  alpha?: number;
+  /** How many over- and how many under-represented clusters get a profile. Default 3 each. */
+  profileClusters?: number;
+  /** Features per profile. Default 12. */
+  profileFeatures?: number;
+  /** Columns in the heavy-vs-clean divergence chart. Default 20. */
+  divergenceTop?: number;
+}
+
+export const HEAVY_MISSING_ID = -1;
+
+export function clusterLabel(id: number): string {
+  return id === HEAVY_MISSING_ID ? 'heavy-missing' : `cluster ${id}`;
+}
+
+function shortLabel(id: number): string {
+  return id === HEAVY_MISSING_ID ? 'heavy-missing' : String(id);
+}
+
+const VERDICT_COLOR: Record<ClusterResult['representation'], string> = {
+  over: COLORS.over,
+  under: COLORS.under,
+  neutral: COLORS.neutral,
+};
+
+const VERDICT_TEXT: Record<ClusterResult['representation'], string> = {
+  over: 'over-represented',
+  under: 'under-represented',
+  neutral: 'neutral',
+};
+
+/** Clusters by lift, largest first (ties: smaller id first). */
+export function sortByLift(clusters: ReadonlyArray<ClusterResult>): ClusterResult[] {
+  return [...clusters].sort((a, b) => b.lift - a.lift || a.id - b.id);
+}
+
+function formatLift(lift: number): string {
+  if (!Number.isFinite(lift)) return '–';
+  if (lift === 0) return '0';
+  if (lift < 0.01) return String(Number(lift.toPrecision(2)));
+  return lift >= 100 ? lift.toFixed(0) : lift >= 10 ? lift.toFixed(1) : lift.toFixed(2);
+}
+
+export function formatP(p: number): string {
+  if (!Number.isFinite(p)) return '–';
+  if (p < 1e-300) return '< 1e-300';
+  if (p < 1e-3) {
+    const [mantissa, exponent] = p.toExponential(1).split('e');
+    return `${mantissa}e${exponent}`;
+  }
+  return p.toFixed(3);
+}
+
+function formatNumber(x: number, digits = 2): string {
+  if (!Number.isFinite(x)) return '–';
+  const abs = Math.abs(x);
+  if (abs !== 0 && (abs >= 1e6 || abs < 1e-3)) return x.toExponential(2);
+  return x.toLocaleString('en-US', { maximumFractionDigits: abs >= 100 ? 1 : digits, minimumFractionDigits: abs >= 100 ? 0 : Math.min(digits, 2) });
+}
+
+function formatInt(n: number): string {
+  return Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–';
+}
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '–';
+  if (s < 1) return `${(s * 1000).toFixed(0)} ms`;
+  if (s < 120) return `${s.toFixed(1)} s`;
+  const minutes = Math.floor(s / 60);
+  return `${minutes} min ${Math.round(s - minutes * 60)} s`;
+}
+
+function verdictBadge(v: ClusterResult['representation']): string {
+  return `<span class="badge ${v}">${esc(v)}</span>`;
+}
+
+// ---- plain-text table for the CLI -----------------------------------------------------------------------------------
+
+function plainPercent(share: number): string {
+  return Number.isFinite(share) ? `${(share * 100).toFixed(2)} %` : '–';
+}
+
+/** A fixed-width table of the clusters by lift: cluster, population share, customer share, lift, verdict. */
+export function renderSummaryTable(results: Results): string {
+  const header = ['cluster', 'population', 'customers', 'lift', 'verdict'];
+  const rows = sortByLift(results.clusters).map((c) => [
+    shortLabel(c.id),
+    plainPercent(c.populationShare),
+    plainPercent(c.customerShare),
+    formatLift(c.lift),
+    c.representation,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === 0 || i === cells.length - 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n') + '\n';
+}
+
+// ---- HTML pieces --------------------------------------------------------------------------------------------------
+
+const CSS = `
+:root { --text:#1f2933; --muted:#6b7280; --line:#e5e7eb; --bg:#f3f4f7; --card:#fff; --over:${COLORS.over}; --under:${COLORS.under};
+  --neutral:${COLORS.neutral}; --pop:${COLORS.population}; --cust:${COLORS.customers}; --accent:${COLORS.accent}; }
+* { box-sizing: border-box; }
+body { margin:0; background:var(--bg); color:var(--text); font:14px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif; }
+main { max-width:1160px; margin:0 auto; padding:28px 24px 60px; }
+header.top { margin-bottom:18px; }
+h1 { font-size:26px; margin:0 0 4px; letter-spacing:-0.01em; }
+h2 { font-size:19px; margin:0 0 4px; }
+h3 { font-size:15px; margin:18px 0 6px; }
+p { margin:6px 0; }
+.sub { color:var(--muted); }
+.card { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:18px 20px; margin:18px 0; box-shadow:0 1px 2px rgba(16,24,40,.04); }
+.caption { color:var(--muted); font-size:12.5px; margin:6px 0 0; }
+.stats { display:grid; grid-template-columns:repeat(auto-fit,minmax(150px,1fr)); gap:10px; margin:14px 0 4px; }
+.stat { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:10px 14px; }
+.stat .v { font-size:20px; font-weight:700; font-variant-numeric:tabular-nums; }
+.stat .l { color:var(--muted); font-size:12px; }
+nav.toc { font-size:13px; color:var(--muted); }
+nav.toc a { color:var(--accent); text-decoration:none; margin-right:14px; white-space:nowrap; }
+ul.findings { margin:8px 0 0; padding-left:20px; }
+ul.findings li { margin:4px 0; }
+.grid2 { display:grid; grid-template-columns:1fr 1fr; gap:18px; }
+.grid2 > div { min-width:0; }
+@media (max-width: 900px) { .grid2 { grid-template-columns:1fr; } }
+figure { margin:10px 0 0; }
+figure svg { display:block; width:100%; height:auto; }
+table { border-collapse:collapse; width:100%; font-size:13px; }
+th, td { padding:5px 8px; border-bottom:1px solid var(--line); text-align:left; vertical-align:top; }
+th { font-weight:600; color:var(--muted); font-size:12px; background:#fafbfc; }
+td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
+tbody tr:hover { background:#fafbff; }
+code, .mono { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; font-size:12px; }
+.badge { display:inline-block; padding:1px 8px; border-radius:999px; font-size:11.5px; font-weight:600; color:#fff; }
+.badge.over { background:var(--over); } .badge.under { background:var(--under); } .badge.neutral { background:var(--neutral); }
+.chip { display:inline-block; padding:1px 7px; margin:2px 3px 2px 0; border-radius:5px; background:#fdecef; color:#a61e4d; font-size:12px; font-family:ui-monospace,Menlo,Consolas,monospace; }
+.tag { display:inline-block; padding:0 6px; border-radius:4px; background:#eef2ff; color:var(--accent); font-size:11px; }
+.bar { position:relative; display:inline-block; width:110px; height:10px; background:#f1f3f6; border-radius:2px; vertical-align:middle; }
+.bar > span { position:absolute; top:0; bottom:0; border-radius:2px; }
+.bar.div::after { content:''; position:absolute; left:50%; top:-2px; bottom:-2px; border-left:1px solid #9aa1ab; }
+.bar .pos { left:50%; background:#4c6ef5; } .bar .neg { right:50%; background:#ae3ec9; }
+.bar .fill { left:0; background:var(--accent); }
+.comp { display:grid; grid-template-columns:1fr 1fr; gap:18px; }
+.comp h4 { margin:6px 0; font-size:13px; color:var(--muted); font-weight:600; }
+.profile-head { display:flex; flex-wrap:wrap; align-items:baseline; gap:10px; }
+.legend-inline span { display:inline-block; width:10px; height:10px; border-radius:2px; margin:0 4px 0 10px; vertical-align:-1px; }
+.empty { color:var(--muted); font-style:italic; }
+footer { color:var(--muted); font-size:12px; margin-top:30px; }
+`;
+
+function section(id: string, title: string, body: string, intro?: string): string {
+  return `<section class="card" id="${esc(id)}"><h2>${esc(title)}</h2>${intro ? `<p class="sub">${intro}</p>` : ''}${body}</section>`;
+}
+
+function figure(svg: string, caption?: string): string {
+  return `<figure>${svg}${caption ? `<figcaption class="caption">${caption}</figcaption>` : ''}</figure>`;
+}
+
+function divergingBar(value: number, maxAbs: number): string {
+  if (!Number.isFinite(value) || !(maxAbs > 0)) return '<span class="bar div"></span>';
+  const pct = Math.min(50, (Math.abs(value) / maxAbs) * 50);
+  return `<span class="bar div"><span class="${value >= 0 ? 'pos' : 'neg'}" style="width:${pct.toFixed(1)}%"></span></span>`;
+}
+
+function fillBar(value: number, max: number): string {
+  const pct = max > 0 && Number.isFinite(value) ? Math.min(100, (value / max) * 100) : 0;
+  return `<span class="bar"><span class="fill" style="width:${pct.toFixed(1)}%"></span></span>`;
+}
+
+// ---- sections ---------------------------------------------------------------------------------------------------------
+
+function headerBlock(results: Results, title: string): string {
+  const pca = results.pca;
+  const kept = pca.keptComponents;
+  const reached = pca.cumulativeVarianceRatio[kept - 1];
+  const stats: Array<[string, string]> = [
+    [formatInt(results.inputs.population.rows), 'population rows'],
+    [formatInt(results.inputs.customers.rows), 'customer rows'],
+    [formatInt(results.features.length), 'features after encoding'],
+    [`${kept}${reached !== undefined ? ` · ${formatPercent(reached, 0)}` : ''}`, 'PCA components kept · variance'],
+    [`k = ${results.k}`, results.kChosenBy === 'knee' ? 'clusters, chosen at the SSE knee' : 'clusters, fixed in the config'],
+    [formatPercent(results.heavyMissing.customerShare), `of customers are heavy-missing rows (population: ${formatPercent(results.heavyMissing.populationShare)})`],
+  ];
+  const toc = [
+    ['key-figure', 'Key figure'],
+    ['summary', 'All clusters'],
+    ['profiles', 'Segment profiles'],
+    ['missing', 'Missing data'],
+    ['pca', 'PCA'],
+    ['kmeans', 'k-means'],
+    ['run', 'Run'],
+  ]
+    .map(([id, label]) => `<a href="#${id}">${esc(label)}</a>`)
+    .join('');
+  return (
+    `<header class="top"><h1>${esc(title)}</h1>` +
+    `<p class="sub">Which segments of the general population do the customers come from? Generated ${esc(results.createdAt)} · data set <b>${esc(results.dataset)}</b></p>` +
+    `<div class="stats">${stats.map(([v, l]) => `<div class="stat"><div class="v">${esc(v)}</div><div class="l">${esc(l)}</div></div>`).join('')}</div>` +
+    `<nav class="toc">${toc}</nav></header>`
+  );
+}
+
+function findingsBlock(results: Results): string {
+  const byId = new Map(results.clusters.map((c) => [c.id, c]));
+  const describe = (c: ClusterResult) =>
+    `<b>${esc(clusterLabel(c.id))}</b>: ${esc(formatPercent(c.customerShare))} of customers vs ${esc(formatPercent(c.populationShare))} of the population ` +
+    `(lift ×${esc(formatLift(c.lift))}, CI ${esc(formatLift(c.liftCi[0]))}–${esc(formatLift(c.liftCi[1]))})`;
+  const pick = (ids: number[]) => ids.map((id) => byId.get(id)).filter((c): c is ClusterResult => c !== undefined);
+  const over = sortByLift(pick(results.overRepresented));
+  const under = sortByLift(pick(results.underRepresented)).reverse();
+  const items: string[] = [];
+  if (over.length) items.push(`Over-represented among customers: ${over.slice(0, 3).map(describe).join('; ')}.`);
+  else items.push('No group is significantly over-represented among customers.');
+  if (under.length) items.push(`Under-represented: ${under.slice(0, 3).map(describe).join('; ')}.`);
+  else items.push('No group is significantly under-represented among customers.');
+  const hm = results.heavyMissing;
+  items.push(
+    `Rows missing more than ${esc(results.missingness.maxRowMissing)} values form the heavy-missing group: ${esc(formatPercent(hm.customerShare))} of customers ` +
+      `(${esc(formatInt(hm.customerRows))} rows) vs ${esc(formatPercent(hm.populationShare))} of the population (${esc(formatInt(hm.populationRows))} rows).`,
+  );
+  const reached = results.pca.cumulativeVarianceRatio[results.pca.keptComponents - 1];
+  items.push(
+    `${esc(results.droppedColumns.length)} sparse column(s) dropped; ${esc(results.features.length)} features → ${esc(results.pca.keptComponents)} principal components` +
+      `${reached !== undefined ? ` (${esc(formatPercent(reached))} of the variance)` : ''} → k-means with k = ${esc(results.k)}.`,
+  );
+  return section('findings', 'Key findings', `<ul class="findings">${items.map((i) => `<li>${i}</li>`).join('')}</ul>`);
+}
+
+function keyFigure(results: Results, options: ReportOptions): string {
+  const clusters = sortByLift(results.clusters);
+  if (clusters.length === 0) return section('key-figure', 'Population vs customers by cluster', '<p class="empty">No clusters in the results.</p>');
+  // Narrow groups: break "heavy-missing" over two lines.
+  const categories = clusters.map((c) => (c.id === HEAVY_MISSING_ID && clusters.length > 12 ? 'heavy-\nmissing' : shortLabel(c.id)));
+  const bars = groupedBarChart({
+    title: 'Share of population and customers per cluster, sorted by lift',
+    categories,
+    series: [
+      { name: 'general population', values: clusters.map((c) => c.populationShare), color: COLORS.population },
+      { name: 'customers', values: clusters.map((c) => c.customerShare), color: COLORS.customers },
+    ],
+    height: 390,
+    yLabel: 'share of all rows',
+    xLabel: 'cluster (sorted by lift = customer share / population share)',
+    yFormat: (v) => formatPercent(v, 0),
+    labelBold: clusters.map((c) => c.id === HEAVY_MISSING_ID),
+    bandColors: clusters.map((c) => (c.id === HEAVY_MISSING_ID ? '#f1f2f5' : undefined)),
+    annotations: clusters.map((c) => ({ text: `×${formatLift(c.lift)}`, color: VERDICT_COLOR[c.representation] })),
+    sublabels: clusters.map((c) => ({ text: c.representation === 'neutral' ? '–' : c.representation, color: VERDICT_COLOR[c.representation] })),
+    rotateLabels: false,
+    barTitle: (si, ci) => {
+      const c = clusters[ci];
+      return si === 0
+        ? `${clusterLabel(c.id)}: ${formatPercent(c.populationShare, 2)} of the population (${formatInt(c.populationCount)} rows)`
+        : `${clusterLabel(c.id)}: ${formatPercent(c.customerShare, 2)} of customers (${formatInt(c.customerCount)} rows)`;
+    },
+  });
+  const forest = forestPlot({
+    title: 'Lift per cluster with confidence interval (log scale)',
+    rows: clusters.map((c) => ({
+      label: clusterLabel(c.id),
+      estimate: c.lift,
+      lo: c.liftCi[0],
+      hi: c.liftCi[1],
+      color: VERDICT_COLOR[c.representation],
+      bold: c.id === HEAVY_MISSING_ID,
+      note: `×${formatLift(c.lift)}  [${formatLift(c.liftCi[0])}, ${formatLift(c.liftCi[1])}]  ${c.representation}`,
+    })),
+    xLabel: 'lift (customer share / population share), log scale; 1 = same share',
+    reference: 1,
+  });
+  const alpha = options.alpha !== undefined ? ` at α = ${esc(options.alpha)}` : '';
+  const legend =
+    `<span class="legend-inline"><span style="background:${COLORS.over}"></span>over-represented` +
+    `<span style="background:${COLORS.under}"></span>under-represented<span style="background:${COLORS.neutral}"></span>not significant</span>`;
+  return section(
+    'key-figure',
+    'Population vs customers by cluster',
+    figure(
+      bars,
+      `Shares are of all rows of each file, so each colour sums to 100 %; the heavy-missing group (rows with too many missing values to cluster) is included. ` +
+        `The number above each pair is the lift; its colour is the verdict: ${legend}.`,
+    ) +
+      `<h3>Lift and its confidence interval</h3>` +
+      figure(forest, `Verdicts come from a two-proportion z-test with a Bonferroni correction over all ${esc(clusters.length)} groups${alpha}; "over" needs the interval above 1, "under" below 1.`),
+  );
+}
+
+function summarySection(results: Results): string {
+  const rows = sortByLift(results.clusters)
+    .map(
+      (c) =>
+        `<tr><td><b>${esc(clusterLabel(c.id))}</b></td>` +
+        `<td class="num">${esc(formatInt(c.populationCount))}</td><td class="num">${esc(formatPercent(c.populationShare, 2))}</td>` +
+        `<td class="num">${esc(formatInt(c.customerCount))}</td><td class="num">${esc(formatPercent(c.customerShare, 2))}</td>` +
+        `<td class="num"><b>${esc(formatLift(c.lift))}</b></td><td class="num">${esc(formatLift(c.liftCi[0]))} – ${esc(formatLift(c.liftCi[1]))}</td>` +
+        `<td class="num">${esc(formatP(c.pValue))}</td><td>${verdictBadge(c.representation)}</td></tr>`,
+    )
+    .join('');
+  const totals = results.clusters.reduce(
+    (acc, c) => ({ p: acc.p + c.populationCount, c: acc.c + c.customerCount, ps: acc.ps + c.populationShare, cs: acc.cs + c.customerShare }),
+    { p: 0, c: 0, ps: 0, cs: 0 },
+  );
+  const table =
+    `<table><thead><tr><th>group</th><th class="num">population rows</th><th class="num">population share</th>` +
+    `<th class="num">customer rows</th><th class="num">customer share</th><th class="num">lift</th><th class="num">lift CI</th>` +
+    `<th class="num">p-value</th><th>verdict</th></tr></thead><tbody>${rows}</tbody>` +
+    `<tfoot><tr><th>total</th><th class="num">${esc(formatInt(totals.p))}</th><th class="num">${esc(formatPercent(totals.ps, 1))}</th>` +
+    `<th class="num">${esc(formatInt(totals.c))}</th><th class="num">${esc(formatPercent(totals.cs, 1))}</th><th colspan="4"></th></tr></tfoot></table>`;
+  return section('summary', 'All clusters', table);
+}
+
+function profileTable(cluster: ClusterResult, limit: number): string {
+  if (cluster.id === HEAVY_MISSING_ID) {
+    return '<p class="empty">The heavy-missing group has no centroid (its rows were not clustered); see “Heavy-missing vs clean rows” below for how it differs.</p>';
+  }
+  if (cluster.profile.length === 0) return '<p class="empty">No profile features recorded for this cluster.</p>';
+  const features = cluster.profile.slice(0, limit);
+  const maxAbs = Math.max(1, ...features.map((f) => Math.abs(f.zScore)).filter(Number.isFinite));
+  const rows = features
+    .map(
+      (f) =>
+        `<tr><td><code>${esc(f.feature)}</code></td><td class="num">${esc(formatNumber(f.value))}</td>` +
+        `<td class="num">${esc(formatNumber(f.populationMean))}</td>` +
+        `<td class="num">${esc(f.zScore >= 0 ? '+' : '')}${esc(formatNumber(f.zScore, 2))} ${divergingBar(f.zScore, maxAbs)}</td>` +
+        `<td>${esc(f.description)}</td></tr>`,
+    )
+    .join('');
+  return (
+    `<table><thead><tr><th>feature</th><th class="num">centroid</th><th class="num">population mean</th><th class="num">z (sd)</th>` +
+    `<th>what it means</th></tr></thead><tbody>${rows}</tbody></table>`
+  );
+}
+
+function profilesSection(results: Results, options: ReportOptions): string {
+  const perSide = options.profileClusters ?? 3;
+  const limit = options.profileFeatures ?? 12;
+  const byId = new Map(results.clusters.map((c) => [c.id, c]));
+  const pick = (ids: number[]) => ids.map((id) => byId.get(id)).filter((c): c is ClusterResult => c !== undefined);
+  const over = sortByLift(pick(results.overRepresented)).slice(0, perSide);
+  const under = sortByLift(pick(results.underRepresented)).reverse().slice(0, perSide);
+  const block = (c: ClusterResult) =>
+    `<div class="profile"><h3 class="profile-head">${esc(clusterLabel(c.id))} ${verdictBadge(c.representation)}` +
+    `<span class="sub" style="font-weight:400;font-size:13px">${esc(formatPercent(c.customerShare))} of customers vs ${esc(formatPercent(c.populationShare))} of the population · lift ×${esc(formatLift(c.lift))}</span></h3>` +
+    profileTable(c, limit) +
+    `</div>`;
+  const body =
+    `<h3 style="color:${COLORS.over}">Over-represented (customer-like) segments</h3>` +
+    (over.length ? over.map(block).join('') : '<p class="empty">None is significantly over-represented.</p>') +
+    `<h3 style="color:${COLORS.under};margin-top:26px">Under-represented segments</h3>` +
+    (under.length ? under.map(block).join('') : '<p class="empty">None is significantly under-represented.</p>');
+  return section(
+    'profiles',
+    'Segment profiles',
+    body,
+    'Centroids mapped back to the original units, compared with the population mean; z is the difference in population standard deviations. Many Arvato scales run backwards (1 = highest), so read the description column.',
+  );
+}
+
+function missingSection(results: Results, options: ReportOptions): string {
+  const parts: string[] = [];
+  const { columns, rowHistogram, maxRowMissing } = results.missingness;
+  const shown = columns
+    .filter((c) => c.populationShare > 0 || c.customerShare > 0 || c.dropped)
+    .sort((a, b) => b.populationShare - a.populationShare || b.customerShare - a.customerShare || a.column.localeCompare(b.column));
+  const complete = columns.length - shown.length;
+  if (shown.length) {
+    const threshold = options.maxColumnMissingShare;
+    const dropped = shown.filter((c) => c.dropped);
+    const kept = shown.filter((c) => !c.dropped);
+    let hLines;
+    let hBand;
+    if (threshold !== undefined) {
+      hLines = [{ value: threshold, label: `drop threshold ${formatPercent(threshold, 0)}` }];
+    } else if (dropped.length) {
+      const from = Math.max(0, ...kept.map((c) => c.populationShare));
+      const to = Math.min(...dropped.map((c) => c.populationShare));
+      if (to > from) hBand = { from, to, label: 'the drop threshold lies in this band' };
+    }
+    parts.push(
+      figure(
+        groupedBarChart({
+          title: 'Missing share per column, population vs customers',
+          categories: shown.map((c) => c.column),
+          series: [
+            { name: 'general population', values: shown.map((c) => c.populationShare), color: COLORS.population },
+            { name: 'customers', values: shown.map((c) => c.customerShare), color: COLORS.customers },
+          ],
+          height: 440,
+          yLabel: 'share of rows missing',
+          yFormat: (v) => formatPercent(v, 0),
+          yMax: 1,
+          rotateLabels: true,
+          labelColors: shown.map((c) => (c.dropped ? COLORS.highlight : undefined)),
+          labelBold: shown.map((c) => c.dropped),
+          bandColors: shown.map((c) => (c.dropped ? COLORS.highlightSoft : undefined)),
+          legendExtra: [{ name: 'dropped column', color: COLORS.highlightSoft }],
+          hLines,
+          hBand,
+          barTitle: (si, ci) => `${shown[ci].column}: ${formatPercent(si === 0 ? shown[ci].populationShare : shown[ci].customerShare, 2)} missing (${si === 0 ? 'population' : 'customers'})${shown[ci].dropped ? ', dropped' : ''}`,
+        }),
+        `Columns sorted by their missing share in the general population (after missing codes are turned into nulls); ` +
+          `${esc(dropped.length)} highlighted column(s) were dropped.` +
+          (complete > 0 ? ` ${esc(complete)} column(s) with no missing value in either file are not shown.` : ''),
+      ),
+    );
+  } else {
+    parts.push('<p class="empty">No column has missing values.</p>');
+  }
+  if (results.droppedColumns.length) {
+    parts.push(`<p><b>Dropped:</b> ${results.droppedColumns.map((c) => `<span class="chip">${esc(c)}</span>`).join('')}</p>`);
+  }
+
+  parts.push('<h3>Missing values per row</h3>');
+  const keptColumns = columns.length - results.droppedColumns.length;
+  parts.push(
+    figure(
+      histogram({
+        title: 'Rows by number of missing values, population vs customers',
+        series: [
+          { name: 'general population', counts: rowHistogram.population, color: COLORS.population },
+          { name: 'customers', counts: rowHistogram.customers, color: COLORS.customers },
+        ],
+        height: 330,
+        xLabel: `missing values in the row (of ${keptColumns} kept columns)`,
+        yLabel: 'share of rows (square-root scale)',
+        yScale: 'sqrt',
+        splitAfter: { value: maxRowMissing, label: `heavy-missing: more than ${maxRowMissing}` },
+      }),
+      `Each file normalised to its own row count. Rows right of the line go to the heavy-missing group: ` +
+        `${esc(formatPercent(results.heavyMissing.populationShare))} of the population, ${esc(formatPercent(results.heavyMissing.customerShare))} of customers.`,
+    ),
+  );
+
+  parts.push('<h3>Heavy-missing vs clean rows</h3>');
+  const top = options.divergenceTop ?? 20;
+  const divergence = [...results.heavyMissing.divergence].sort((a, b) => b.jensenShannon - a.jensenShannon || a.column.localeCompare(b.column)).slice(0, top);
+  if (divergence.length) {
+    parts.push(
+      figure(
+        horizontalBarChart({
+          title: 'Distribution differences between heavy-missing and clean rows per column',
+          categories: divergence.map((d) => d.column),
+          series: [
+            { name: 'Jensen–Shannon divergence (bits)', values: divergence.map((d) => d.jensenShannon), color: COLORS.accent },
+            { name: 'total variation distance', values: divergence.map((d) => d.totalVariation), color: COLORS.accentSoft },
+          ],
+          xFormat: (v) => formatCompact(v),
+          xLabel: 'divergence (0 = same distribution, 1 = disjoint)',
+          xMax: Math.min(1, Math.max(0.05, ...divergence.flatMap((d) => [d.jensenShannon, d.totalVariation])) * 1.1),
+          valueLabels: divergence.map((d) => `JS ${d.jensenShannon.toFixed(3)}`),
+        }),
+        `The ${esc(divergence.length)} columns (of ${esc(results.heavyMissing.divergence.length)} compared) whose value distribution differs most between the two groups of the general population, ` +
+          `over the values each group has. A large difference means the heavy-missing rows are a segment of their own, not a random subset.`,
+      ),
+    );
+  } else {
+    parts.push('<p class="empty">No divergence computed.</p>');
+  }
+  return section('missing', 'Missing data', parts.join(''));
+}
+
+function componentTable(component: Results['pca']['components'][number]): string {
+  const maxAbs = Math.max(1e-12, ...component.top.map((w) => Math.abs(w.weight)), ...component.bottom.map((w) => Math.abs(w.weight)));
+  const rows = (weights: Array<{ feature: string; weight: number }>) =>
+    weights.length
+      ? weights
+          .map((w) => {
+            const gloss = featureGloss(w.feature);
+            return (
+              `<tr><td><code>${esc(w.feature)}</code>${gloss ? `<div class="sub" style="font-size:11.5px">${esc(gloss)}</div>` : ''}</td>` +
+              `<td class="num">${esc(w.weight >= 0 ? '+' : '')}${esc(w.weight.toFixed(3))} ${divergingBar(w.weight, maxAbs)}</td></tr>`
+            );
+          })
+          .join('')
+      : '<tr><td colspan="2" class="empty">none</td></tr>';
+  const head = '<thead><tr><th>feature</th><th class="num">weight</th></tr></thead>';
+  return (
+    `<h3>PC${esc(component.index + 1)} <span class="sub" style="font-weight:400">· ${esc(formatPercent(component.explainedVarianceRatio))} of the variance</span></h3>` +
+    `<div class="comp"><div><h4>largest positive weights</h4><table>${head}<tbody>${rows(component.top)}</tbody></table></div>` +
+    `<div><h4>largest negative weights</h4><table>${head}<tbody>${rows(component.bottom)}</tbody></table></div></div>`
+  );
+}
+
+function pcaSection(results: Results, options: ReportOptions): string {
+  const { explainedVarianceRatio: evr, cumulativeVarianceRatio: cum, keptComponents: kept } = results.pca;
+  const n = evr.length;
+  const every = n <= 30 ? 1 : n <= 80 ? 5 : n <= 200 ? 10 : 25;
+  const scree = barChart({
+    title: 'Explained variance per principal component',
+    categories: evr.map((_, i) => (i === 0 || (i + 1) % every === 0 ? String(i + 1) : '')),
+    values: evr,
+    colors: evr.map((_, i) => (i < kept ? COLORS.accent : COLORS.muted)),
+    width: 540,
+    height: 320,
+    xLabel: 'component',
+    yLabel: 'explained variance ratio',
+    yFormat: (v) => formatPercent(v, v < 0.1 ? 1 : 0),
+    rotateLabels: false,
+    legendExtra: [
+      { name: `kept (${kept})`, color: COLORS.accent },
+      { name: 'not kept', color: COLORS.muted },
+    ],
+    barTitle: (_, ci) => `PC${ci + 1}: ${formatPercent(evr[ci], 2)}`,
+  });
+  const reached = cum[kept - 1];
+  const hLines = options.varianceTarget !== undefined ? [{ value: options.varianceTarget, label: `target ${formatPercent(options.varianceTarget, 0)}` }] : [];
+  const cumulative = lineChart({
+    title: 'Cumulative explained variance',
+    series: [{ name: 'cumulative variance', points: cum.map((y, i) => ({ x: i + 1, y })), color: COLORS.accent }],
+    width: 540,
+    height: 320,
+    xLabel: 'number of components',
+    yLabel: 'cumulative explained variance',
+    yDomain: [0, 1],
+    yFormat: (v) => formatPercent(v, 0),
+    integerX: n <= 40,
+    hLines,
+    vLines: kept > 0 ? [{ x: kept, label: `kept ${kept}`, color: COLORS.subtle, anchor: kept > n * 0.75 ? 'end' : 'start', labelAt: 'bottom' }] : [],
+    highlights: reached !== undefined ? [{ x: kept, y: reached, label: formatPercent(reached, 1) }] : [],
+  });
+  const target = options.varianceTarget !== undefined ? `; the target was ${esc(formatPercent(options.varianceTarget, 0))}` : '';
+  const components = results.pca.components.length
+    ? results.pca.components.map(componentTable).join('')
+    : '<p class="empty">No components interpreted.</p>';
+  return section(
+    'pca',
+    'Principal components',
+    `<div class="grid2"><div>${figure(scree, 'Scree plot: variance explained by each component (kept ones in blue).')}</div>` +
+      `<div>${figure(cumulative, `${esc(kept)} of ${esc(n)} components kept, explaining ${esc(reached !== undefined ? formatPercent(reached) : '–')} of the variance${target}.`)}</div></div>` +
+      `<h3 style="margin-top:22px">What the first components mean</h3>` +
+      `<p class="sub">Weights of the standardised features; a feature's sign only matters relative to the others on the same component.</p>` +
+      components,
+  );
+}
+
+function kmeansSection(results: Results): string {
+  const sweep = [...results.kSweep].sort((a, b) => a.k - b.k);
+  const chosen = sweep.find((p) => p.k === results.k);
+  const by = results.kChosenBy === 'knee' ? 'knee' : 'fixed';
+  const sse = lineChart({
+    title: 'Within-cluster sum of squares (SSE) vs k',
+    series: [{ name: 'SSE', points: sweep.map((p) => ({ x: p.k, y: p.sse })), color: COLORS.accent }],
+    width: 540,
+    height: 320,
+    xLabel: 'k (number of clusters)',
+    yLabel: 'SSE (sum of squared distances)',
+    integerX: true,
+    vLines: [{ x: results.k, label: `k = ${results.k}`, color: COLORS.highlight, anchor: sweep.length && results.k > sweep[Math.floor(sweep.length * 0.7)]?.k ? 'end' : 'start' }],
+    highlights: chosen ? [{ x: chosen.k, y: chosen.sse, label: `${by}` }] : [],
+  });
+  const silPoints = sweep.map((p) => ({ x: p.k, y: p.silhouette }));
+  const hasSil = silPoints.some((p) => p.y !== null);
+  const silhouette = hasSil
+    ? lineChart({
+        title: 'Silhouette score vs k',
+        series: [{ name: 'silhouette', points: silPoints, color: COLORS.customers }],
+        width: 540,
+        height: 320,
+        xLabel: 'k (number of clusters)',
+        yLabel: 'mean silhouette (sample)',
+        integerX: true,
+        yFormat: (v) => v.toFixed(2),
+        vLines: [{ x: results.k, label: `k = ${results.k}`, color: COLORS.highlight, anchor: sweep.length && results.k > sweep[Math.floor(sweep.length * 0.7)]?.k ? 'end' : 'start' }],
+        highlights: chosen && chosen.silhouette !== null ? [{ x: chosen.k, y: chosen.silhouette }] : [],
+      })
+    : '';
+  return section(
+    'kmeans',
+    'Choosing k',
+    `<div class="grid2"><div>${figure(sse, `k-means SSE for each k in the sweep; k = ${esc(results.k)} was ${results.kChosenBy === 'knee' ? 'picked at the knee of this curve' : 'fixed in the configuration'}. Final fit SSE: ${esc(formatInt(results.finalSse))}.`)}</div>` +
+      `<div>${hasSil ? figure(silhouette, 'Mean silhouette on a sample of rows (higher = better separated clusters).') : '<p class="empty">Silhouette scores were not computed.</p>'}</div></div>`,
+  );
+}
+
+function runSection(results: Results): string {
+  const inputs = results.inputs;
+  const inputRows = [
+    ['general population', inputs.population.path, formatInt(inputs.population.rows), inputs.population.sha256],
+    ['customers', inputs.customers.path, formatInt(inputs.customers.rows), inputs.customers.sha256],
+    ['feature summary', inputs.featureSummary.path, '', inputs.featureSummary.sha256],
+  ]
+    .map(
+      ([what, path, rows, sha]) =>
+        `<tr><td>${esc(what)}</td><td><code>${esc(path)}</code></td><td class="num">${esc(rows)}</td><td><code title="${esc(sha)}">${esc(sha.slice(0, 16))}${sha.length > 16 ? '…' : ''}</code></td></tr>`,
+    )
+    .join('');
+  const total = results.steps.reduce((s, step) => s + (Number.isFinite(step.seconds) ? step.seconds : 0), 0);
+  const maxStep = Math.max(0, ...results.steps.map((s) => s.seconds).filter(Number.isFinite));
+  const stepRows = results.steps
+    .map(
+      (s) =>
+        `<tr><td>${esc(s.name)}${s.reused ? ' <span class="tag">reused</span>' : ''}</td><td class="num">${esc(formatSeconds(s.seconds))}</td>` +
+        `<td class="num">${esc(total > 0 ? formatPercent(s.seconds / total, 0) : '–')}</td><td>${fillBar(s.seconds, maxStep)}</td></tr>`,
+    )
+    .join('');
+  return section(
+    'run',
+    'Run',
+    `<h3>Inputs</h3><table><thead><tr><th>file</th><th>path</th><th class="num">rows</th><th>sha256</th></tr></thead><tbody>${inputRows}</tbody></table>` +
+      `<h3>Step timings</h3>` +
+      (results.steps.length
+        ? `<table><thead><tr><th>step</th><th class="num">time</th><th class="num">share</th><th></th></tr></thead><tbody>${stepRows}</tbody>` +
+          `<tfoot><tr><th>total</th><th class="num">${esc(formatSeconds(total))}</th><th colspan="2"></th></tr></tfoot></table>` +
+          `<p class="caption">"reused" steps came from an earlier run's cached output.</p>`
+        : '<p class="empty">No step timings recorded.</p>'),
+  );
+}
+
+/** The whole report page. */
+export function renderReport(results: Results, reportOptions: ReportOptions = {}): string {
+  // The run's own settings draw the thresholds unless the caller overrides them.
+  const options: ReportOptions = { ...results.settings, ...reportOptions };
+  const title = options.title ?? `Customer segments — ${results.dataset}`;
+  const body = [
+    headerBlock(results, title),
+    findingsBlock(results),
+    keyFigure(results, options),
+    summarySection(results),
+    profilesSection(results, options),
+    missingSection(results, options),
+    pcaSection(results, options),
+    kmeansSection(results),
+    runSection(results),
+    `<footer>customer-segments · results.json version ${esc(results.version)} · self-contained report (no scripts or external resources)</footer>`,
+  ].join('\n');
+  return (
+    `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">` +
+    `<meta name="viewport" content="width=device-width, initial-scale=1">` +
+    `<title>${esc(title)}</title><style>${CSS}</style></head>\n<body><main>\n${body}\n</main></body></html>\n`
+  );
+}

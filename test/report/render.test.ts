@@ -1,0 +1,175 @@
+import { ResultsSchema, type Results } from '../../schemas/results';
+import { clusterLabel, formatP, renderReport, renderSummaryTable } from '../../core/report/render';
+import { buildResultsFixture } from './fixture';
+
+const EVIL = '<script>alert("x")</script>';
+
+function fixture(extraFeature?: string): Results {
+  return ResultsSchema.parse(buildResultsFixture({ extraFeature }));
+}
+
+/** The <svg>…</svg> elements of a page. */
+function svgs(html: string): string[] {
+  return html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
+}
+
+/** Checks that start and end tags nest properly (void elements and self-closing tags aside). */
+function unbalancedTags(markup: string): string[] {
+  const voids = new Set(['meta', 'br', 'hr', 'img', 'input', 'link']);
+  const stack: string[] = [];
+  const problems: string[] = [];
+  const tag = /<(\/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?(\/?)>/g;
+  for (const m of markup.replace(/<!DOCTYPE[^>]*>/i, '').matchAll(tag)) {
+    const [, closing, rawName, selfClosing] = m;
+    const name = rawName.toLowerCase();
+    if (selfClosing || voids.has(name)) continue;
+    if (!closing) stack.push(name);
+    else if (stack.pop() !== name) problems.push(`unexpected </${name}> at ${m.index}`);
+  }
+  return [...problems, ...stack.map((name) => `unclosed <${name}>`)];
+}
+
+describe('renderReport', () => {
+  const results = fixture(EVIL);
+  const html = renderReport(results, { varianceTarget: 0.9, maxColumnMissingShare: 0.3, alpha: 0.05 });
+
+  it('is one self-contained HTML page', () => {
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(html).toContain('<style>');
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/<link\b|<img\b|@import|url\(|src=/i);
+    // The only URL is the SVG namespace.
+    expect(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')).not.toMatch(/https?:\/\//);
+  });
+
+  it('has balanced markup', () => {
+    expect(unbalancedTags(html)).toEqual([]);
+  });
+
+  it('draws every chart as an inline SVG', () => {
+    const labels = svgs(html).map((svg) => /aria-label="([^"]*)"/.exec(svg)?.[1]);
+    expect(labels).toEqual([
+      'Share of population and customers per cluster, sorted by lift',
+      'Lift per cluster with confidence interval (log scale)',
+      'Missing share per column, population vs customers',
+      'Rows by number of missing values, population vs customers',
+      'Distribution differences between heavy-missing and clean rows per column',
+      'Explained variance per principal component',
+      'Cumulative explained variance',
+      'Within-cluster sum of squares (SSE) vs k',
+      'Silhouette score vs k',
+    ]);
+    for (const svg of svgs(html)) expect(svg).not.toMatch(/NaN|Infinity|undefined/);
+  });
+
+  it('escapes text everywhere: a feature named <script> is shown, never executed', () => {
+    expect(html).not.toContain(EVIL);
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+    // It appears in the profile table, the PCA table, the missingness chart and the divergence chart.
+    expect(html.split('&lt;script&gt;').length - 1).toBeGreaterThanOrEqual(4);
+  });
+
+  it('names every cluster, including the heavy-missing group', () => {
+    for (const cluster of results.clusters) {
+      expect(html).toContain(`<b>${clusterLabel(cluster.id)}</b>`);
+    }
+    expect(html).toContain('heavy-missing');
+  });
+
+  it('lists the clusters by lift in the summary table with shares, interval, p-value and verdict', () => {
+    const table = html.slice(html.indexOf('id="summary"'), html.indexOf('id="profiles"'));
+    const order = [...table.matchAll(/<tr><td><b>([^<]+)<\/b>/g)].map((m) => m[1]);
+    expect(order).toEqual(['cluster 9', 'heavy-missing', 'cluster 6', 'cluster 7', 'cluster 4', 'cluster 1', 'cluster 5', 'cluster 11', 'cluster 2', 'cluster 10', 'cluster 8', 'cluster 3', 'cluster 0']);
+    expect(table).toContain('24.87\u00a0%');
+    expect(table).toContain('6.55\u00a0%');
+    expect(table).toContain('<b>3.80</b>');
+    expect(table).toContain('<span class="badge over">over</span>');
+    expect(table).toContain('<span class="badge under">under</span>');
+  });
+
+  it('marks the thresholds it was given and the chosen k and component count', () => {
+    expect(html).toContain('drop threshold 30\u00a0%');
+    expect(html).toContain('target 90\u00a0%');
+    expect(html).toContain(`kept ${results.pca.keptComponents}`);
+    expect(html).toContain('k = 12');
+    expect(html).toContain(`heavy-missing: more than ${results.missingness.maxRowMissing}`);
+    for (const column of results.droppedColumns) expect(html).toContain(`<span class="chip">${column}</span>`);
+  });
+
+  it('draws the thresholds from the run\'s own settings', () => {
+    const plain = renderReport(results);
+    expect(plain).toContain('drop threshold 30');
+    expect(plain).toContain('target 90');
+    const other = renderReport({ ...results, settings: { ...results.settings, maxColumnMissingShare: 0.2 } });
+    expect(other).toContain('drop threshold 20');
+  });
+
+  it('shows profiles of over- and under-represented clusters with their descriptions', () => {
+    const profiles = html.slice(html.indexOf('id="profiles"'), html.indexOf('id="missing"'));
+    const over = results.clusters.find((c) => c.id === 9)!;
+    expect(profiles).toContain(over.profile[0].description.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;'));
+    expect(profiles).toContain('cluster 0');
+    expect(profiles).toContain('The heavy-missing group has no centroid');
+  });
+
+  it('shows the interpreted components and the step timings', () => {
+    expect(html).toContain('PC1');
+    expect(html).toContain('PC3');
+    expect(html).toContain('PLZ8_ANTG3');
+    expect(html).toContain('k-sweep');
+    expect(html).toContain('<span class="tag">reused</span>');
+  });
+
+  it('copes with empty sections', () => {
+    const raw = buildResultsFixture() as Record<string, any>;
+    raw.clusters = [];
+    raw.overRepresented = [];
+    raw.underRepresented = [];
+    raw.steps = [];
+    raw.kSweep = raw.kSweep.map((p: { k: number; sse: number }) => ({ ...p, silhouette: null }));
+    raw.heavyMissing.divergence = [];
+    raw.pca.components = [];
+    const page = renderReport(ResultsSchema.parse(raw));
+    expect(unbalancedTags(page)).toEqual([]);
+    expect(page).toContain('No clusters in the results.');
+    expect(page).toContain('Silhouette scores were not computed.');
+    expect(page).toContain('No step timings recorded.');
+    expect(page).not.toMatch(/NaN/);
+  });
+});
+
+describe('renderSummaryTable', () => {
+  const results = fixture();
+  const text = renderSummaryTable(results);
+  const lines = text.trimEnd().split('\n');
+
+  it('has a header, a rule and one row per cluster, by lift', () => {
+    expect(lines[0]).toMatch(/^cluster\s+population\s+customers\s+lift\s+verdict$/);
+    expect(lines[1]).toMatch(/^-+( +-+){4}$/);
+    expect(lines).toHaveLength(results.clusters.length + 2);
+    expect(lines[2]).toMatch(/^9\s+6\.55 %\s+24\.87 %\s+3\.80\s+over$/);
+    expect(lines[3]).toMatch(/^heavy-missing\s+10\.45 %\s+26\.05 %\s+2\.49\s+over$/);
+    expect(lines[lines.length - 1]).toMatch(/^0\s+9\.36 %\s+0\.73 %\s+0\.08\s+under$/);
+  });
+
+  it('aligns the numeric columns on the right', () => {
+    // Shares of different widths (6.55 % and 10.45 %) end in the same column.
+    const populationEnd = lines[0].indexOf('population') + 'population'.length;
+    const customersEnd = lines[0].indexOf('customers') + 'customers'.length;
+    const liftEnd = lines[0].indexOf('lift') + 'lift'.length;
+    for (const line of lines.slice(2)) {
+      expect(line.charAt(populationEnd - 1)).toBe('%');
+      expect(line.charAt(customersEnd - 1)).toBe('%');
+      expect(line.slice(0, liftEnd)).toMatch(/\d$/);
+    }
+  });
+});
+
+describe('formatP', () => {
+  it('formats p-values for people', () => {
+    expect(formatP(0)).toBe('< 1e-300');
+    expect(formatP(1.2e-45)).toBe('1.2e-45');
+    expect(formatP(0.0499958)).toBe('0.050');
+    expect(formatP(1)).toBe('1.000');
+  });
+});

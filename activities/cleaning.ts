@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { resolve } from 'node:path';
+import { copyFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { assessMissingness, ingest, recodeMissing, resolveMaxRowMissing, splitRows } from '../core/cleaning/steps';
 import { withDuckDb } from '../core/duckdb';
 import { sha256File } from '../core/store/step-store';
@@ -23,13 +24,16 @@ const AfterIngestSchema = RunContextSchema.extend({ ingest: StepRefSchema });
 const AfterRecodeSchema = RunContextSchema.extend({ recode: StepRefSchema });
 const SplitInputSchema = RunContextSchema.extend({ recode: StepRefSchema, missingness: StepRefSchema });
 
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
+export function parse<T>(schema: z.ZodType<T>, input: unknown): T {
   try {
     return schema.parse(input);
   } catch (error) {
     throw toActivityFailure(error);
   }
 }
+
+/** The ingest checkpoint keeps a copy of the feature summary under this name. */
+export const FEATURE_SUMMARY_COPY = 'feature-summary.csv';
 
 async function hashInput(path: string): Promise<string> {
   try {
@@ -54,6 +58,8 @@ export async function ingestData(rawInput: unknown): Promise<StepReport> {
   };
   const { ref, output } = await checkpointedStep<IngestOutput>(input.storeDir, 'ingest', hashes, async (workDir) => {
     const summary = readFeatureSummary(inputs.featureSummary);
+    // Later steps read the summary from the checkpoint, so a changed file on disk cannot skew a resumed run.
+    await copyFile(inputs.featureSummary, join(workDir, FEATURE_SUMMARY_COPY));
     return withDuckDb({}, (conn) =>
       ingest(conn, { population: inputs.population, customers: inputs.customers, featureSummaryPath: inputs.featureSummary }, summary, workDir, hashes),
     );

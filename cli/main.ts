@@ -7,6 +7,7 @@
  *   segments worker                    a worker against TEMPORAL_ADDRESS or the local server
  */
 import { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -66,7 +67,8 @@ async function runPipeline(args: RunArgs): Promise<void> {
     if (args.detach) return;
     const follow = () =>
       followRun(handle, (step) => console.log(formatStepLine(step))).then((outcome) => {
-        console.log(`\ndone: results in ${outcome.outDir}`);
+        console.log(`\n${outcome.summaryTable}\n`);
+        console.log(`results: ${outcome.outDir}/results.json\nreport:  ${outcome.outDir}/report.html`);
       });
     if (!args.worker) return await follow();
     const worker = await createWorker({ connection: await temporal.getNativeConnection(), namespace: temporal.namespace });
@@ -178,12 +180,22 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError) {
-    console.error(error.message);
-    process.exitCode = 2;
-    return;
-  }
-  console.error(`segments: ${(error as Error).message ?? error}`);
-  process.exitCode = 1;
-});
+// The SDK's own logs (webpack bundling, worker state) only at WARN and above: the CLI prints its own progress.
+Runtime.install({ logger: new DefaultLogger((process.env.SEGMENTS_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
+
+main(process.argv.slice(2))
+  .then(() => 0)
+  .catch((error: unknown) => {
+    if (error instanceof UsageError) {
+      console.error(error.message);
+      return 2;
+    }
+    const failure = error as Error & { cause?: Error };
+    // A failed workflow carries the step's own message in its cause chain.
+    let message = failure.message ?? String(error);
+    for (let cause = failure.cause; cause; cause = (cause as Error & { cause?: Error }).cause) message += `\n  caused by: ${cause.message}`;
+    console.error(`segments: ${message}`);
+    return 1;
+  })
+  // Native connections and the Temporal runtime keep the event loop alive; a CLI command is done here.
+  .then((code) => process.exit(code));

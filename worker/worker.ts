@@ -29,6 +29,6 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     activities,
     ...workflowSource,
     maxConcurrentActivityTaskExecutions: Math.max(1, availableParallelism()),
-    identity: options.identity,
+    ...(options.identity ? { identity: options.identity } : {}),
   });
 }

@@ -1,1 +1,50 @@
-export default async function globalTeardown(): Promise<void> {}
+/** Jest global teardown: stops the dev server that global-setup started (if it started one). */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { DevServerHandle } from '../../temporal/dev-server';
+
+/**
+ * Shared with global-setup.ts: both run in jest's parent process but as separately loaded
+ * modules, so the server handle travels on globalThis and, as a fallback, as a small JSON file
+ * keyed by the jest process id.
+ */
+interface TestServerState {
+  pid: number;
+  address: string;
+  namespace: string;
+  tempDir: string;
+}
+const STATE_PREFIX = 'customer-segments-jest-temporal-';
+const STATE_FILE = path.join(os.tmpdir(), `${STATE_PREFIX}${process.pid}.json`);
+const GLOBAL_KEY = '__customerSegmentsTemporalTestServer__';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function killPid(pid: number): Promise<void> {
+  if (!alive(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  for (let waited = 0; waited < 10_000 && alive(pid); waited += 100) await sleep(100);
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+export default async function globalTeardown(): Promise<void> {
+  const state: TestServerState | undefined = existsSync(STATE_FILE)
+    ? (JSON.parse(readFileSync(STATE_FILE, 'utf8')) as TestServerState)
+    : undefined;
+  const handle = (globalThis as Record<string, unknown>)[GLOBAL_KEY] as DevServerHandle | undefined;
+  if (handle) await handle.stop();
+  else if (state) await killPid(state.pid);
+  delete (globalThis as Record<string, unknown>)[GLOBAL_KEY];
+  if (state) rmSync(state.tempDir, { recursive: true, force: true });
+  rmSync(STATE_FILE, { force: true });
+}

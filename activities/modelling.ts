@@ -1,0 +1,375 @@
+/**
+ * The modelling steps: encode → impute + scale → PCA → k sweep → final k-means → map customers → compare.
+ * Each reads its inputs from upstream checkpoints and writes its own; the CPU-heavy loops live in
+ * core/linalg (run off the event loop in worker threads where they are long).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeAssignmentsParquet } from '../core/assignments';
+import { withDuckDb } from '../core/duckdb';
+import {
+  EncodingModel,
+  FittedTransform,
+  countUnseenLevels,
+  encodeSelectSql,
+  exportMatrix,
+  fitEncoding,
+  fitImputeScale,
+  inverseScale,
+  parquetRelation,
+  readMatrix,
+  readRowIndex,
+} from '../core/encoding';
+import {
+  assignNearest,
+  chooseComponentCount,
+  columnMeansAndCovariance,
+  interpretComponent,
+  inverseProject,
+  kmeansBestOf,
+  pcaFromCovariance,
+  projectRows,
+  silhouetteSample,
+} from '../core/linalg';
+import { describeDeviation } from '../core/stats/describe';
+import { compareGroups, rankRepresentation } from '../core/stats/representation';
+import { readFloat64Matrix, readInt32Array, writeTypedArray } from '../core/store/arrays';
+import { loadEncodingRules } from '../schemas/encoding-rules';
+import { readFeatureSummary } from '../schemas/feature-summary';
+import { RunContextSchema, SplitOutput, StepRefSchema, StepReport } from '../schemas/steps';
+import type { ClusterResult } from '../schemas/results';
+import { FEATURE_SUMMARY_COPY, parse, parseConfigSafe } from './cleaning';
+import { checkpointedStep, loadStep } from './step';
+import { z } from 'zod';
+import { ConfigError } from '../common/errors';
+
+const FILES = ['population', 'customers'] as const;
+const MATRIX_DTYPE = 'float32';
+
+export interface EncodeOutput {
+  model: string;
+  features: number;
+  unseenCustomerLevels: { column: string; rows: number; values: string[] }[];
+}
+
+export interface ScaleOutput {
+  transform: string;
+  features: string[];
+  population: { rows: number; matrix: string; rowIndex: string };
+  customers: { rows: number; matrix: string; rowIndex: string };
+}
+
+export interface PcaOutput {
+  model: string;
+  keptComponents: number;
+  explainedVarianceRatio: number[];
+  cumulativeVarianceRatio: number[];
+  components: { index: number; explainedVarianceRatio: number; top: { feature: string; weight: number }[]; bottom: { feature: string; weight: number }[] }[];
+  population: { rows: number; scores: string };
+  customers: { rows: number; scores: string };
+}
+
+export interface PcaModelFile {
+  features: string[];
+  mean: number[];
+  /** keptComponents x features, row-major. */
+  components: number[];
+  keptComponents: number;
+}
+
+export interface KFitOutput {
+  k: number;
+  sse: number;
+  silhouette: number | null;
+  iterations: number;
+  converged: boolean;
+  centroids: string;
+  assignments?: string;
+}
+
+export interface MapOutput {
+  k: number;
+  population: string;
+  customers: string;
+  counts: { id: number; populationCount: number; customerCount: number }[];
+}
+
+export interface CompareOutput {
+  clusters: ClusterResult[];
+  overRepresented: number[];
+  underRepresented: number[];
+}
+
+const EncodeInputSchema = RunContextSchema.extend({ ingest: StepRefSchema, split: StepRefSchema });
+const ScaleInputSchema = RunContextSchema.extend({ split: StepRefSchema, encode: StepRefSchema });
+const PcaInputSchema = RunContextSchema.extend({ scale: StepRefSchema });
+const SweepInputSchema = RunContextSchema.extend({ pca: StepRefSchema, k: z.number().int().min(1) });
+const FinalInputSchema = SweepInputSchema;
+const MapInputSchema = RunContextSchema.extend({ split: StepRefSchema, scale: StepRefSchema, pca: StepRefSchema, final: StepRefSchema });
+const CompareInputSchema = RunContextSchema.extend({ scale: StepRefSchema, pca: StepRefSchema, final: StepRefSchema, map: StepRefSchema });
+
+async function readJson<T>(path: string): Promise<T> {
+  return JSON.parse(await readFile(path, 'utf8')) as T;
+}
+
+/** Step 2: categoricals and mixed features re-encoded by the rules (data, not code); levels fitted on the population. */
+export async function encodeFeatures(rawInput: unknown): Promise<StepReport> {
+  const input = parse(EncodeInputSchema, rawInput);
+  const config = parseConfigSafe(input.config);
+  const ingest = await loadStep<unknown>(input.ingest);
+  const split = await loadStep<SplitOutput>(input.split);
+  const summary = readFeatureSummary(join(ingest.dir, FEATURE_SUMMARY_COPY));
+  const rulesText = config.encodingRules ? await readFile(config.encodingRules, 'utf8').catch(() => '') : 'builtin';
+  const { ref, output } = await checkpointedStep<EncodeOutput>(
+    input.storeDir,
+    'encode',
+    { ingest: input.ingest.key, split: input.split.key, rules: rulesText },
+    async (workDir) => {
+      const rules = loadEncodingRules(config.encodingRules, summary);
+      return withDuckDb({}, async (conn) => {
+        const model = await fitEncoding(conn, {
+          populationParquet: join(split.dir, split.output.population.clean),
+          keptColumns: split.output.keptColumns,
+          rules,
+        });
+        await writeFile(join(workDir, 'encoding.json'), JSON.stringify(model, null, 1));
+        const unseen = await countUnseenLevels(conn, model, parquetRelation(join(split.dir, split.output.customers.clean)));
+        return { model: 'encoding.json', features: model.features.length, unseenCustomerLevels: unseen };
+      });
+    },
+  );
+  return { ref, figures: { features: output.features, unseenCustomerLevelColumns: output.unseenCustomerLevels.length } };
+}
+
+/** Step 3a: impute and standardise, fitted on the population's clean rows; both files exported as float matrices. */
+export async function imputeAndScale(rawInput: unknown): Promise<StepReport> {
+  const input = parse(ScaleInputSchema, rawInput);
+  const split = await loadStep<SplitOutput>(input.split);
+  const encode = await loadStep<EncodeOutput>(input.encode);
+  const { ref, output } = await checkpointedStep<ScaleOutput>(
+    input.storeDir,
+    'scale',
+    { split: input.split.key, encode: input.encode.key, dtype: MATRIX_DTYPE },
+    async (workDir) => {
+      const model = await readJson<EncodingModel>(join(encode.dir, encode.output.model));
+      return withDuckDb({}, async (conn) => {
+        const populationSource = parquetRelation(join(split.dir, split.output.population.clean));
+        const transform = await fitImputeScale(conn, { model, encodedRelationSql: `(${encodeSelectSql(model, populationSource)})` });
+        await writeFile(join(workDir, 'transform.json'), JSON.stringify(transform, null, 1));
+        const exported = {} as Record<(typeof FILES)[number], ScaleOutput['population']>;
+        let features: string[] = [];
+        for (const role of FILES) {
+          const result = await exportMatrix(conn, {
+            model,
+            transform,
+            sourceParquet: join(split.dir, split.output[role].clean),
+            outPrefix: join(workDir, role),
+            dtype: MATRIX_DTYPE,
+          });
+          features = result.features;
+          exported[role] = { rows: result.rows, matrix: `${role}.matrix`, rowIndex: `${role}.rows` };
+        }
+        return { transform: 'transform.json', features, population: exported.population, customers: exported.customers };
+      });
+    },
+  );
+  return { ref, figures: { features: output.features.length, populationRows: output.population.rows, customerRows: output.customers.rows } };
+}
+
+/** Step 3b: PCA by covariance + eigen decomposition; both files projected onto the kept components. */
+export async function fitPca(rawInput: unknown): Promise<StepReport> {
+  const input = parse(PcaInputSchema, rawInput);
+  const config = parseConfigSafe(input.config);
+  const scale = await loadStep<ScaleOutput>(input.scale);
+  const { ref, output } = await checkpointedStep<PcaOutput>(
+    input.storeDir,
+    'pca',
+    { scale: input.scale.key, varianceTarget: config.pca.varianceTarget, components: config.pca.components, interpret: config.pca.interpret },
+    async (workDir) => {
+      const cols = scale.output.features.length;
+      const population = readMatrix(join(scale.dir, scale.output.population.matrix), scale.output.population.rows, cols, MATRIX_DTYPE);
+      const { mean, covariance } = columnMeansAndCovariance(population, scale.output.population.rows, cols);
+      const model = pcaFromCovariance(covariance, cols);
+      const q = chooseComponentCount(model.cumulativeVarianceRatio, { varianceTarget: config.pca.varianceTarget, components: config.pca.components });
+      const components = model.components.subarray(0, q * cols);
+      const file: PcaModelFile = { features: scale.output.features, mean: Array.from(mean), components: Array.from(components), keptComponents: q };
+      await writeFile(join(workDir, 'pca.json'), JSON.stringify(file));
+      const projected = {} as Record<(typeof FILES)[number], PcaOutput['population']>;
+      for (const role of FILES) {
+        const rows = scale.output[role].rows;
+        const data = role === 'population' ? population : readMatrix(join(scale.dir, scale.output[role].matrix), rows, cols, MATRIX_DTYPE);
+        await writeTypedArray(join(workDir, `${role}.scores`), projectRows(data, rows, cols, mean, components, q));
+        projected[role] = { rows, scores: `${role}.scores` };
+      }
+      const interpreted = Array.from({ length: Math.min(config.pca.interpret, q) }, (_, index) => ({
+        index,
+        explainedVarianceRatio: model.explainedVarianceRatio[index],
+        ...interpretComponent(components.subarray(index * cols, (index + 1) * cols), scale.output.features, 8),
+      }));
+      return {
+        model: 'pca.json',
+        keptComponents: q,
+        explainedVarianceRatio: Array.from(model.explainedVarianceRatio),
+        cumulativeVarianceRatio: Array.from(model.cumulativeVarianceRatio),
+        components: interpreted,
+        population: projected.population,
+        customers: projected.customers,
+      };
+    },
+  );
+  return {
+    ref,
+    figures: {
+      keptComponents: output.keptComponents,
+      explainedVariance: output.cumulativeVarianceRatio[output.keptComponents - 1],
+      pc1: output.explainedVarianceRatio[0],
+      populationRows: output.population.rows,
+    },
+  };
+}
+
+async function fitKMeans(rawInput: unknown, final: boolean): Promise<StepReport> {
+  const input = parse(final ? FinalInputSchema : SweepInputSchema, rawInput);
+  const config = parseConfigSafe(input.config);
+  const pca = await loadStep<PcaOutput>(input.pca);
+  const rows = pca.output.population.rows;
+  if (input.k > rows) throw new ConfigError(`k = ${input.k} is larger than the ${rows} clean population rows`);
+  const inits = final ? config.finalInits : config.sweepInits;
+  const step = final ? 'kmeans-final' : `kmeans-k${String(input.k).padStart(2, '0')}`;
+  const { ref, output } = await checkpointedStep<KFitOutput>(
+    input.storeDir,
+    step,
+    { pca: input.pca.key, k: input.k, inits, seed: config.seed, maxIterations: config.maxIterations, tol: config.relativeTolerance, silhouette: config.silhouetteSample },
+    async (workDir) => {
+      const q = pca.output.keptComponents;
+      const scores = readFloat64Matrix(join(pca.dir, pca.output.population.scores), rows, q);
+      const result = kmeansBestOf(scores, rows, q, { k: input.k, seed: config.seed, maxIterations: config.maxIterations, relativeTolerance: config.relativeTolerance }, inits);
+      const silhouette = final ? null : silhouetteSample(scores, rows, q, result.assignments, input.k, { sampleSize: config.silhouetteSample, seed: config.seed }).score;
+      await writeFile(join(workDir, 'centroids.json'), JSON.stringify({ k: input.k, dims: q, centroids: Array.from(result.centroids) }));
+      if (final) await writeTypedArray(join(workDir, 'population.assignments'), result.assignments);
+      return {
+        k: input.k,
+        sse: result.sse,
+        silhouette: silhouette !== null && Number.isFinite(silhouette) ? silhouette : null,
+        iterations: result.iterations,
+        converged: result.converged,
+        centroids: 'centroids.json',
+        ...(final ? { assignments: 'population.assignments' } : {}),
+      };
+    },
+  );
+  return { ref, figures: { k: output.k, sse: output.sse, ...(output.silhouette !== null ? { silhouette: output.silhouette } : {}), iterations: output.iterations } };
+}
+
+/** Step 4: one point of the elbow curve (the workflow runs one of these per k, in parallel). */
+export async function sweepK(rawInput: unknown): Promise<StepReport> {
+  return fitKMeans(rawInput, false);
+}
+
+/** Step 4b: the final k-means on the full clean population: k-means++, several seeded inits, best SSE kept. */
+export async function fitFinalKMeans(rawInput: unknown): Promise<StepReport> {
+  return fitKMeans(rawInput, true);
+}
+
+/** Step 5a: customers through the same fitted pipeline to the nearest centroid; both targeting lists written. */
+export async function mapCustomers(rawInput: unknown): Promise<StepReport> {
+  const input = parse(MapInputSchema, rawInput);
+  const split = await loadStep<SplitOutput>(input.split);
+  const scale = await loadStep<ScaleOutput>(input.scale);
+  const pca = await loadStep<PcaOutput>(input.pca);
+  const final = await loadStep<KFitOutput>(input.final);
+  const { ref, output } = await checkpointedStep<MapOutput>(
+    input.storeDir,
+    'map',
+    { split: input.split.key, scale: input.scale.key, pca: input.pca.key, final: input.final.key },
+    async (workDir) => {
+      const { k, centroids } = await readJson<{ k: number; centroids: number[] }>(join(final.dir, final.output.centroids));
+      const q = pca.output.keptComponents;
+      const customerRows = pca.output.customers.rows;
+      const customerScores = readFloat64Matrix(join(pca.dir, pca.output.customers.scores), customerRows, q);
+      const clusters = {
+        population: await readInt32Array(join(final.dir, final.output.assignments!), pca.output.population.rows),
+        customers: customerRows > 0 ? assignNearest(customerScores, customerRows, q, centroids, k).assignments : new Int32Array(0),
+      };
+      await withDuckDb({}, async (conn) => {
+        for (const role of FILES) {
+          await writeAssignmentsParquet(conn, {
+            rows: readRowIndex(join(scale.dir, scale.output[role].rowIndex), scale.output[role].rows),
+            clusters: clusters[role],
+            heavyParquet: join(split.dir, split.output[role].heavy),
+            outPath: join(workDir, `${role}.parquet`),
+          });
+        }
+      });
+      const counts = [-1, ...Array.from({ length: k }, (_, i) => i)].map((id) => ({
+        id,
+        populationCount: id === -1 ? split.output.population.heavyRows : countOf(clusters.population, id),
+        customerCount: id === -1 ? split.output.customers.heavyRows : countOf(clusters.customers, id),
+      }));
+      return { k, population: 'population.parquet', customers: 'customers.parquet', counts };
+    },
+  );
+  return { ref, figures: { k: output.k, customersMapped: output.counts.reduce((sum, c) => sum + c.customerCount, 0) } };
+}
+
+function countOf(assignments: Int32Array, id: number): number {
+  let n = 0;
+  for (let i = 0; i < assignments.length; i++) if (assignments[i] === id) n++;
+  return n;
+}
+
+const PROFILE_FEATURES = 12;
+
+/** Step 5b: each cluster's share among customers vs the population, lift with CI and test; centroids described in original features. */
+export async function compareSegments(rawInput: unknown): Promise<StepReport> {
+  const input = parse(CompareInputSchema, rawInput);
+  const config = parseConfigSafe(input.config);
+  const scale = await loadStep<ScaleOutput>(input.scale);
+  const pca = await loadStep<PcaOutput>(input.pca);
+  const final = await loadStep<KFitOutput>(input.final);
+  const map = await loadStep<MapOutput>(input.map);
+  const { ref, output } = await checkpointedStep<CompareOutput>(
+    input.storeDir,
+    'compare',
+    { scale: input.scale.key, pca: input.pca.key, final: input.final.key, map: input.map.key, alpha: config.alpha },
+    async () => {
+      const transform = await readJson<FittedTransform>(join(scale.dir, scale.output.transform));
+      const model = await readJson<PcaModelFile>(join(pca.dir, pca.output.model));
+      const { k, centroids } = await readJson<{ k: number; centroids: number[] }>(join(final.dir, final.output.centroids));
+      const cols = model.features.length;
+      const standardised = inverseProject(centroids, model.keptComponents, model.mean, model.components, cols);
+      const comparisons = compareGroups(map.output.counts, config.alpha);
+      const clusters: ClusterResult[] = comparisons.map((c) => ({
+        id: c.id,
+        populationCount: c.populationCount,
+        customerCount: c.customerCount,
+        populationShare: c.populationShare,
+        customerShare: c.customerShare,
+        lift: c.lift,
+        liftCi: c.liftCi,
+        pValue: c.pValue,
+        representation: c.representation,
+        profile: c.id < 0 || c.id >= k ? [] : profileOf(standardised.subarray(c.id * cols, (c.id + 1) * cols), model.features, transform),
+      }));
+      const ranking = rankRepresentation(comparisons);
+      return { clusters, overRepresented: ranking.over, underRepresented: ranking.under };
+    },
+  );
+  return {
+    ref,
+    figures: {
+      overRepresented: output.overRepresented.join(',') || 'none',
+      underRepresented: output.underRepresented.join(',') || 'none',
+    },
+  };
+}
+
+/** The features where a centroid sits furthest from the population mean, in original units. */
+function profileOf(standardised: ArrayLike<number>, features: string[], transform: FittedTransform): ClusterResult['profile'] {
+  const original = inverseScale(standardised, transform);
+  return features
+    .map((feature, j) => ({ feature, value: original[j], populationMean: transform.features[j].mean, zScore: standardised[j] }))
+    .sort((a, b) => Math.abs(b.zScore) - Math.abs(a.zScore))
+    .slice(0, PROFILE_FEATURES)
+    .map((p) => ({ ...p, description: describeDeviation(p.feature, p.value, p.populationMean, p.zScore) }));
+}

@@ -1,0 +1,420 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { InputError } from '../../common/errors';
+import type { EncodingRule, EncodingRules } from '../../schemas/encoding-rules';
+import {
+  type EncodedFeature,
+  type EncodingModel,
+  EncodingModelSchema,
+  type OneHotGroup,
+  type SourceColumn,
+  type SqlType,
+} from './model';
+import { doubleLiteral, numberText, parquetRelation, quoteIdent, sourceKindOf, type SourceKind, valueLiteral } from './sql';
+
+export interface FitEncodingOptions {
+  /** Clean population rows: column `row` then the kept columns. */
+  populationParquet: string;
+  /** Kept data columns, in the order the features should follow. */
+  keptColumns: readonly string[];
+  rules: EncodingRules;
+  /** A one-hot column with more levels than this is an error (default 100). */
+  maxOneHotLevels?: number;
+}
+
+const SMALLINT_MIN = -32768;
+/** Rows read to decide whether a kept number holds whole numbers. */
+const INTEGRAL_CHECK_ROWS = 20000;
+const SMALLINT_MAX = 32767;
+
+interface ColumnInfo {
+  name: string;
+  type: string;
+}
+
+/** Column names and DuckDB types of a relation (anything usable after FROM). */
+export async function describeRelation(conn: DuckDBConnection, relationSql: string): Promise<ColumnInfo[]> {
+  const reader = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${relationSql}`);
+  return reader.getRowObjectsJS().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+}
+
+interface LevelCount {
+  level: string;
+  count: number;
+}
+
+/** Non-null distinct values of a column with their counts, as level text (numbers in shortest form), sorted. */
+async function levelCounts(
+  conn: DuckDBConnection,
+  relationSql: string,
+  column: SourceColumn,
+  limit: number,
+): Promise<{ levels: LevelCount[]; truncated: boolean }> {
+  const id = quoteIdent(column.name);
+  const value = column.kind === 'number' ? `CAST(${id} AS DOUBLE)` : `CAST(${id} AS VARCHAR)`;
+  const reader = await conn.runAndReadAll(
+    `SELECT ${value} AS v, count(*) AS n FROM ${relationSql} WHERE ${id} IS NOT NULL GROUP BY 1 ORDER BY 1 LIMIT ${limit + 1}`,
+  );
+  const rows = reader.getRowsJS();
+  const levels = rows.slice(0, limit).map(([v, n]) => ({
+    level: typeof v === 'number' ? numberText(v) : String(v),
+    count: Number(n),
+  }));
+  return { levels, truncated: rows.length > limit };
+}
+
+/** Observed levels per column (for defaultRulesFor's `sampleLevels`). At most `limit` levels per column. */
+export async function observedLevels(
+  conn: DuckDBConnection,
+  parquetPath: string,
+  columns: readonly string[],
+  limit = 100,
+): Promise<Record<string, string[]>> {
+  const relation = parquetRelation(parquetPath);
+  const info = new Map((await describeRelation(conn, relation)).map((column) => [column.name, column.type]));
+  const out: Record<string, string[]> = {};
+  for (const name of columns) {
+    const type = info.get(name);
+    if (type === undefined) throw new InputError(`column ${name} is not in the cleaned file`, { file: parquetPath, column: name });
+    const kind = sourceKindOf(type);
+    if (kind === null) continue;
+    const { levels } = await levelCounts(conn, relation, { name, duckdbType: type, kind }, limit);
+    out[name] = levels.map((level) => level.level);
+  }
+  return out;
+}
+
+function sortLevelCounts(levels: LevelCount[], kind: SourceKind): LevelCount[] {
+  return kind === 'number'
+    ? [...levels].sort((a, b) => Number(a.level) - Number(b.level))
+    : [...levels].sort((a, b) => (a.level < b.level ? -1 : a.level > b.level ? 1 : 0));
+}
+
+/** Canonical key for matching a rule key against observed level text. */
+function canonicalKey(key: string, kind: SourceKind): string {
+  return kind === 'number' ? numberText(Number(key)) : key;
+}
+
+function checkKeys(keys: string[], column: SourceColumn, file: string): void {
+  for (const key of keys) {
+    try {
+      valueLiteral(key, column.kind);
+    } catch (error) {
+      throw new InputError(`${(error as Error).message} (rule key for a ${column.duckdbType} column)`, { file, column: column.name });
+    }
+  }
+  const seen = new Set<string>();
+  for (const key of keys) {
+    const canonical = canonicalKey(key, column.kind);
+    if (seen.has(canonical)) throw new InputError(`value "${key}" is listed twice (as the same value)`, { file, column: column.name });
+    seen.add(canonical);
+  }
+}
+
+function uncoveredNote(column: string, levels: LevelCount[], covered: Set<string>, what: string): string | null {
+  const missing = levels.filter((level) => !covered.has(level.level));
+  if (missing.length === 0) return null;
+  const rows = missing.reduce((sum, level) => sum + level.count, 0);
+  const shown = missing.slice(0, 8).map((level) => `${level.level} (${level.count})`).join(', ');
+  return `${column}: ${rows} population row(s) hold values the ${what} does not cover [${shown}${missing.length > 8 ? ', ...' : ''}]; encoded as missing`;
+}
+
+/**
+ * Fits the encoding on the population's clean rows: reads the column types, fits one-hot level sets and
+ * checks every map against the values present. The rules must cover every kept column.
+ */
+export async function fitEncoding(conn: DuckDBConnection, options: FitEncodingOptions): Promise<EncodingModel> {
+  const { populationParquet, keptColumns, rules } = options;
+  const maxLevels = options.maxOneHotLevels ?? 100;
+  const file = populationParquet;
+  const relation = parquetRelation(populationParquet);
+  const info = new Map((await describeRelation(conn, relation)).map((column) => [column.name, column.type]));
+  if (!info.has('row')) throw new InputError('the cleaned file has no "row" column', { file });
+  if (new Set(keptColumns).size !== keptColumns.length) throw new Error('fitEncoding: keptColumns lists a column twice');
+
+  const populationRows = Number((await conn.runAndReadAll(`SELECT count(*) FROM ${relation}`)).getRowsJS()[0][0]);
+
+  const sourceColumns: SourceColumn[] = [];
+  const features: EncodedFeature[] = [];
+  const groups: OneHotGroup[] = [];
+  const dropped: { column: string; reason: string }[] = [];
+  const reasons: Record<string, string> = {};
+  const notes: string[] = [];
+  const names = new Map<string, string>();
+  const addFeature = (feature: EncodedFeature): void => {
+    const previous = names.get(feature.name);
+    if (previous !== undefined) {
+      throw new InputError(`output feature "${feature.name}" would be produced by both ${previous} and ${feature.source}`, {
+        column: feature.source,
+      });
+    }
+    names.set(feature.name, feature.source);
+    features.push(feature);
+  };
+
+  for (const name of keptColumns) {
+    if (name === 'row') throw new Error('fitEncoding: "row" is the row index, not a data column');
+    const type = info.get(name);
+    if (type === undefined) throw new InputError('kept column is not in the cleaned population file', { file, column: name });
+    const kind = sourceKindOf(type);
+    if (kind === null) throw new InputError(`unsupported column type ${type} (expected a number or text)`, { file, column: name });
+    const column: SourceColumn = { name, duckdbType: type, kind };
+    sourceColumns.push(column);
+    const rule: EncodingRule | undefined = rules.columns[name];
+    if (rule === undefined) {
+      throw new InputError('no encoding rule for this kept column (add one to the rules file)', { column: name });
+    }
+    reasons[name] = rule.reason;
+
+    switch (rule.action) {
+      case 'drop':
+        dropped.push({ column: name, reason: rule.reason });
+        break;
+
+      case 'keep': {
+        if (kind === 'text') {
+          const id = quoteIdent(name);
+          const reader = await conn.runAndReadAll(
+            `SELECT count(*) FILTER (WHERE ${id} IS NOT NULL AND TRY_CAST(${id} AS DOUBLE) IS NULL) AS bad, ` +
+              `any_value(${id}) FILTER (WHERE ${id} IS NOT NULL AND TRY_CAST(${id} AS DOUBLE) IS NULL) AS example FROM ${relation}`,
+          );
+          const [bad, example] = reader.getRowsJS()[0];
+          if (Number(bad) > 0) {
+            throw new InputError(
+              `rule "keep" needs numbers but ${bad} population value(s) are not numeric (e.g. ${JSON.stringify(example)}); use onehot or binary`,
+              { file, column: name },
+            );
+          }
+        }
+        addFeature({ name, source: name, kind: 'numeric', sqlType: 'DOUBLE', description: rule.reason });
+        break;
+      }
+
+      case 'binary': {
+        const keys = Object.keys(rule.levels);
+        checkKeys(keys, column, file);
+        const { levels } = await levelCounts(conn, relation, column, maxLevels);
+        const note = uncoveredNote(name, levels, new Set(keys.map((key) => canonicalKey(key, kind))), 'binary level map');
+        if (note) notes.push(note);
+        const zero = keys.find((key) => rule.levels[key] === 0);
+        const one = keys.find((key) => rule.levels[key] === 1);
+        addFeature({
+          name,
+          source: name,
+          kind: 'binary',
+          sqlType: 'UTINYINT',
+          map: { ...rule.levels },
+          description: `${name}: ${zero} -> 0, ${one} -> 1 (${rule.reason})`,
+        });
+        break;
+      }
+
+      case 'onehot': {
+        const { levels, truncated } = await levelCounts(conn, relation, column, maxLevels);
+        if (truncated) {
+          throw new InputError(`one-hot would create more than ${maxLevels} columns; drop the column or raise maxOneHotLevels`, {
+            file,
+            column: name,
+          });
+        }
+        if (levels.length === 0) notes.push(`${name}: no value in the population; the one-hot group is empty`);
+        const sorted = sortLevelCounts(levels, kind);
+        const group: OneHotGroup = {
+          source: name,
+          levels: sorted.map((level) => level.level),
+          counts: sorted.map((level) => level.count),
+          features: [],
+          unknownLevels: rule.unknownLevels,
+        };
+        for (const level of sorted) {
+          const featureName = `${name}=${level.level}`;
+          const label = rule.labels?.[level.level];
+          addFeature({
+            name: featureName,
+            source: name,
+            kind: 'onehot',
+            sqlType: 'UTINYINT',
+            level: level.level,
+            description: `${name} = ${level.level}${label ? ` (${label})` : ''}`,
+          });
+          group.features.push(featureName);
+        }
+        if (group.features.length > 0) groups.push(group);
+        break;
+      }
+
+      case 'derive': {
+        const { levels } = await levelCounts(conn, relation, column, Math.max(maxLevels, 10000));
+        const covered = new Set<string>();
+        for (const output of rule.outputs) {
+          const keys = Object.keys(output.map);
+          checkKeys(keys, column, file);
+          for (const key of keys) covered.add(canonicalKey(key, kind));
+          const values = Object.values(output.map).filter((value): value is number => value !== null);
+          const sqlType: SqlType =
+            output.kind === 'flag'
+              ? 'UTINYINT'
+              : values.every((value) => Number.isInteger(value) && value >= SMALLINT_MIN && value <= SMALLINT_MAX)
+                ? 'SMALLINT'
+                : 'DOUBLE';
+          addFeature({
+            name: output.name,
+            source: name,
+            kind: output.kind === 'flag' ? 'flag' : 'derived',
+            sqlType,
+            map: { ...output.map },
+            description: output.description ?? `${output.name}, derived from ${name}`,
+          });
+        }
+        const note = uncoveredNote(name, levels, covered, 'derive maps');
+        if (note) notes.push(note);
+        break;
+      }
+    }
+  }
+
+  if (features.length === 0) throw new InputError('the encoding rules drop every kept column: no feature is left');
+
+  // Ranges of the kept numbers: min / max over the file (answered from Parquet statistics) and whether the
+  // values are whole numbers, checked on the first rows (a size guard only: fitImputeScale takes exact
+  // histogram medians for whole-number features with a modest range, and a histogram is exact regardless).
+  const numeric = features.filter((feature) => feature.kind === 'numeric');
+  if (numeric.length > 0) {
+    const expressions = numeric.map((feature) => {
+      const kind = sourceColumns.find((column) => column.name === feature.source)?.kind;
+      return `${kind === 'text' ? 'TRY_CAST' : 'CAST'}(${quoteIdent(feature.source)} AS DOUBLE)`;
+    });
+    const ranges = (
+      await conn.runAndReadAll(`SELECT ${expressions.map((x) => `min(${x}), max(${x})`).join(', ')} FROM ${relation}`)
+    ).getRowsJS()[0];
+    const head = (
+      await conn.runAndReadAll(
+        `SELECT ${expressions.map((x) => `max(${x} - floor(${x}))`).join(', ')} FROM (SELECT * FROM ${relation} LIMIT ${INTEGRAL_CHECK_ROWS})`,
+      )
+    ).getRowsJS()[0];
+    numeric.forEach((feature, k) => {
+      const min = ranges[2 * k] === null ? null : Number(ranges[2 * k]);
+      const max = ranges[2 * k + 1] === null ? null : Number(ranges[2 * k + 1]);
+      const frac = head[k] === null ? 0 : Number(head[k]);
+      if (min !== null && max !== null && Number.isFinite(min) && Number.isFinite(max)) {
+        feature.range = { min, max, integral: frac === 0 };
+      }
+    });
+  }
+
+  return EncodingModelSchema.parse({
+    version: 1,
+    sourceColumns,
+    features,
+    groups,
+    dropped,
+    reasons,
+    populationRows,
+    notes,
+  });
+}
+
+function sourceOf(model: EncodingModel, name: string): SourceColumn {
+  const column = model.sourceColumns.find((candidate) => candidate.name === name);
+  if (!column) throw new Error(`the encoding model has no source column ${name}`);
+  return column;
+}
+
+function caseMap(id: string, map: Record<string, number | null>, kind: SourceKind, valueSql: (value: number) => string): string {
+  const arms = Object.entries(map).map(
+    ([key, value]) => `WHEN ${valueLiteral(key, kind)} THEN ${value === null ? 'NULL' : valueSql(value)}`,
+  );
+  return `CASE ${id} ${arms.join(' ')} ELSE NULL END`;
+}
+
+/** The SQL expression (over alias `src`) for one encoded feature; typed as the feature's sqlType. */
+export function featureExpressionSql(model: EncodingModel, feature: EncodedFeature): string {
+  const column = sourceOf(model, feature.source);
+  const id = `src.${quoteIdent(column.name)}`;
+  switch (feature.kind) {
+    case 'numeric':
+      return column.kind === 'number' ? `CAST(${id} AS DOUBLE)` : `TRY_CAST(${id} AS DOUBLE)`;
+    case 'binary':
+    case 'flag':
+      return `CAST(${caseMap(id, feature.map ?? {}, column.kind, (value) => String(value))} AS UTINYINT)`;
+    case 'derived': {
+      const valueSql = feature.sqlType === 'DOUBLE' ? doubleLiteral : (value: number) => String(value);
+      return `CAST(${caseMap(id, feature.map ?? {}, column.kind, valueSql)} AS ${feature.sqlType})`;
+    }
+    case 'onehot': {
+      const level = feature.level;
+      if (level === undefined) throw new Error(`one-hot feature ${feature.name} has no level`);
+      const test = `(${id} = ${valueLiteral(level, column.kind)})`;
+      const group = model.groups.find((candidate) => candidate.source === column.name);
+      if (group?.unknownLevels === 'missing') {
+        const known = group.levels.map((value) => valueLiteral(value, column.kind)).join(', ');
+        return `CAST(CASE WHEN ${id} IN (${known}) THEN ${test} ELSE NULL END AS UTINYINT)`;
+      }
+      return `CAST(${test} AS UTINYINT)`;
+    }
+  }
+}
+
+/**
+ * SQL producing `row` plus every encoded feature (model order) from a cleaned relation (anything usable
+ * after FROM: a table name, `read_parquet('...')`, or a parenthesised query). Narrow types: UTINYINT for
+ * one-hot / binary / flags, SMALLINT for integer derived ordinals, DOUBLE for kept numbers. NULLs are kept:
+ * a NULL source gives NULL in every column of its one-hot group, so imputation sees it.
+ */
+export function encodeSelectSql(model: EncodingModel, sourceRelationSql: string): string {
+  const columns = model.features.map((feature) => `${featureExpressionSql(model, feature)} AS ${quoteIdent(feature.name)}`);
+  return `SELECT src."row" AS "row", ${columns.join(', ')} FROM ${sourceRelationSql} AS src`;
+}
+
+/** `(encodeSelectSql(...))` over a cleaned Parquet file: a relation usable after FROM. */
+export function encodedParquetRelation(model: EncodingModel, parquetPath: string): string {
+  return `(${encodeSelectSql(model, parquetRelation(parquetPath))})`;
+}
+
+export interface UnseenLevels {
+  column: string;
+  /** Rows whose non-null value is not a fitted level / not covered by the map. */
+  rows: number;
+  values: string[];
+}
+
+/**
+ * For another file (e.g. customers): per one-hot / binary / derive column, the rows holding a value the
+ * population fit does not know. Such rows get all zeros in a one-hot group (or NULL with unknownLevels =
+ * missing) and NULL for binary / derived outputs.
+ */
+export async function countUnseenLevels(
+  conn: DuckDBConnection,
+  model: EncodingModel,
+  sourceRelationSql: string,
+): Promise<UnseenLevels[]> {
+  const out: UnseenLevels[] = [];
+  const known = new Map<string, string[]>();
+  for (const group of model.groups) known.set(group.source, group.levels);
+  for (const feature of model.features) {
+    if (feature.kind === 'onehot' || !feature.map) continue;
+    const keys = known.get(feature.source) ?? [];
+    known.set(feature.source, [...keys, ...Object.keys(feature.map)]);
+  }
+  for (const [name, levels] of known) {
+    const column = sourceOf(model, name);
+    const id = quoteIdent(name);
+    const list = [...new Set(levels.map((level) => valueLiteral(level, column.kind)))].join(', ');
+    const filter = list.length > 0 ? `${id} IS NOT NULL AND ${id} NOT IN (${list})` : `${id} IS NOT NULL`;
+    const value = column.kind === 'number' ? `CAST(${id} AS DOUBLE)` : `CAST(${id} AS VARCHAR)`;
+    const reader = await conn.runAndReadAll(
+      `SELECT ${value} AS v, count(*) AS n FROM ${sourceRelationSql} WHERE ${filter} GROUP BY 1 ORDER BY 2 DESC LIMIT 20`,
+    );
+    const rows = reader.getRowsJS();
+    if (rows.length === 0) continue;
+    const total = Number(
+      (await conn.runAndReadAll(`SELECT count(*) FROM ${sourceRelationSql} WHERE ${filter}`)).getRowsJS()[0][0],
+    );
+    out.push({
+      column: name,
+      rows: total,
+      values: rows.map(([v]) => (typeof v === 'number' ? numberText(v) : String(v))),
+    });
+  }
+  return out;
+}
+

@@ -1,0 +1,375 @@
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { endianness } from 'node:os';
+import { type DuckDBConnection, type DuckDBDataChunk, DuckDBInstance, type DuckDBVector } from '@duckdb/node-api';
+import type { EncodingModel } from './model';
+import { type FittedTransform, transformSelectSql } from './impute-scale';
+import { parquetRelation, quoteString } from './sql';
+
+export type MatrixDtype = 'float32' | 'float64';
+export type MatrixArray = Float32Array | Float64Array;
+
+const BYTES: Record<MatrixDtype, number> = { float32: 4, float64: 8 };
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+export interface DuckDBSettings {
+  /** DuckDB worker threads (SET threads). */
+  threads?: number;
+  /** DuckDB memory limit, e.g. '4GB' (SET memory_limit). */
+  memoryLimit?: string;
+  /**
+   * How much a streaming result may buffer ahead of the reader (SET streaming_buffer_size; DuckDB's default
+   * ~1 MB holds less than one 2048-row chunk of a wide matrix, which stalls the producer threads).
+   */
+  streamingBufferSize?: string;
+}
+
+const SIZE = /^\s*\d+(\.\d+)?\s*(B|KB|KiB|MB|MiB|GB|GiB|TB|TiB)\s*$/i;
+
+let defaultsPromise: Promise<Map<string, string>> | null = null;
+
+/** Setting values of a fresh in-memory DuckDB (the defaults), read once per process. */
+async function duckdbDefaults(): Promise<Map<string, string>> {
+  defaultsPromise ??= (async () => {
+    const instance = await DuckDBInstance.create(':memory:');
+    try {
+      const conn = await instance.connect();
+      const rows = (
+        await conn.runAndReadAll(
+          `SELECT name, value FROM duckdb_settings() WHERE name IN ('threads', 'memory_limit', 'streaming_buffer_size')`,
+        )
+      ).getRowsJS();
+      conn.closeSync();
+      return new Map(rows.map(([name, value]) => [String(name), String(value)]));
+    } finally {
+      instance.closeSync();
+    }
+  })();
+  return defaultsPromise;
+}
+
+export interface WithSettingsOptions {
+  /** Settings applied only when the current value is DuckDB's default (a caller's own choice wins). */
+  soft?: readonly (keyof DuckDBSettings)[];
+}
+
+/**
+ * Runs `fn` with DuckDB settings applied, restoring the previous values afterwards. A setting that was at
+ * its default is restored exactly (RESET); one the caller had changed is set back to the value DuckDB
+ * reports, which for sizes is rounded to 0.1 of its unit ("3.7 GiB"). The settings are database-wide, so
+ * concurrent work on the same instance sees them too.
+ */
+export async function withDuckDBSettings<T>(
+  conn: DuckDBConnection,
+  settings: DuckDBSettings,
+  fn: () => Promise<T>,
+  options: WithSettingsOptions = {},
+): Promise<T> {
+  const changes: { key: keyof DuckDBSettings; name: string; value: string }[] = [];
+  if (settings.threads !== undefined) {
+    if (!Number.isInteger(settings.threads) || settings.threads < 1) throw new Error(`threads must be a positive integer, got ${settings.threads}`);
+    changes.push({ key: 'threads', name: 'threads', value: String(settings.threads) });
+  }
+  for (const [key, name] of [
+    ['memoryLimit', 'memory_limit'],
+    ['streamingBufferSize', 'streaming_buffer_size'],
+  ] as const) {
+    const value = settings[key];
+    if (value === undefined) continue;
+    if (!SIZE.test(value)) throw new Error(`${key} must look like '4GB', got "${value}"`);
+    changes.push({ key, name, value: quoteString(value.trim()) });
+  }
+  if (changes.length === 0) return fn();
+  const defaults = await duckdbDefaults();
+  const restore: string[] = [];
+  const apply: string[] = [];
+  for (const change of changes) {
+    const before = String(
+      (await conn.runAndReadAll(`SELECT current_setting(${quoteString(change.name)})`)).getRowsJS()[0][0],
+    );
+    const isDefault = defaults.get(change.name) === before;
+    if (!isDefault && options.soft?.includes(change.key)) continue;
+    apply.push(`SET ${change.name} = ${change.value}`);
+    restore.push(isDefault ? `RESET ${change.name}` : `SET ${change.name} = ${change.name === 'threads' ? before : quoteString(before)}`);
+  }
+  try {
+    for (const statement of apply) await conn.run(statement);
+    return await fn();
+  } finally {
+    for (const statement of restore) await conn.run(statement);
+  }
+}
+
+type TypedArrayCtor<T> = { new (length: number): T; readonly BYTES_PER_ELEMENT: number };
+
+/**
+ * The values of a fixed-width numeric vector as a typed array, without per-cell objects. The fast path uses
+ * the vector's (private) `items` view of the chunk's memory (node-api 1.5: DuckDBDoubleVector /
+ * DuckDBFloatVector / DuckDBIntegerVector); NULL cells become NaN (0 for integers) and are counted.
+ * Falls back to getItem when the internals do not look as expected.
+ */
+export function vectorValues<T extends Float64Array | Float32Array | Int32Array>(
+  vector: DuckDBVector,
+  rowCount: number,
+  ctor: TypedArrayCtor<T>,
+): { values: T; nulls: number } {
+  const internals = vector as unknown as {
+    items?: unknown;
+    validity?: { data?: unknown; offset?: unknown };
+  };
+  const items = internals.items;
+  const validity = internals.validity;
+  if (items instanceof (ctor as unknown as typeof Float64Array) && (items as T).length === rowCount && validity !== undefined) {
+    const data = validity.data;
+    if (data === null || data === undefined) return { values: items as T, nulls: 0 };
+    if (data instanceof BigUint64Array && validity.offset === 0 && LITTLE_ENDIAN) {
+      // Validity bit i lives in byte i >> 3, bit i & 7 of the little-endian uint64 words.
+      const bits = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      let nulls = 0;
+      let copy: T | null = null;
+      for (let i = 0; i < rowCount; i++) {
+        if ((bits[i >> 3] & (1 << (i & 7))) === 0) {
+          if (copy === null) {
+            copy = new ctor(rowCount);
+            copy.set(items as T);
+          }
+          copy[i] = ctor === (Int32Array as unknown) ? 0 : NaN;
+          nulls++;
+        }
+      }
+      return { values: copy ?? (items as T), nulls };
+    }
+  }
+  const values = new ctor(rowCount);
+  let nulls = 0;
+  const isInt = ctor === (Int32Array as unknown);
+  for (let i = 0; i < rowCount; i++) {
+    const value = vector.getItem(i);
+    if (value === null || value === undefined) {
+      values[i] = isInt ? 0 : NaN;
+      nulls++;
+    } else {
+      values[i] = Number(value as number | bigint);
+    }
+  }
+  return { values, nulls };
+}
+
+export interface ExportMatrixOptions {
+  model: EncodingModel;
+  transform: FittedTransform;
+  /** A cleaned file: `row` + kept columns. Or give `sourceRelationSql` instead. */
+  sourceParquet?: string;
+  /** A cleaned relation usable after FROM (table, view, `read_parquet(...)`), instead of sourceParquet. */
+  sourceRelationSql?: string;
+  /** Writes `<outPrefix>.matrix` and `<outPrefix>.rows`. */
+  outPrefix: string;
+  dtype: MatrixDtype;
+  /** DuckDB settings for the export (restored afterwards); streamingBufferSize defaults to 64MB. */
+  duckdb?: DuckDBSettings;
+  /** Bytes buffered before each write (default 16 MiB). */
+  blockBytes?: number;
+  /** Called after each written block with the rows written so far (e.g. to heartbeat). */
+  onProgress?: (rowsWritten: number) => void;
+}
+
+export interface MatrixExport {
+  rows: number;
+  cols: number;
+  matrixPath: string;
+  rowsPath: string;
+  dtype: MatrixDtype;
+  /** Column names, in matrix column order. */
+  features: string[];
+  stats: ExportStats;
+}
+
+/** Where the export's wall time went (seconds). */
+export interface ExportStats {
+  seconds: number;
+  /** Waiting for DuckDB to produce chunks (encode + impute + scale run there). */
+  queryWaitSeconds: number;
+  /** Copying chunk columns into row-major blocks. */
+  copySeconds: number;
+  writeSeconds: number;
+}
+
+/**
+ * Streams the imputed + standardised feature matrix out of DuckDB into `<outPrefix>.matrix` (row-major,
+ * little-endian, rows x cols of float32 / float64) and the 0-based source row indices into
+ * `<outPrefix>.rows` (Int32, same order). The arithmetic (COALESCE, (x - mean) / std) runs in DuckDB;
+ * chunks are read as typed arrays and written in large blocks. Files appear atomically (temp + rename).
+ */
+export async function exportMatrix(conn: DuckDBConnection, options: ExportMatrixOptions): Promise<MatrixExport> {
+  const { model, transform, outPrefix, dtype } = options;
+  if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`dtype must be float32 or float64, got ${String(dtype)}`);
+  const source =
+    options.sourceRelationSql ?? (options.sourceParquet !== undefined ? parquetRelation(options.sourceParquet) : undefined);
+  if (source === undefined) throw new Error('exportMatrix needs sourceParquet or sourceRelationSql');
+  // DOUBLE out of DuckDB in both cases: its DOUBLE -> FLOAT cast costs more than the rounding done by the
+  // Float32Array store below (both round to nearest).
+  const sql = transformSelectSql(model, transform, source, { floatType: 'DOUBLE', positionalNames: true, rowAsInteger: true });
+  const cols = model.features.length;
+  const bytes = BYTES[dtype];
+  const Ctor: TypedArrayCtor<MatrixArray> = dtype === 'float32' ? Float32Array : Float64Array;
+  const blockRows = Math.max(2048, Math.floor((options.blockBytes ?? 16 * 1024 * 1024) / (cols * bytes)));
+  const matrixPath = `${outPrefix}.matrix`;
+  const rowsPath = `${outPrefix}.rows`;
+  const suffix = `.tmp-${process.pid}-${Date.now()}`;
+  const matrixTmp = matrixPath + suffix;
+  const rowsTmp = rowsPath + suffix;
+
+  const stats: ExportStats = { seconds: 0, queryWaitSeconds: 0, copySeconds: 0, writeSeconds: 0 };
+  const started = performance.now();
+  const run = async (): Promise<number> => {
+    const matrixFd = openSync(matrixTmp, 'w');
+    const rowsFd = openSync(rowsTmp, 'w');
+    let next: Promise<DuckDBDataChunk | null> | null = null;
+    try {
+      const block = new Ctor(blockRows * cols);
+      const rowBlock = new Int32Array(blockRows);
+      const columns = new Array<Float64Array>(cols);
+      let filled = 0;
+      let written = 0;
+      const flush = (): void => {
+        if (filled === 0) return;
+        const start = performance.now();
+        writeAll(matrixFd, block, filled * cols, bytes);
+        writeAll(rowsFd, rowBlock, filled, 4);
+        stats.writeSeconds += (performance.now() - start) / 1000;
+        written += filled;
+        filled = 0;
+        options.onProgress?.(written);
+      };
+      let mark = performance.now();
+      const result = await conn.stream(sql);
+      if (result.columnCount !== cols + 1) throw new Error(`export query returned ${result.columnCount} columns, expected ${cols + 1}`);
+      // The next chunk is requested before the current one is copied and written, so DuckDB computes it
+      // (on a libuv thread) while this thread transposes and writes.
+      const fetch = (): Promise<DuckDBDataChunk | null> => {
+        const promise = result.fetchChunk();
+        promise.catch(() => undefined); // a failure is raised where it is awaited; never left unhandled
+        return promise;
+      };
+      next = fetch();
+      for (;;) {
+        const chunk = await next;
+        stats.queryWaitSeconds += (performance.now() - mark) / 1000;
+        if (chunk === null || chunk.rowCount === 0) break;
+        next = fetch();
+        mark = performance.now();
+        const n = chunk.rowCount;
+        const rowIds = vectorValues(chunk.getColumnVector(0), n, Int32Array);
+        if (rowIds.nulls > 0) throw new Error('the cleaned relation has NULL in column "row"');
+        for (let j = 0; j < cols; j++) {
+          const { values, nulls } = vectorValues(chunk.getColumnVector(j + 1), n, Float64Array);
+          if (nulls > 0) throw new Error(`unexpected NULL after imputation in feature ${model.features[j].name}`);
+          columns[j] = values;
+        }
+        let offset = 0;
+        while (offset < n) {
+          const take = Math.min(n - offset, blockRows - filled);
+          rowBlock.set(rowIds.values.subarray(offset, offset + take), filled);
+          for (let j = 0; j < cols; j++) {
+            const values = columns[j];
+            let out = filled * cols + j;
+            for (let i = offset; i < offset + take; i++, out += cols) block[out] = values[i];
+          }
+          filled += take;
+          offset += take;
+          if (filled === blockRows) {
+            stats.copySeconds += (performance.now() - mark) / 1000;
+            flush();
+            mark = performance.now();
+          }
+        }
+        stats.copySeconds += (performance.now() - mark) / 1000;
+        mark = performance.now();
+      }
+      flush();
+      return written;
+    } finally {
+      // Never leave a fetch running on the connection (the caller may reuse it right away).
+      if (next !== null) await next.catch(() => null);
+      closeSync(matrixFd);
+      closeSync(rowsFd);
+    }
+  };
+
+  let rows: number;
+  try {
+    // A 64MB streaming buffer unless the caller chose one (here or on the instance).
+    const soft: (keyof DuckDBSettings)[] = options.duckdb?.streamingBufferSize === undefined ? ['streamingBufferSize'] : [];
+    rows = await withDuckDBSettings(conn, { streamingBufferSize: '64MB', ...options.duckdb }, run, { soft });
+    renameSync(matrixTmp, matrixPath);
+    renameSync(rowsTmp, rowsPath);
+  } catch (error) {
+    rmSync(matrixTmp, { force: true });
+    rmSync(rowsTmp, { force: true });
+    throw error;
+  }
+  stats.seconds = (performance.now() - started) / 1000;
+  return { rows, cols, matrixPath, rowsPath, dtype, features: model.features.map((feature) => feature.name), stats };
+}
+
+/** Writes the first `count` elements of a typed array, little-endian. */
+function writeAll(fd: number, array: MatrixArray | Int32Array, count: number, bytes: number): void {
+  let buffer = Buffer.from(array.buffer, array.byteOffset, count * bytes);
+  if (!LITTLE_ENDIAN) {
+    buffer = Buffer.from(buffer); // copy before swapping
+    if (bytes === 8) buffer.swap64();
+    else buffer.swap32();
+  }
+  let done = 0;
+  while (done < buffer.length) done += writeSync(fd, buffer, done, buffer.length - done);
+}
+
+export interface ReadMatrixOptions {
+  /** Back the array with a SharedArrayBuffer (for worker threads). Default true. */
+  shared?: boolean;
+}
+
+function readInto(path: string, target: Uint8Array, expectedBytes: number): void {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size !== expectedBytes) throw new Error(`${path} has ${size} bytes, expected ${expectedBytes}`);
+    const piece = 64 * 1024 * 1024;
+    let done = 0;
+    while (done < expectedBytes) {
+      const read = readSync(fd, target, done, Math.min(piece, expectedBytes - done), done);
+      if (read === 0) throw new Error(`${path} ended after ${done} bytes, expected ${expectedBytes}`);
+      done += read;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Loads a matrix written by exportMatrix (rows x cols, row-major), by default into a SharedArrayBuffer. */
+export function readMatrix(path: string, rows: number, cols: number, dtype: 'float32', options?: ReadMatrixOptions): Float32Array;
+export function readMatrix(path: string, rows: number, cols: number, dtype: 'float64', options?: ReadMatrixOptions): Float64Array;
+export function readMatrix(path: string, rows: number, cols: number, dtype: MatrixDtype, options?: ReadMatrixOptions): MatrixArray;
+export function readMatrix(path: string, rows: number, cols: number, dtype: MatrixDtype, options: ReadMatrixOptions = {}): MatrixArray {
+  if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(cols) || cols < 0) throw new Error(`bad matrix shape ${rows} x ${cols}`);
+  const bytes = BYTES[dtype];
+  if (bytes === undefined) throw new Error(`dtype must be float32 or float64, got ${String(dtype)}`);
+  const total = rows * cols * bytes;
+  const buffer = options.shared === false ? new ArrayBuffer(total) : new SharedArrayBuffer(total);
+  const view = new Uint8Array(buffer);
+  readInto(path, view, total);
+  if (!LITTLE_ENDIAN) {
+    const swap = Buffer.from(buffer);
+    if (bytes === 8) swap.swap64();
+    else swap.swap32();
+  }
+  return dtype === 'float32' ? new Float32Array(buffer) : new Float64Array(buffer);
+}
+
+/** Loads a `.rows` file (Int32 0-based source row indices). */
+export function readRowIndex(path: string, rows: number, options: ReadMatrixOptions = { shared: false }): Int32Array {
+  const total = rows * 4;
+  const buffer = options.shared ? new SharedArrayBuffer(total) : new ArrayBuffer(total);
+  readInto(path, new Uint8Array(buffer), total);
+  if (!LITTLE_ENDIAN) Buffer.from(buffer).swap32();
+  return new Int32Array(buffer);
+}

@@ -1,0 +1,1041 @@
+/**
+ * k-means: greedy k-means++ initialisation, then Hamerly's bound-based algorithm, which returns exactly what
+ * plain Lloyd returns from the same initial centroids (same assignments, same centroids bit for bit, same
+ * iteration count) — `algorithm: 'lloyd'` runs the plain reference for tests and benchmarks.
+ *
+ * One iteration t:
+ *   1. assignment: every row goes to its nearest centroid of C_t (lowest index on exact ties);
+ *   2. empty clusters (if any): for each empty cluster, in index order, the row farthest from its centroid
+ *      (lowest row index on ties, taken only from clusters with ≥ 2 rows) is moved into it;
+ *   3. update: C_{t+1} = member means; SSE_t = Σ‖x − C_{t+1}[a(x)]‖² (the SSE of the new means, which is
+ *      non-increasing in t);
+ *   4. stop when the centroids did not move (in particular when no assignment changed), or
+ *      (SSE_{t−1} − SSE_t) / SSE_{t−1} < relativeTolerance, or t = maxIterations.
+ * After the loop a final assignment step makes the returned assignments the nearest-centroid labels of the
+ * returned centroids, and `sse` is computed exactly from them (Σ of squared distances).
+ *
+ * Exactness of Hamerly vs Lloyd: distances are always computed by the same kernel (differences, summed in
+ * dimension order), partial-distance early exit only skips candidates that cannot win, bounds are compared
+ * with a safety margin of 1e-9 × max‖x‖ so round-off in the bounds can never prune a row Lloyd would move,
+ * and the update step sums members per fixed chunk of KMEANS_CHUNK_ROWS rows (row order inside a chunk,
+ * chunk order across chunks), so the result is also independent of how chunks are spread over threads.
+ *
+ * Resumption: `onIteration` receives a JSON-serialisable checkpoint after every iteration; passing it back as
+ * `resumeFrom` continues exactly as if the run had not been interrupted (same final result and iteration count).
+ */
+import { deriveSeed, Prng } from './prng';
+import { checkMatrix, checkNumericArray, NumericArray, throwIfAborted } from './types';
+
+export const KMEANS_CHUNK_ROWS = 16384;
+/** Relative safety margin applied to Hamerly's bounds (× max row norm). */
+export const BOUND_MARGIN = 1e-9;
+
+export interface KMeansCheckpoint {
+  k: number;
+  dims: number;
+  /** Iterations completed. */
+  iteration: number;
+  /** SSE of `centroids` with the assignment of this iteration (step 3 above). */
+  sse: number;
+  /** Centroids after this iteration's update (k × dims, row-major). */
+  centroids: number[];
+  /** Rows whose assignment changed in this iteration. */
+  changed: number;
+  /** Largest centroid move in this iteration. */
+  maxShift: number;
+  converged: boolean;
+  /** Index of the initialisation (kmeansBestOf only). */
+  run?: number;
+}
+export type KMeansIterationState = KMeansCheckpoint;
+
+export interface KMeansOptions {
+  k: number;
+  /** Seed of the k-means++ initialisation (default 0). */
+  seed?: number;
+  /** Default 300. */
+  maxIterations?: number;
+  /** Stop when (SSE_prev − SSE) / SSE_prev < relativeTolerance. Default 1e-4. 0 = run to a fixed point. */
+  relativeTolerance?: number;
+  /** k × dims starting centroids (skips k-means++). */
+  initialCentroids?: ArrayLike<number>;
+  /** Continue a run from a checkpoint given to onIteration (takes precedence over initialCentroids). */
+  resumeFrom?: KMeansCheckpoint;
+  /** Called after every iteration; return `false` to stop early (result then has converged = false). */
+  onIteration?: (state: KMeansIterationState) => void | boolean;
+  signal?: AbortSignal;
+  /** 'hamerly' (default) or the plain 'lloyd' reference. */
+  algorithm?: 'hamerly' | 'lloyd';
+}
+
+export interface KMeansResult {
+  k: number;
+  dims: number;
+  centroids: Float64Array;
+  assignments: Int32Array;
+  /** Σ over rows of the squared distance to the assigned (= nearest) returned centroid. */
+  sse: number;
+  iterations: number;
+  converged: boolean;
+  /** Rows per cluster. */
+  counts: Int32Array;
+  /** Number of empty-cluster re-seeds performed. */
+  reseeds: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Distance kernels (shared by every code path so that all of them see bit-identical distances: the squared
+// distance is always Σ_d (x_d − c_d)² summed in dimension order; blocked variants only interleave centroids)
+// ---------------------------------------------------------------------------------------------------------
+
+/** ‖x − C[j]‖² with x a Float64Array row buffer and co = j · dims. */
+function dist2(x: Float64Array, C: Float64Array, co: number, dims: number): number {
+  let s = 0;
+  for (let d = 0; d < dims; d++) {
+    const t = x[d] - C[co + d];
+    s += t * t;
+  }
+  return s;
+}
+
+/**
+ * Same sum as dist2 (same order of terms) but abandons once the partial sum exceeds `limit` (checked every 8
+ * dimensions); then the returned value is some number > limit. Exact whenever it is ≤ limit (terms are ≥ 0
+ * and floating-point addition is monotone, so a partial sum never exceeds the full one).
+ */
+function dist2Bounded(x: Float64Array, C: Float64Array, co: number, dims: number, limit: number): number {
+  let s = 0;
+  let d = 0;
+  for (;;) {
+    const end = d + 8 < dims ? d + 8 : dims;
+    for (; d < end; d++) {
+      const t = x[d] - C[co + d];
+      s += t * t;
+    }
+    if (d >= dims || s > limit) return s;
+  }
+}
+
+function loadRow(data: NumericArray, o: number, dims: number, x: Float64Array): void {
+  for (let d = 0; d < dims; d++) x[d] = data[o + d];
+}
+
+/** Scratch for the blocked kernel: squared distances of 4 centroids. */
+type Quad = Float64Array;
+
+/**
+ * Squared distances from x to centroids j..j+3 (each exactly as dist2 would compute it), abandoning the block
+ * when all four partial sums exceed `limit`; then every returned value is > limit.
+ */
+function dist2Quad(x: Float64Array, C: Float64Array, j: number, dims: number, limit: number, q: Quad): void {
+  const c0 = j * dims, c1 = c0 + dims, c2 = c1 + dims, c3 = c2 + dims;
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let d = 0;
+  for (;;) {
+    const end = d + 8 < dims ? d + 8 : dims;
+    for (; d < end; d++) {
+      const xd = x[d];
+      const t0 = xd - C[c0 + d], t1 = xd - C[c1 + d], t2 = xd - C[c2 + d], t3 = xd - C[c3 + d];
+      s0 += t0 * t0;
+      s1 += t1 * t1;
+      s2 += t2 * t2;
+      s3 += t3 * t3;
+    }
+    if (d >= dims || (s0 > limit && s1 > limit && s2 > limit && s3 > limit)) break;
+  }
+  q[0] = s0;
+  q[1] = s1;
+  q[2] = s2;
+  q[3] = s3;
+}
+
+/** Scratch result of the scans: [bestIndex, bestD2, secondD2]. */
+type ScanOut = Float64Array;
+
+/**
+ * Nearest and second-nearest centroid, starting from a known candidate a with squared distance da2 (a = −1,
+ * da2 = Infinity for none); the lowest index wins exact ties. secondD2 is the smallest squared distance to a
+ * centroid other than the returned one.
+ */
+function scanFrom(x: Float64Array, C: Float64Array, k: number, dims: number, a: number, da2: number, out: ScanOut, q: Quad): void {
+  let best = a, bestD = da2, second = Infinity;
+  const k4 = k - (k & 3);
+  let j = 0;
+  for (; j < k4; j += 4) {
+    dist2Quad(x, C, j, dims, second, q);
+    for (let t = 0; t < 4; t++) {
+      const jj = j + t;
+      const dj = q[t];
+      if (jj === a || dj > second) continue;
+      if (dj < bestD || (dj === bestD && jj < best)) {
+        second = bestD;
+        bestD = dj;
+        best = jj;
+      } else if (dj < second) {
+        second = dj;
+      }
+    }
+  }
+  for (; j < k; j++) {
+    if (j === a) continue;
+    const dj = dist2Bounded(x, C, j * dims, dims, second);
+    if (dj > second) continue;
+    if (dj < bestD || (dj === bestD && j < best)) {
+      second = bestD;
+      bestD = dj;
+      best = j;
+    } else if (dj < second) {
+      second = dj;
+    }
+  }
+  out[0] = best;
+  out[1] = bestD;
+  out[2] = second;
+}
+
+/** dist2Quad for four arbitrary centroids (offsets c0..c3 = index · dims). */
+function dist2Gather(x: Float64Array, C: Float64Array, c0: number, c1: number, c2: number, c3: number, dims: number, limit: number, q: Quad): void {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let d = 0;
+  for (;;) {
+    const end = d + 8 < dims ? d + 8 : dims;
+    for (; d < end; d++) {
+      const xd = x[d];
+      const t0 = xd - C[c0 + d], t1 = xd - C[c1 + d], t2 = xd - C[c2 + d], t3 = xd - C[c3 + d];
+      s0 += t0 * t0;
+      s1 += t1 * t1;
+      s2 += t2 * t2;
+      s3 += t3 * t3;
+    }
+    if (d >= dims || (s0 > limit && s1 > limit && s2 > limit && s3 > limit)) break;
+  }
+  q[0] = s0;
+  q[1] = s1;
+  q[2] = s2;
+  q[3] = s3;
+}
+
+/**
+ * scanFrom restricted to a ball (the "exponion" idea of Newling & Fleuret, 2016): with u = ‖x − c_a‖ and
+ * s_a = distance from c_a to its nearest other centroid, the nearest and the second-nearest centroid of x both
+ * lie within R = 2u + s_a of c_a (the second-nearest is at most u + s_a from x). `nbr` lists, for each
+ * centroid, the others by increasing distance `nbrDist`, so the candidates are a prefix of that list. Any
+ * centroid outside the ball is strictly farther than both, so the result (ties included) equals scanFrom's.
+ */
+function scanBall(
+  x: Float64Array,
+  C: Float64Array,
+  k: number,
+  dims: number,
+  a: number,
+  da2: number,
+  radius: number,
+  nbr: Int32Array,
+  nbrDist: Float64Array,
+  out: ScanOut,
+  q: Quad,
+): void {
+  let best = a, bestD = da2, second = Infinity;
+  const base = a * k;
+  let m = 0;
+  while (m < k - 1 && nbrDist[base + m] <= radius) m++;
+  let t = 0;
+  for (; t + 4 <= m; t += 4) {
+    const j0 = nbr[base + t], j1 = nbr[base + t + 1], j2 = nbr[base + t + 2], j3 = nbr[base + t + 3];
+    dist2Gather(x, C, j0 * dims, j1 * dims, j2 * dims, j3 * dims, dims, second, q);
+    for (let u = 0; u < 4; u++) {
+      const jj = nbr[base + t + u];
+      const dj = q[u];
+      if (dj > second) continue;
+      if (dj < bestD || (dj === bestD && jj < best)) {
+        second = bestD;
+        bestD = dj;
+        best = jj;
+      } else if (dj < second) {
+        second = dj;
+      }
+    }
+  }
+  for (; t < m; t++) {
+    const jj = nbr[base + t];
+    const dj = dist2Bounded(x, C, jj * dims, dims, second);
+    if (dj > second) continue;
+    if (dj < bestD || (dj === bestD && jj < best)) {
+      second = bestD;
+      bestD = dj;
+      best = jj;
+    } else if (dj < second) {
+      second = dj;
+    }
+  }
+  out[0] = best;
+  out[1] = bestD;
+  out[2] = second;
+}
+
+/** Nearest and second-nearest centroid by a plain scan (the Lloyd reference; no blocking, no early exit). */
+function scanPlain(x: Float64Array, C: Float64Array, k: number, dims: number, out: ScanOut): void {
+  let best = -1, bestD = Infinity, second = Infinity;
+  for (let j = 0; j < k; j++) {
+    const dj = dist2(x, C, j * dims, dims);
+    if (dj < bestD) {
+      second = bestD;
+      bestD = dj;
+      best = j;
+    } else if (dj < second) {
+      second = dj;
+    }
+  }
+  out[0] = best;
+  out[1] = bestD;
+  out[2] = second;
+}
+
+/** Nearest centroid only (lowest index on ties), early exit against the best so far. */
+function scanNearest(x: Float64Array, C: Float64Array, k: number, dims: number, out: ScanOut, q: Quad): void {
+  let best = -1, bestD = Infinity;
+  const k4 = k - (k & 3);
+  let j = 0;
+  for (; j < k4; j += 4) {
+    dist2Quad(x, C, j, dims, bestD, q);
+    for (let t = 0; t < 4; t++) {
+      if (q[t] < bestD) {
+        bestD = q[t];
+        best = j + t;
+      }
+    }
+  }
+  for (; j < k; j++) {
+    const dj = dist2Bounded(x, C, j * dims, dims, bestD);
+    if (dj < bestD) {
+      bestD = dj;
+      best = j;
+    }
+  }
+  out[0] = best;
+  out[1] = bestD;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// assignNearest
+// ---------------------------------------------------------------------------------------------------------
+
+/** Nearest centroid (lowest index on ties) and squared distance for rows [rowStart, rowEnd). */
+export function assignNearestRange(
+  data: NumericArray,
+  dims: number,
+  centroids: Float64Array,
+  k: number,
+  rowStart: number,
+  rowEnd: number,
+  assignments: Int32Array,
+  distances: Float64Array,
+): void {
+  const x = new Float64Array(dims);
+  const out = new Float64Array(3);
+  const q = new Float64Array(4);
+  for (let i = rowStart; i < rowEnd; i++) {
+    loadRow(data, i * dims, dims, x);
+    scanNearest(x, centroids, k, dims, out, q);
+    assignments[i] = out[0];
+    distances[i] = out[1];
+  }
+}
+
+/** Nearest centroid of every row and its squared distance. */
+export function assignNearest(
+  data: NumericArray,
+  rows: number,
+  dims: number,
+  centroids: ArrayLike<number>,
+  k: number,
+  out?: { assignments?: Int32Array; distances?: Float64Array },
+): { assignments: Int32Array; distances: Float64Array } {
+  checkNumericArray('assignNearest', data);
+  checkMatrix('assignNearest', data, rows, dims);
+  checkMatrix('assignNearest centroids', centroids, k, dims);
+  const C = centroids instanceof Float64Array ? centroids : Float64Array.from(centroids);
+  const assignments = out?.assignments ?? new Int32Array(rows);
+  const distances = out?.distances ?? new Float64Array(rows);
+  if (assignments.length !== rows || distances.length !== rows) throw new RangeError('assignNearest: output arrays must have one entry per row');
+  assignNearestRange(data, dims, C, k, 0, rows, assignments, distances);
+  return { assignments, distances };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// k-means++ (greedy, as in scikit-learn: 2 + ⌊ln k⌋ candidates per step, keep the one with lowest potential)
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * Greedy k-means++: the first centre is a uniformly drawn row; each further centre is the best (lowest
+ * resulting potential Σ min D²) of `localTrials` rows drawn with probability ∝ D² (D = distance to the
+ * nearest centre so far). Deterministic for a seed.
+ */
+export function kmeansPlusPlus(
+  data: NumericArray,
+  rows: number,
+  dims: number,
+  k: number,
+  seed: number,
+  opts: { localTrials?: number; signal?: AbortSignal } = {},
+): Float64Array {
+  checkNumericArray('kmeansPlusPlus', data);
+  checkMatrix('kmeansPlusPlus', data, rows, dims);
+  if (!Number.isInteger(k) || k < 1 || k > rows) throw new RangeError(`kmeansPlusPlus: k must be in [1, ${rows}], got ${k}`);
+  const trials = opts.localTrials ?? 2 + Math.floor(Math.log(k));
+  if (!Number.isInteger(trials) || trials < 1) throw new RangeError('kmeansPlusPlus: localTrials must be a positive integer');
+  const rng = new Prng(seed);
+  const centers = new Float64Array(k * dims);
+  const x = new Float64Array(dims);
+  const q = new Float64Array(4);
+  const closest = new Float64Array(rows);
+  const cand = new Float64Array(trials * rows);
+  const candC = new Float64Array(Math.ceil(trials / 4) * 4 * dims);
+  const cum = new Float64Array(rows);
+  const newPot = new Float64Array(trials);
+  const t4 = trials - (trials & 3);
+
+  const first = rng.nextInt(rows);
+  loadRow(data, first * dims, dims, x);
+  centers.set(x, 0);
+  for (let i = 0; i < rows; i++) {
+    const o = i * dims;
+    let s = 0;
+    for (let d = 0; d < dims; d++) {
+      const t = data[o + d] - x[d];
+      s += t * t;
+    }
+    closest[i] = s;
+  }
+
+  for (let c = 1; c < k; c++) {
+    throwIfAborted(opts.signal);
+    let pot = 0;
+    for (let i = 0; i < rows; i++) {
+      pot += closest[i];
+      cum[i] = pot;
+    }
+    const picks: number[] = [];
+    for (let t = 0; t < trials; t++) {
+      let idx: number;
+      if (!(pot > 0)) {
+        idx = rng.nextInt(rows);
+      } else {
+        const r = rng.nextFloat() * pot;
+        let lo = 0, hi = rows - 1; // first i with cum[i] > r
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (cum[mid] > r) hi = mid;
+          else lo = mid + 1;
+        }
+        idx = lo;
+        while (idx > 0 && closest[idx] === 0) idx--; // r rounded onto the very end: step back to a positive weight
+      }
+      picks.push(idx);
+      loadRow(data, idx * dims, dims, x);
+      candC.set(x, t * dims);
+    }
+    newPot.fill(0);
+    for (let i = 0; i < rows; i++) {
+      loadRow(data, i * dims, dims, x);
+      const lim = closest[i];
+      let t = 0;
+      for (; t < t4; t += 4) {
+        dist2Quad(x, candC, t, dims, lim, q);
+        for (let u = 0; u < 4; u++) {
+          const m = q[u] < lim ? q[u] : lim;
+          cand[(t + u) * rows + i] = m;
+          newPot[t + u] += m;
+        }
+      }
+      for (; t < trials; t++) {
+        const dd = dist2Bounded(x, candC, t * dims, dims, lim);
+        const m = dd < lim ? dd : lim;
+        cand[t * rows + i] = m;
+        newPot[t] += m;
+      }
+    }
+    let bt = 0;
+    for (let t = 1; t < trials; t++) if (newPot[t] < newPot[bt]) bt = t;
+    centers.set(candC.subarray(bt * dims, (bt + 1) * dims), c * dims);
+    closest.set(cand.subarray(bt * rows, (bt + 1) * rows));
+  }
+  return centers;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Chunk kernel (the unit of work; helper threads run it on shared buffers)
+// ---------------------------------------------------------------------------------------------------------
+//
+// Cluster sums are kept in exact fixed point: each value v = x_d − origin_d is rounded to the grid
+// unit_d = 2^(e_d − 40) (2^e_d ≥ 2·max|x_d|) and the integer is split into hi·2^20 + lo with |hi| ≤ 2^20,
+// |lo| ≤ 2^19, so sums of up to 2^32 rows are exact in Float64. Exact sums do not depend on the order rows are added or
+// removed: Hamerly updates them incrementally (only moved rows), Lloyd recomputes them every iteration, a
+// resumed run recomputes them once, threads add their partial sums in any order — and all get bit-identical
+// centroids. The grid error is ≤ 2^-40 · 2·max|x_d| per value (≈ 1e-12 relative), far below anything that
+// matters for clustering. The squared norms ‖x − origin‖² (for the SSE) are kept the same way.
+
+export const MODE_FULL = 0; // scan every row (fresh bounds), sums from scratch
+export const MODE_HAMERLY = 1; // bound-based assignment, incremental sums
+export const MODE_LLOYD = 2; // plain scan of every row, sums from scratch
+export const FLAG_FINAL = 8; // no sums; accumulate the exact SSE of the assignment per chunk
+
+/** Indices into KMeansBuffers.params. */
+export const P_MODE = 0, P_MARGIN = 1, P_MAXSHIFT_IDX = 2, P_MAXSHIFT1 = 3, P_MAXSHIFT2 = 4, P_INV_UNIT_W = 5, P_LENGTH = 6;
+
+const TWO20 = 1048576;
+const INV_TWO20 = 1 / 1048576;
+const GRID_BITS = 40;
+
+export interface KMeansBuffers {
+  data: NumericArray;
+  rows: number;
+  dims: number;
+  k: number;
+  chunks: number;
+  /** Number of accumulator slots (one per thread). */
+  slots: number;
+  centroids: Float64Array;
+  /** Origin of the sums (column means): keeps the sums of squares well-conditioned. */
+  origin: Float64Array;
+  /** 1 / unit_d (powers of two). */
+  invUnit: Float64Array;
+  assign: Int32Array;
+  upper: Float64Array;
+  lower: Float64Array;
+  half: Float64Array;
+  /** For each centroid a: the other centroids by increasing distance (k × k, first k − 1 used) … */
+  nbr: Int32Array;
+  /** … and those distances. */
+  nbrDist: Float64Array;
+  shift: Float64Array;
+  params: Float64Array;
+  /** Per slot: k × dims hi and lo parts of the (delta) sums, k hi/lo parts of Σ‖x − origin‖², k counts. */
+  slotHi: Float64Array;
+  slotLo: Float64Array;
+  slotQHi: Float64Array;
+  slotQLo: Float64Array;
+  slotCount: Float64Array;
+  slotChanged: Float64Array;
+  /** Exact SSE of each chunk in a final step. */
+  partSse: Float64Array;
+}
+
+export type ArrayAllocator = {
+  f64(n: number): Float64Array;
+  i32(n: number): Int32Array;
+};
+export const heapAllocator: ArrayAllocator = { f64: (n) => new Float64Array(n), i32: (n) => new Int32Array(n) };
+
+export function allocKMeansBuffers(
+  data: NumericArray,
+  rows: number,
+  dims: number,
+  k: number,
+  slots = 1,
+  alloc: ArrayAllocator = heapAllocator,
+): KMeansBuffers {
+  const chunks = Math.max(1, Math.ceil(rows / KMEANS_CHUNK_ROWS));
+  return {
+    data, rows, dims, k, chunks, slots,
+    centroids: alloc.f64(k * dims),
+    origin: alloc.f64(dims),
+    invUnit: alloc.f64(dims),
+    assign: alloc.i32(rows),
+    upper: alloc.f64(rows),
+    lower: alloc.f64(rows),
+    half: alloc.f64(k),
+    nbr: alloc.i32(k * k),
+    nbrDist: alloc.f64(k * k),
+    shift: alloc.f64(k),
+    params: alloc.f64(P_LENGTH),
+    slotHi: alloc.f64(slots * k * dims),
+    slotLo: alloc.f64(slots * k * dims),
+    slotQHi: alloc.f64(slots * k),
+    slotQLo: alloc.f64(slots * k),
+    slotCount: alloc.f64(slots * k),
+    slotChanged: alloc.f64(slots),
+    partSse: alloc.f64(chunks),
+  };
+}
+
+/**
+ * Round to nearest (ties to even) for |v| < 2^51: adding and subtracting 1.5 · 2^52 leaves no fraction bits.
+ * Several times faster than Math.round / Math.floor in the hot loop, and exactly reproducible.
+ */
+const ROUNDER = 6755399441055744;
+
+/**
+ * Adds the row at offset o to cluster `to` and removes it from cluster `from` (−1 = none) in the fixed-point
+ * accumulators of `slot`. A value v is stored as the integer q = round(v / unit) = hi · 2^20 + lo with
+ * hi = round(q / 2^20), so |hi| ≤ 2^20 and |lo| ≤ 2^19.
+ */
+function moveRow(
+  b: KMeansBuffers,
+  o: number,
+  from: number,
+  to: number,
+  hiArr: Float64Array,
+  loArr: Float64Array,
+  qhiArr: Float64Array,
+  qloArr: Float64Array,
+  cntArr: Float64Array,
+  slot: number,
+): void {
+  const { data, dims, k, origin, invUnit } = b;
+  const toBase = (slot * k + to) * dims;
+  const fromBase = (slot * k + from) * dims;
+  let w = 0;
+  for (let d = 0; d < dims; d++) {
+    const v = data[o + d] - origin[d];
+    w += v * v;
+    const qq = v * invUnit[d] + ROUNDER - ROUNDER;
+    const hi = qq * INV_TWO20 + ROUNDER - ROUNDER;
+    const lo = qq - hi * TWO20;
+    hiArr[toBase + d] += hi;
+    loArr[toBase + d] += lo;
+    if (from >= 0) {
+      hiArr[fromBase + d] -= hi;
+      loArr[fromBase + d] -= lo;
+    }
+  }
+  const qw = w * b.params[P_INV_UNIT_W] + ROUNDER - ROUNDER;
+  const whi = qw * INV_TWO20 + ROUNDER - ROUNDER;
+  const wlo = qw - whi * TWO20;
+  qhiArr[slot * k + to] += whi;
+  qloArr[slot * k + to] += wlo;
+  cntArr[slot * k + to] += 1;
+  if (from >= 0) {
+    qhiArr[slot * k + from] -= whi;
+    qloArr[slot * k + from] -= wlo;
+    cntArr[slot * k + from] -= 1;
+  }
+}
+
+/** Zeroes the accumulators of one slot (before a step). */
+export function clearSlot(b: KMeansBuffers, slot: number): void {
+  const kd = b.k * b.dims;
+  b.slotHi.fill(0, slot * kd, (slot + 1) * kd);
+  b.slotLo.fill(0, slot * kd, (slot + 1) * kd);
+  b.slotQHi.fill(0, slot * b.k, (slot + 1) * b.k);
+  b.slotQLo.fill(0, slot * b.k, (slot + 1) * b.k);
+  b.slotCount.fill(0, slot * b.k, (slot + 1) * b.k);
+  b.slotChanged[slot] = 0;
+}
+
+/** Runs the step given by params[P_MODE] on one chunk of rows, accumulating into `slot`. */
+export function processChunk(b: KMeansBuffers, chunk: number, slot = 0): void {
+  const { data, dims, k, centroids: C, assign, upper, lower, half, shift, params, nbr, nbrDist } = b;
+  const modeFlags = params[P_MODE];
+  const final = (modeFlags & FLAG_FINAL) !== 0;
+  const mode = modeFlags & 7;
+  const margin = params[P_MARGIN];
+  const maxIdx = params[P_MAXSHIFT_IDX], max1 = params[P_MAXSHIFT1], max2 = params[P_MAXSHIFT2];
+  const rowStart = chunk * KMEANS_CHUNK_ROWS;
+  const rowEnd = Math.min(b.rows, rowStart + KMEANS_CHUNK_ROWS);
+  const { slotHi, slotLo, slotQHi, slotQLo, slotCount } = b;
+  const x = new Float64Array(dims);
+  const out = new Float64Array(3);
+  const q = new Float64Array(4);
+  let changed = 0;
+  let sse = 0;
+
+  for (let i = rowStart; i < rowEnd; i++) {
+    const o = i * dims;
+    const a = assign[i];
+    let nb = a;
+    let d2 = -1; // exact squared distance to the assigned centroid, when known
+    if (mode === MODE_HAMERLY) {
+      const u0 = upper[i] + shift[a];
+      const l0 = lower[i] - (a === maxIdx ? max2 : max1);
+      const m = half[a] > l0 ? half[a] : l0;
+      if (u0 + margin < m) {
+        upper[i] = u0;
+        lower[i] = l0;
+      } else {
+        loadRow(data, o, dims, x);
+        const da2 = dist2(x, C, a * dims, dims);
+        const u1 = Math.sqrt(da2);
+        if (u1 + margin < m) {
+          upper[i] = u1;
+          lower[i] = l0;
+          d2 = da2;
+        } else {
+          scanBall(x, C, k, dims, a, da2, 2 * u1 + 2 * half[a] + margin, nbr, nbrDist, out, q);
+          nb = out[0];
+          d2 = out[1];
+          upper[i] = Math.sqrt(out[1]);
+          lower[i] = Math.sqrt(out[2]);
+        }
+      }
+      if (nb !== a) {
+        changed++;
+        assign[i] = nb;
+        if (!final) moveRow(b, o, a, nb, slotHi, slotLo, slotQHi, slotQLo, slotCount, slot);
+      }
+    } else {
+      loadRow(data, o, dims, x);
+      if (mode === MODE_LLOYD) {
+        scanPlain(x, C, k, dims, out);
+      } else {
+        scanFrom(x, C, k, dims, -1, Infinity, out, q);
+        upper[i] = Math.sqrt(out[1]);
+        lower[i] = Math.sqrt(out[2]);
+      }
+      nb = out[0];
+      d2 = out[1];
+      if (nb !== a) {
+        changed++;
+        assign[i] = nb;
+      }
+      if (!final) moveRow(b, o, -1, nb, slotHi, slotLo, slotQHi, slotQLo, slotCount, slot);
+    }
+    if (final) {
+      if (d2 < 0) {
+        loadRow(data, o, dims, x);
+        d2 = dist2(x, C, nb * dims, dims);
+      }
+      sse += d2;
+    }
+  }
+  b.slotChanged[slot] += changed;
+  if (final) b.partSse[chunk] = sse;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Driver
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * Runs every chunk of the current step (slots already cleared). The default runs them in this thread, all
+ * into slot 0; core/parallel provides a runner that spreads chunks over helper threads.
+ */
+export type ChunkRunner = (b: KMeansBuffers) => void;
+export const runChunksInline: ChunkRunner = (b) => {
+  for (let c = 0; c < b.chunks; c++) processChunk(b, c, 0);
+};
+
+export interface KMeansDriverHooks {
+  /** Allocator of the buffers (e.g. SharedArrayBuffer-backed for helper threads). */
+  alloc?: ArrayAllocator;
+  /** Accumulator slots (one per thread of runChunks). */
+  slots?: number;
+  runChunks?: ChunkRunner;
+}
+
+function validate(data: NumericArray, rows: number, dims: number, opts: KMeansOptions): void {
+  checkNumericArray('kmeans', data);
+  checkMatrix('kmeans', data, rows, dims);
+  const { k } = opts;
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`kmeans: k must be a positive integer, got ${k}`);
+  if (k > rows) throw new RangeError(`kmeans: k=${k} exceeds the number of rows (${rows})`);
+  const maxIt = opts.maxIterations ?? 300;
+  if (!Number.isInteger(maxIt) || maxIt < 0) throw new RangeError(`kmeans: maxIterations must be a non-negative integer`);
+  const tol = opts.relativeTolerance ?? 1e-4;
+  if (!(tol >= 0)) throw new RangeError(`kmeans: relativeTolerance must be ≥ 0`);
+  if (opts.resumeFrom) {
+    const r = opts.resumeFrom;
+    if (r.k !== k || r.dims !== dims || r.centroids.length !== k * dims) throw new RangeError('kmeans: resumeFrom does not match k × dims');
+  } else if (opts.initialCentroids && opts.initialCentroids.length !== k * dims) {
+    throw new RangeError(`kmeans: initialCentroids must have k × dims = ${k * dims} elements`);
+  }
+}
+
+/** Smallest power of two ≥ v (1 for v ≤ 0). */
+function pow2AtLeast(v: number): number {
+  if (!(v > 0)) return 1;
+  let e = Math.ceil(Math.log2(v));
+  if (2 ** e < v) e++;
+  return 2 ** e;
+}
+
+/** Origin, grid and bound margin from one pass over the data (chunk sums in chunk order: deterministic). */
+function prepare(b: KMeansBuffers): void {
+  const { data, rows, dims, params } = b;
+  const maxAbs = new Float64Array(dims);
+  let maxNorm2 = 0;
+  const part = new Float64Array(dims);
+  for (let c = 0; c < b.chunks; c++) {
+    const r0 = c * KMEANS_CHUNK_ROWS, r1 = Math.min(rows, r0 + KMEANS_CHUNK_ROWS);
+    part.fill(0);
+    for (let i = r0; i < r1; i++) {
+      const o = i * dims;
+      let n2 = 0;
+      for (let d = 0; d < dims; d++) {
+        const v = data[o + d];
+        if (!Number.isFinite(v)) throw new RangeError(`kmeans: non-finite value at row ${i}, column ${d}`);
+        part[d] += v;
+        n2 += v * v;
+        const av = v < 0 ? -v : v;
+        if (av > maxAbs[d]) maxAbs[d] = av;
+      }
+      if (n2 > maxNorm2) maxNorm2 = n2;
+    }
+    for (let d = 0; d < dims; d++) b.origin[d] += part[d];
+  }
+  let wBound = 0;
+  for (let d = 0; d < dims; d++) {
+    b.origin[d] /= rows;
+    b.invUnit[d] = 2 ** GRID_BITS / pow2AtLeast(2 * maxAbs[d]);
+    wBound += 4 * maxAbs[d] * maxAbs[d];
+  }
+  params[P_INV_UNIT_W] = 2 ** GRID_BITS / pow2AtLeast(wBound * (1 + 1e-9));
+  params[P_MARGIN] = BOUND_MARGIN * (Math.sqrt(maxNorm2) + Number.MIN_VALUE);
+}
+
+export function kmeans(data: NumericArray, rows: number, dims: number, opts: KMeansOptions, hooks: KMeansDriverHooks = {}): KMeansResult {
+  validate(data, rows, dims, opts);
+  const { k } = opts;
+  const maxIterations = opts.maxIterations ?? 300;
+  const tol = opts.relativeTolerance ?? 1e-4;
+  const lloyd = opts.algorithm === 'lloyd';
+  const runChunks = hooks.runChunks ?? runChunksInline;
+  const slots = hooks.slots ?? 1;
+  const b = allocKMeansBuffers(data, rows, dims, k, slots, hooks.alloc);
+  const { centroids: C, params, assign } = b;
+  prepare(b);
+
+  let iteration = 0;
+  let prevSse = Infinity;
+  let converged = false;
+  if (opts.resumeFrom) {
+    C.set(opts.resumeFrom.centroids);
+    iteration = opts.resumeFrom.iteration;
+    prevSse = opts.resumeFrom.sse;
+    converged = opts.resumeFrom.converged;
+  } else if (opts.initialCentroids) {
+    C.set(opts.initialCentroids);
+  } else {
+    C.set(kmeansPlusPlus(data, rows, dims, k, opts.seed ?? 0, { signal: opts.signal }));
+  }
+  for (let i = 0; i < C.length; i++) if (!Number.isFinite(C[i])) throw new RangeError('kmeans: non-finite initial centroid');
+  assign.fill(-1);
+
+  // Exact fixed-point totals (hi, lo parts) of the current assignment.
+  const kd = k * dims;
+  const totHi = new Float64Array(kd), totLo = new Float64Array(kd);
+  const totQHi = new Float64Array(k), totQLo = new Float64Array(k), totCount = new Float64Array(k);
+  const next = new Float64Array(kd);
+  const unit = Float64Array.from(b.invUnit, (v) => 1 / v);
+  const unitW = 1 / params[P_INV_UNIT_W];
+  let boundsValid = false;
+  let reseeds = 0;
+  let stoppedByCallback = false;
+
+  const runStep = (mode: number): number => {
+    params[P_MODE] = mode;
+    for (let s = 0; s < slots; s++) clearSlot(b, s);
+    runChunks(b);
+    if ((mode & FLAG_FINAL) === 0) {
+      if ((mode & 7) !== MODE_HAMERLY) {
+        totHi.fill(0); totLo.fill(0); totQHi.fill(0); totQLo.fill(0); totCount.fill(0);
+      }
+      for (let s = 0; s < slots; s++) {
+        for (let t = 0; t < kd; t++) {
+          totHi[t] += b.slotHi[s * kd + t];
+          totLo[t] += b.slotLo[s * kd + t];
+        }
+        for (let j = 0; j < k; j++) {
+          totQHi[j] += b.slotQHi[s * k + j];
+          totQLo[j] += b.slotQLo[s * k + j];
+          totCount[j] += b.slotCount[s * k + j];
+        }
+      }
+    }
+    let changed = 0;
+    for (let s = 0; s < slots; s++) changed += b.slotChanged[s];
+    return changed;
+  };
+
+  while (!converged && iteration < maxIterations) {
+    throwIfAborted(opts.signal);
+    iteration++;
+    let changed = runStep(lloyd ? MODE_LLOYD : boundsValid ? MODE_HAMERLY : MODE_FULL);
+    boundsValid = true;
+
+    // Empty clusters: move the farthest rows in (deterministic; exact distances to the centroids just used).
+    let empties = 0;
+    for (let j = 0; j < k; j++) if (totCount[j] === 0) empties++;
+    if (empties > 0) {
+      const far = new Float64Array(rows);
+      const x = new Float64Array(dims);
+      for (let i = 0; i < rows; i++) {
+        loadRow(data, i * dims, dims, x);
+        far[i] = dist2(x, C, assign[i] * dims, dims);
+      }
+      for (let j = 0; j < k; j++) {
+        if (totCount[j] !== 0) continue;
+        let bi = -1, bd = -1;
+        for (let i = 0; i < rows; i++) {
+          if (far[i] > bd && totCount[assign[i]] > 1) {
+            bd = far[i];
+            bi = i;
+          }
+        }
+        if (bi < 0) throw new Error('kmeans: cannot re-seed an empty cluster');
+        moveRow(b, bi * dims, assign[bi], j, totHi, totLo, totQHi, totQLo, totCount, 0);
+        assign[bi] = j;
+        far[bi] = -1;
+        b.upper[bi] = Infinity; // forces a full rescan of this row next time
+        b.lower[bi] = 0;
+        reseeds++;
+        changed++;
+      }
+    }
+
+    // Update: new means and the SSE about them.
+    let sse = 0;
+    for (let j = 0; j < k; j++) {
+      const n = totCount[j];
+      let s1n = 0;
+      for (let d = 0; d < dims; d++) {
+        const t = j * dims + d;
+        const s = (totHi[t] * TWO20 + totLo[t]) * unit[d];
+        next[t] = b.origin[d] + s / n;
+        s1n += s * s;
+      }
+      const e = (totQHi[j] * TWO20 + totQLo[j]) * unitW - s1n / n;
+      sse += e > 0 ? e : 0;
+    }
+    // Centroid moves (for the bounds), half the distance to the nearest other centroid, neighbour lists.
+    let maxShift = 0, maxIdx = -1, max2 = 0;
+    for (let j = 0; j < k; j++) {
+      let s = 0;
+      for (let d = 0; d < dims; d++) {
+        const t = next[j * dims + d] - C[j * dims + d];
+        s += t * t;
+      }
+      const p = Math.sqrt(s);
+      b.shift[j] = p;
+      if (p > maxShift) {
+        max2 = maxShift;
+        maxShift = p;
+        maxIdx = j;
+      } else if (p > max2) {
+        max2 = p;
+      }
+    }
+    C.set(next);
+    params[P_MAXSHIFT_IDX] = maxIdx;
+    params[P_MAXSHIFT1] = maxShift;
+    params[P_MAXSHIFT2] = max2;
+    computeCentroidGeometry(C, k, dims, b);
+
+    const improvement = prevSse > 0 ? (prevSse - sse) / prevSse : 0;
+    converged = changed === 0 || maxShift === 0 || (Number.isFinite(prevSse) && improvement < tol);
+    prevSse = sse;
+    if (opts.onIteration) {
+      const keepGoing = opts.onIteration({ k, dims, iteration, sse, centroids: Array.from(C), changed, maxShift, converged });
+      if (keepGoing === false && !converged) {
+        stoppedByCallback = true;
+        break;
+      }
+    }
+  }
+
+  // Final assignment against the returned centroids, with the exact SSE (chunk sums in chunk order).
+  runStep((lloyd ? MODE_LLOYD : boundsValid ? MODE_HAMERLY : MODE_FULL) | FLAG_FINAL);
+  let sse = 0;
+  for (let c = 0; c < b.chunks; c++) sse += b.partSse[c];
+  const counts = new Int32Array(k);
+  for (let i = 0; i < rows; i++) counts[assign[i]]++;
+  return {
+    k, dims,
+    centroids: Float64Array.from(C),
+    assignments: assign.buffer instanceof SharedArrayBuffer ? Int32Array.from(assign) : assign,
+    sse,
+    iterations: iteration,
+    converged: converged && !stoppedByCallback,
+    counts,
+    reseeds,
+  };
+}
+
+/**
+ * half[j] = ½ · min over j' ≠ j of ‖C_j − C_j'‖ (Infinity when k = 1), and for each j the other centroids
+ * sorted by distance (ties by index) into nbr / nbrDist.
+ */
+function computeCentroidGeometry(C: Float64Array, k: number, dims: number, b: KMeansBuffers): void {
+  const { half, nbr, nbrDist } = b;
+  const dist = new Float64Array(k * k);
+  for (let a = 0; a < k; a++) {
+    for (let c = a + 1; c < k; c++) {
+      let s = 0;
+      for (let d = 0; d < dims; d++) {
+        const t = C[a * dims + d] - C[c * dims + d];
+        s += t * t;
+      }
+      dist[a * k + c] = dist[c * k + a] = Math.sqrt(s);
+    }
+  }
+  const order: number[] = [];
+  for (let a = 0; a < k; a++) {
+    order.length = 0;
+    for (let c = 0; c < k; c++) if (c !== a) order.push(c);
+    order.sort((p, q) => dist[a * k + p] - dist[a * k + q] || p - q);
+    for (let t = 0; t < order.length; t++) {
+      nbr[a * k + t] = order[t];
+      nbrDist[a * k + t] = dist[a * k + order[t]];
+    }
+    half[a] = order.length > 0 ? 0.5 * nbrDist[a * k] : Infinity;
+  }
+}
+
+export interface KMeansBestOfResult extends KMeansResult {
+  /** Seed of the kept initialisation. */
+  seed: number;
+  runs: { run: number; seed: number; sse: number; iterations: number; converged: boolean }[];
+}
+
+/** Seed of initialisation `run` in kmeansBestOf (run 0 uses `seed` itself). */
+export function runSeed(seed: number, run: number): number {
+  return run === 0 ? seed : deriveSeed(seed, run);
+}
+
+/**
+ * Runs `inits` k-means++ initialisations (run i seeded with runSeed(seed, i)) and keeps the lowest SSE
+ * (the earliest run on ties). initialCentroids / resumeFrom are not allowed here.
+ */
+export function kmeansBestOf(
+  data: NumericArray,
+  rows: number,
+  dims: number,
+  opts: KMeansOptions,
+  inits: number,
+  hooks: KMeansDriverHooks = {},
+): KMeansBestOfResult {
+  if (!Number.isInteger(inits) || inits < 1) throw new RangeError(`kmeansBestOf: inits must be a positive integer, got ${inits}`);
+  if (opts.initialCentroids || opts.resumeFrom) throw new RangeError('kmeansBestOf: initialCentroids/resumeFrom make every run identical');
+  const seed = opts.seed ?? 0;
+  let best: KMeansResult | null = null;
+  let bestSeed = seed;
+  const runs: KMeansBestOfResult['runs'] = [];
+  for (let run = 0; run < inits; run++) {
+    const s = runSeed(seed, run);
+    const onIteration = opts.onIteration;
+    const res = kmeans(data, rows, dims, {
+      ...opts,
+      seed: s,
+      onIteration: onIteration ? (st) => onIteration({ ...st, run }) : undefined,
+    }, hooks);
+    runs.push({ run, seed: s, sse: res.sse, iterations: res.iterations, converged: res.converged });
+    if (!best || res.sse < best.sse) {
+      best = res;
+      bestSeed = s;
+    }
+  }
+  return { ...best!, seed: bestSeed, runs };
+}
+
+/** Σ‖x − C[a(x)]‖², plain and exact (for tests and checks). */
+export function sseOf(data: NumericArray, rows: number, dims: number, centroids: ArrayLike<number>, assignments: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < rows; i++) {
+    const a = assignments[i];
+    for (let d = 0; d < dims; d++) {
+      const t = data[i * dims + d] - centroids[a * dims + d];
+      s += t * t;
+    }
+  }
+  return s;
+}

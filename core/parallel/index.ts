@@ -1,0 +1,334 @@
+/**
+ * Worker-thread versions of the CPU-bound loops, so a Temporal activity's event loop stays free for
+ * heartbeats and cancellation. Every function returns a Promise, reports progress through callbacks run in the
+ * calling thread, and stops (terminating its workers) when `signal` aborts, rejecting with the signal's reason.
+ *
+ * Data travels in SharedArrayBuffer-backed typed arrays (see shared.ts): pass arrays allocated with
+ * sharedFloat64 / sharedFloat32 to avoid a copy; an ordinary array is copied into shared memory once.
+ *
+ * Results are bit-identical to the in-thread functions of core/linalg (fixed chunking, merges in chunk order).
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import {
+  chunkCount,
+  COVARIANCE_CHUNK_ROWS,
+  CovarianceAccumulator,
+  CovarianceResult,
+  meansFromChunkSums,
+} from '../linalg/covariance';
+import { KMeansBestOfResult, KMeansCheckpoint, KMeansOptions, KMeansResult } from '../linalg/kmeans';
+import { checkProjection } from '../linalg/pca';
+import { SilhouetteOptions, SilhouetteResult } from '../linalg/silhouette';
+import { checkMatrix, checkNumericArray, NumericArray } from '../linalg/types';
+import { deserializeError, PlainKMeansOptions, Task, WorkerMessage } from './protocol';
+import { isShared, sharedFloat64, sharedInt32, toShared } from './shared';
+import { spawnWorker } from './spawn';
+
+export * from './shared';
+export { workerEntryPath, spawnWorker } from './spawn';
+
+/** Threads to use by default: all cores but at least 1 (the machine has 2). */
+export function defaultThreads(): number {
+  return Math.max(1, availableParallelism());
+}
+
+function abortError(signal: AbortSignal): Error {
+  const r: unknown = signal.reason;
+  if (r instanceof Error) return r;
+  const e = new Error(typeof r === 'string' ? r : 'The operation was aborted');
+  e.name = 'AbortError';
+  return e;
+}
+
+export interface TaskControl {
+  signal?: AbortSignal;
+  onMessage?: (msg: WorkerMessage) => void;
+}
+
+/** Runs one task in a fresh worker. Rejects on error, early exit or abort (the worker is terminated). */
+export function runTask<T>(task: Task, ctl: TaskControl = {}): Promise<T> {
+  const { signal } = ctl;
+  return new Promise<T>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortError(signal));
+      return;
+    }
+    let worker: Worker;
+    try {
+      worker = spawnWorker({ task });
+    } catch (e) {
+      reject(e as Error);
+      return;
+    }
+    let settled = false;
+    const finish = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
+    const onAbort = (): void => {
+      finish(() => reject(abortError(signal!)));
+      void worker.terminate();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    worker.on('message', (msg: WorkerMessage) => {
+      if (settled) return;
+      if (msg.type === 'result') {
+        finish(() => resolve(msg.result as T));
+      } else if (msg.type === 'error') {
+        finish(() => reject(deserializeError(msg.error)));
+      } else {
+        try {
+          ctl.onMessage?.(msg);
+        } catch (e) {
+          finish(() => reject(e as Error));
+          void worker.terminate();
+        }
+      }
+    });
+    worker.on('error', (e) => finish(() => reject(e)));
+    worker.on('exit', (code) => finish(() => reject(new Error(`numeric worker exited (code ${code}) before returning a result`))));
+  });
+}
+
+/** Runs tasks in parallel; the first failure (or an abort) terminates the others. */
+async function runAll<T>(tasks: Task[], signal: AbortSignal | undefined, onMessage?: (msg: WorkerMessage) => void): Promise<T[]> {
+  const inner = new AbortController();
+  const forward = (): void => inner.abort(signal!.reason);
+  if (signal?.aborted) throw abortError(signal);
+  signal?.addEventListener('abort', forward, { once: true });
+  try {
+    return await Promise.all(tasks.map((t) => runTask<T>(t, { signal: inner.signal, onMessage }).catch((e: unknown) => {
+      inner.abort(e);
+      throw e;
+    })));
+  } finally {
+    signal?.removeEventListener('abort', forward);
+  }
+}
+
+/** Contiguous, near-equal split of [0, n) into at most `parts` non-empty ranges. */
+function splitRange(n: number, parts: number): [number, number][] {
+  const p = Math.max(1, Math.min(parts, n));
+  const out: [number, number][] = [];
+  for (let i = 0; i < p; i++) {
+    const a = Math.floor((i * n) / p), b = Math.floor(((i + 1) * n) / p);
+    if (b > a) out.push([a, b]);
+  }
+  return out;
+}
+
+function threadCount(threads: number | undefined): number {
+  const t = threads ?? defaultThreads();
+  if (!Number.isInteger(t) || t < 1) throw new RangeError(`threads must be a positive integer, got ${t}`);
+  return t;
+}
+
+export interface ParallelOptions {
+  /** Worker threads (default: available cores). */
+  threads?: number;
+  signal?: AbortSignal;
+  onProgress?: (rowsDone: number, rows: number) => void;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * columnMeansAndCovariance on worker threads: pass 1 (column sums) and pass 2 (co-moments about the means)
+ * each split by fixed chunks over `threads` workers; merged here in chunk order → identical result.
+ * onProgress counts pass-2 rows.
+ */
+export async function covarianceInWorkers(
+  data: NumericArray,
+  rows: number,
+  cols: number,
+  opts: ParallelOptions & { mean?: ArrayLike<number>; blockRows?: number } = {},
+): Promise<CovarianceResult> {
+  checkNumericArray('covarianceInWorkers', data);
+  checkMatrix('covarianceInWorkers', data, rows, cols);
+  if (rows < 2) throw new RangeError(`covarianceInWorkers: need at least 2 rows, have ${rows}`);
+  const shared = toShared(data);
+  const threads = threadCount(opts.threads);
+  const chunks = chunkCount(rows);
+  const groups = splitRange(chunks, threads).map(([a, b]) => Array.from({ length: b - a }, (_, i) => a + i));
+
+  let mean: Float64Array;
+  if (opts.mean) {
+    mean = Float64Array.from(opts.mean);
+    if (mean.length !== cols) throw new RangeError(`covarianceInWorkers: mean must have ${cols} elements`);
+  } else {
+    const parts = await runAll<Float64Array[]>(
+      groups.map((g) => ({ kind: 'columnSums', data: shared, rows, cols, chunks: g })),
+      opts.signal,
+    );
+    mean = meansFromChunkSums(parts.flat(), rows, cols);
+  }
+  let done = 0;
+  const states = await runAll<ArrayBuffer[]>(
+    groups.map((g) => ({ kind: 'covarianceChunks', data: shared, rows, cols, chunks: g, center: mean, blockRows: opts.blockRows })),
+    opts.signal,
+    (msg) => {
+      if (msg.type === 'progress') {
+        done += msg.rowsDone;
+        opts.onProgress?.(done, rows);
+      }
+    },
+  );
+  const total = new CovarianceAccumulator(cols, { center: mean });
+  for (const buf of states.flat()) total.merge(CovarianceAccumulator.fromArrayBuffer(buf));
+  if (total.n !== rows) throw new Error(`covarianceInWorkers: merged ${total.n} rows, expected ${rows}`);
+  return total.result();
+}
+
+export { COVARIANCE_CHUNK_ROWS };
+
+/** projectRows on worker threads. Returns `out` (or a new shared rows × q array). */
+export async function projectRowsInWorkers(
+  data: NumericArray,
+  rows: number,
+  cols: number,
+  mean: ArrayLike<number>,
+  components: ArrayLike<number>,
+  q: number,
+  opts: ParallelOptions & { out?: Float64Array } = {},
+): Promise<Float64Array> {
+  checkNumericArray('projectRowsInWorkers', data);
+  checkMatrix('projectRowsInWorkers', data, rows, cols);
+  checkProjection(mean, components, q, cols);
+  if (opts.out && opts.out.length !== rows * q) throw new RangeError(`projectRowsInWorkers: out must have ${rows * q} elements`);
+  const shared = toShared(data);
+  const target = opts.out && isShared(opts.out) ? opts.out : sharedFloat64(rows * q);
+  const W = Float64Array.from({ length: q * cols }, (_, i) => components[i]);
+  let done = 0;
+  await runAll<null>(
+    splitRange(rows, threadCount(opts.threads)).map(([a, b]) => ({
+      kind: 'project', data: shared, cols, mean: Float64Array.from(mean), components: W, q, rowStart: a, rowEnd: b, out: target,
+    })),
+    opts.signal,
+    (msg) => {
+      if (msg.type === 'progress') {
+        done += msg.rowsDone;
+        opts.onProgress?.(done, rows);
+      }
+    },
+  );
+  if (opts.out && opts.out !== target) {
+    opts.out.set(target);
+    return opts.out;
+  }
+  return target;
+}
+
+/** assignNearest on worker threads (shared output arrays). */
+export async function assignNearestInWorkers(
+  data: NumericArray,
+  rows: number,
+  dims: number,
+  centroids: ArrayLike<number>,
+  k: number,
+  opts: ParallelOptions = {},
+): Promise<{ assignments: Int32Array; distances: Float64Array }> {
+  checkNumericArray('assignNearestInWorkers', data);
+  checkMatrix('assignNearestInWorkers', data, rows, dims);
+  checkMatrix('assignNearestInWorkers centroids', centroids, k, dims);
+  const shared = toShared(data);
+  const assignments = sharedInt32(rows);
+  const distances = sharedFloat64(rows);
+  const C = Float64Array.from(centroids);
+  let done = 0;
+  await runAll<null>(
+    splitRange(rows, threadCount(opts.threads)).map(([a, b]) => ({
+      kind: 'assignNearest', data: shared, dims, centroids: C, k, rowStart: a, rowEnd: b, assignments, distances,
+    })),
+    opts.signal,
+    (msg) => {
+      if (msg.type === 'progress') {
+        done += msg.rowsDone;
+        opts.onProgress?.(done, rows);
+      }
+    },
+  );
+  return { assignments, distances };
+}
+
+export interface KMeansWorkerOptions extends KMeansOptions {
+  /**
+   * Threads for the assignment steps inside the worker (1 = the worker alone, the default; 2 = one helper).
+   * The result does not depend on it.
+   */
+  threads?: number;
+}
+
+function plainKMeansOptions(opts: KMeansWorkerOptions): PlainKMeansOptions {
+  const { onIteration: _cb, signal: _s, threads: _t, ...plain } = opts;
+  void _cb;
+  void _s;
+  void _t;
+  return {
+    ...plain,
+    initialCentroids: plain.initialCentroids ? Float64Array.from(plain.initialCentroids) : undefined,
+  };
+}
+
+function kmeansTaskControl(opts: KMeansWorkerOptions): TaskControl {
+  return {
+    signal: opts.signal,
+    onMessage: (msg) => {
+      if (msg.type === 'iteration') opts.onIteration?.(msg.state as KMeansCheckpoint);
+    },
+  };
+}
+
+/**
+ * kmeans() in a worker thread. onIteration runs in the calling thread with each checkpoint (its return value
+ * is ignored: abort `signal` to stop — the worker is terminated — and resume later from the last checkpoint).
+ */
+export function runKmeansInWorker(data: NumericArray, rows: number, dims: number, opts: KMeansWorkerOptions): Promise<KMeansResult> {
+  checkNumericArray('runKmeansInWorker', data);
+  checkMatrix('runKmeansInWorker', data, rows, dims);
+  return runTask<KMeansResult>(
+    { kind: 'kmeans', data: toShared(data), rows, dims, opts: plainKMeansOptions(opts), threads: threadCount(opts.threads ?? 1) },
+    kmeansTaskControl(opts),
+  );
+}
+
+/** kmeansBestOf() in a worker thread (checkpoints carry `run`). */
+export function kmeansBestOfInWorker(
+  data: NumericArray,
+  rows: number,
+  dims: number,
+  opts: KMeansWorkerOptions,
+  inits: number,
+): Promise<KMeansBestOfResult> {
+  checkNumericArray('kmeansBestOfInWorker', data);
+  checkMatrix('kmeansBestOfInWorker', data, rows, dims);
+  return runTask<KMeansBestOfResult>(
+    { kind: 'kmeans', data: toShared(data), rows, dims, opts: plainKMeansOptions(opts), threads: threadCount(opts.threads ?? 1), inits },
+    kmeansTaskControl(opts),
+  );
+}
+
+/** silhouetteSample() in a worker thread. */
+export function silhouetteInWorker(
+  data: NumericArray,
+  rows: number,
+  dims: number,
+  labels: Int32Array,
+  k: number,
+  opts: SilhouetteOptions = {},
+): Promise<SilhouetteResult> {
+  checkNumericArray('silhouetteInWorker', data);
+  checkMatrix('silhouetteInWorker', data, rows, dims);
+  const { signal, ...plain } = opts;
+  return runTask<SilhouetteResult>(
+    { kind: 'silhouette', data: toShared(data), rows, dims, labels: toShared(labels), k, opts: plain },
+    { signal },
+  );
+}
+
+/** Starts a worker and waits for it to answer: checks the worker entry resolves in this layout (src or dist). */
+export function workerSelfTest(): Promise<{ ok: boolean; entry: string }> {
+  return runTask({ kind: 'selfTest' });
+}

@@ -1,0 +1,55 @@
+import { Prng } from '../../core/linalg/prng';
+
+/** Gaussian mixture test data: rows × dims Float64Array, deterministic. */
+export function mixture(rows: number, dims: number, centers: number, seed: number, spread = 1): Float64Array {
+  const rng = new Prng(seed);
+  const gauss = (): number => {
+    const u = rng.nextFloat() || 1e-12;
+    const v = rng.nextFloat();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  };
+  const C = new Float64Array(centers * dims);
+  for (let i = 0; i < C.length; i++) C[i] = (rng.nextFloat() - 0.5) * 10;
+  const X = new Float64Array(rows * dims);
+  for (let i = 0; i < rows; i++) {
+    const c = rng.nextInt(centers);
+    for (let d = 0; d < dims; d++) X[i * dims + d] = C[c * dims + d] + spread * gauss();
+  }
+  return X;
+}
+
+export function uniform(rows: number, dims: number, seed: number): Float64Array {
+  const rng = new Prng(seed);
+  const X = new Float64Array(rows * dims);
+  for (let i = 0; i < X.length; i++) X[i] = rng.nextFloat();
+  return X;
+}
+
+export function bruteNearest(X: ArrayLike<number>, rows: number, dims: number, C: ArrayLike<number>, k: number): { a: Int32Array; d2: Float64Array } {
+  const a = new Int32Array(rows);
+  const d2 = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let best = -1, bd = Infinity;
+    for (let j = 0; j < k; j++) {
+      let s = 0;
+      for (let d = 0; d < dims; d++) {
+        const t = X[i * dims + d] - C[j * dims + d];
+        s += t * t;
+      }
+      if (s < bd) {
+        bd = s;
+        best = j;
+      }
+    }
+    a[i] = best;
+    d2[i] = bd;
+  }
+  return { a, d2 };
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}

@@ -229,16 +229,26 @@ describe('startDevServer with a persistent database', () => {
     await server.stop(); // idempotent
   });
 
-  test('a second server on the same database fails with a clear message', async () => {
+  test('a second server on the same database is refused clearly; a stale lock is taken over', async () => {
     const dbFilename = path.join(tempDir(), 'dev.db');
     const first = await startDevServer({ dbFilename, port: 0, ui: false, log: noLog });
     try {
-      const err = await startDevServer({ dbFilename, port: 0, ui: false, log: noLog, startupTimeoutMs: 30_000 }).catch((e) => e);
-      expect(err).toBeInstanceOf(DevServerStartError);
-      expect((err as Error).message).toMatch(/in use by another Temporal server|database is locked/);
+      const lock = JSON.parse(readFileSync(`${dbFilename}.lock`, 'utf8'));
+      expect(lock).toEqual({ ownerPid: process.pid, serverPid: first.pid, address: first.address });
+      const second = await startDevServer({ dbFilename, port: 0, ui: false, log: noLog }).catch((e) => e);
+      if (!(second instanceof Error)) await second.stop(); // must not happen, but don't leak it
+      expect(second).toBeInstanceOf(DevServerStartError);
+      expect((second as Error).message).toMatch(/in use by another Temporal dev server at 127\.0\.0\.1:\d+/);
+      expect(first.hasExited).toBe(false);
     } finally {
       await first.stop();
     }
+    expect(existsSync(`${dbFilename}.lock`)).toBe(false);
+
+    // A lock left by processes that are gone (say a killed run) does not block the next start.
+    writeFileSync(`${dbFilename}.lock`, JSON.stringify({ ownerPid: 999_999_999, serverPid: 999_999_998 }));
+    const third = await startDevServer({ dbFilename, port: 0, ui: false, log: noLog });
+    await third.stop();
   });
 });
 

@@ -164,7 +164,7 @@ export interface ExportMatrixOptions {
   /** Writes `<outPrefix>.matrix` and `<outPrefix>.rows`. */
   outPrefix: string;
   dtype: MatrixDtype;
-  /** DuckDB settings for the export (restored afterwards); streamingBufferSize defaults to 64MB. */
+  /** DuckDB settings for the export (restored afterwards). streamingBufferSize: 64MB unless set here or already changed on the instance. */
   duckdb?: DuckDBSettings;
   /** Bytes buffered before each write (default 16 MiB). */
   blockBytes?: number;

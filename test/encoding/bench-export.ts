@@ -16,6 +16,13 @@ import { ARVATO_KEPT_COLUMNS, writeSyntheticArvatoParquet } from './synthetic';
 
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 const peak = (): string => mib(process.resourceUsage().maxRSS * 1024);
+let cpuMark = process.cpuUsage();
+/** CPU seconds (all threads of the process, DuckDB's included) since the previous call. */
+const cpu = (): string => {
+  const used = process.cpuUsage(cpuMark);
+  cpuMark = process.cpuUsage();
+  return `${((used.user + used.system) / 1e6).toFixed(2)} s cpu`;
+};
 
 async function main(): Promise<void> {
   const [mode, dir = '/tmp/encbench', arg2, arg3, arg4] = process.argv.slice(2);
@@ -45,20 +52,21 @@ async function main(): Promise<void> {
   const kept = ARVATO_KEPT_COLUMNS.map((column) => column.name);
   console.log(`start: rss ${mib(process.memoryUsage().rss)} (threads ${threads ?? 'default'}, memory_limit ${memoryLimit ?? 'default'})`);
 
+  cpu();
   let t = performance.now();
   const model = await fitEncoding(conn, { populationParquet: parquet, keptColumns: kept, rules: builtinArvatoEncodingRules() });
-  console.log(`fitEncoding: ${((performance.now() - t) / 1000).toFixed(2)} s, ${model.features.length} features, ${model.populationRows} rows, peak rss ${peak()}`);
+  console.log(`fitEncoding: ${((performance.now() - t) / 1000).toFixed(2)} s, ${model.features.length} features, ${model.populationRows} rows, ${cpu()}, peak rss ${peak()}`);
 
   t = performance.now();
   const transform = await fitImputeScale(conn, { model, encodedRelationSql: encodedParquetRelation(model, parquet) });
-  console.log(`fitImputeScale: ${((performance.now() - t) / 1000).toFixed(2)} s, constant ${transform.constantFeatures.length}, peak rss ${peak()}`);
+  console.log(`fitImputeScale: ${((performance.now() - t) / 1000).toFixed(2)} s, constant ${transform.constantFeatures.length}, ${cpu()}, peak rss ${peak()}`);
 
   t = performance.now();
   const duckdb = threads || memoryLimit ? { threads, memoryLimit } : undefined;
   const out = await exportMatrix(conn, { model, transform, sourceParquet: parquet, outPrefix: join(dir, `population-${dtype}`), dtype, duckdb });
   const exportSeconds = (performance.now() - t) / 1000;
   console.log(
-    `exportMatrix(${dtype}): ${exportSeconds.toFixed(2)} s, ${out.rows} x ${out.cols}, ${mib(statSync(out.matrixPath).size)} written, peak rss ${peak()}, rss now ${mib(process.memoryUsage().rss)}`,
+    `exportMatrix(${dtype}): ${exportSeconds.toFixed(2)} s, ${out.rows} x ${out.cols}, ${mib(statSync(out.matrixPath).size)} written, ${cpu()}, peak rss ${peak()}, rss now ${mib(process.memoryUsage().rss)}`,
   );
   const s = out.stats;
   console.log(`  waiting on DuckDB ${s.queryWaitSeconds.toFixed(2)} s, copying ${s.copySeconds.toFixed(2)} s, writing ${s.writeSeconds.toFixed(2)} s`);

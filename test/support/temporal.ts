@@ -1,9 +1,15 @@
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { WORKFLOWS_PATH, createWorker } from '../../worker/worker';
 
 const quietLogger = new DefaultLogger('WARN');
+try {
+  // Workers log every state change at INFO; tests only want warnings.
+  Runtime.install({ logger: quietLogger });
+} catch {
+  // Already installed by an earlier test file in this process.
+}
 
 /** The dev server the jest global setup started (one per test run). */
 export function testServerAddress(): { address: string; namespace: string } {

@@ -61,7 +61,7 @@ const dot = (x: Vec4, y: Vec4): number => x[0] * y[0] + x[1] * y[1] + x[2] * y[2
 function mixtureCutPoints(means: readonly number[], weights: readonly number[], sd: number, targets: Float64Array): Float64Array {
   const lo = Math.min(...means) - 8 * sd;
   const hi = Math.max(...means) + 8 * sd;
-  const n = 16384;
+  const n = 4096;
   const xs = new Float64Array(n + 1);
   const cdf = new Float64Array(n + 1);
   for (let i = 0; i <= n; i++) {

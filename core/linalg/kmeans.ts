@@ -193,86 +193,6 @@ function scanFrom(x: Float64Array, C: Float64Array, k: number, dims: number, a: 
   out[2] = second;
 }
 
-/** dist2Quad for four arbitrary centroids (offsets c0..c3 = index · dims). */
-function dist2Gather(x: Float64Array, C: Float64Array, c0: number, c1: number, c2: number, c3: number, dims: number, limit: number, q: Quad): void {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  let d = 0;
-  for (;;) {
-    const end = d + 8 < dims ? d + 8 : dims;
-    for (; d < end; d++) {
-      const xd = x[d];
-      const t0 = xd - C[c0 + d], t1 = xd - C[c1 + d], t2 = xd - C[c2 + d], t3 = xd - C[c3 + d];
-      s0 += t0 * t0;
-      s1 += t1 * t1;
-      s2 += t2 * t2;
-      s3 += t3 * t3;
-    }
-    if (d >= dims || (s0 > limit && s1 > limit && s2 > limit && s3 > limit)) break;
-  }
-  q[0] = s0;
-  q[1] = s1;
-  q[2] = s2;
-  q[3] = s3;
-}
-
-/**
- * scanFrom restricted to a ball (the "exponion" idea of Newling & Fleuret, 2016): with u = ‖x − c_a‖ and
- * s_a = distance from c_a to its nearest other centroid, the nearest and the second-nearest centroid of x both
- * lie within R = 2u + s_a of c_a (the second-nearest is at most u + s_a from x). `nbr` lists, for each
- * centroid, the others by increasing distance `nbrDist`, so the candidates are a prefix of that list. Any
- * centroid outside the ball is strictly farther than both, so the result (ties included) equals scanFrom's.
- */
-function scanBall(
-  x: Float64Array,
-  C: Float64Array,
-  k: number,
-  dims: number,
-  a: number,
-  da2: number,
-  radius: number,
-  nbr: Int32Array,
-  nbrDist: Float64Array,
-  out: ScanOut,
-  q: Quad,
-): void {
-  let best = a, bestD = da2, second = Infinity;
-  const base = a * k;
-  let m = 0;
-  while (m < k - 1 && nbrDist[base + m] <= radius) m++;
-  let t = 0;
-  for (; t + 4 <= m; t += 4) {
-    const j0 = nbr[base + t], j1 = nbr[base + t + 1], j2 = nbr[base + t + 2], j3 = nbr[base + t + 3];
-    dist2Gather(x, C, j0 * dims, j1 * dims, j2 * dims, j3 * dims, dims, second, q);
-    for (let u = 0; u < 4; u++) {
-      const jj = nbr[base + t + u];
-      const dj = q[u];
-      if (dj > second) continue;
-      if (dj < bestD || (dj === bestD && jj < best)) {
-        second = bestD;
-        bestD = dj;
-        best = jj;
-      } else if (dj < second) {
-        second = dj;
-      }
-    }
-  }
-  for (; t < m; t++) {
-    const jj = nbr[base + t];
-    const dj = dist2Bounded(x, C, jj * dims, dims, second);
-    if (dj > second) continue;
-    if (dj < bestD || (dj === bestD && jj < best)) {
-      second = bestD;
-      bestD = dj;
-      best = jj;
-    } else if (dj < second) {
-      second = dj;
-    }
-  }
-  out[0] = best;
-  out[1] = bestD;
-  out[2] = second;
-}
-
 /** Nearest and second-nearest centroid by a plain scan (the Lloyd reference; no blocking, no early exit). */
 function scanPlain(x: Float64Array, C: Float64Array, k: number, dims: number, out: ScanOut): void {
   let best = -1, bestD = Infinity, second = Infinity;
@@ -468,12 +388,12 @@ export function kmeansPlusPlus(
 // ---------------------------------------------------------------------------------------------------------
 //
 // Cluster sums are kept in exact fixed point: each value v = x_d − origin_d is rounded to the grid
-// unit_d = 2^(e_d − 40) (2^e_d ≥ 2·max|x_d|) and the integer is split into hi·2^20 + lo with |hi| ≤ 2^20,
+// unit_d = 2^(e_d − 40) (2^e_d ≥ max|x_d − origin_d|) and the integer is split into hi·2^20 + lo with |hi| ≤ 2^20,
 // |lo| ≤ 2^19, so sums of up to 2^32 rows are exact in Float64. Exact sums do not depend on the order rows are added or
 // removed: Hamerly updates them incrementally (only moved rows), Lloyd recomputes them every iteration, a
 // resumed run recomputes them once, threads add their partial sums in any order — and all get bit-identical
-// centroids. The grid error is ≤ 2^-40 · 2·max|x_d| per value (≈ 1e-12 relative), far below anything that
-// matters for clustering. The squared norms ‖x − origin‖² (for the SSE) are kept the same way.
+// centroids. The grid error is ≤ 2^-40 · max|x_d − origin_d| per value (≈ 1e-12 of the column's spread),
+// far below anything that matters for clustering. The squared norms ‖x − origin‖² (for the SSE) are kept the same way.
 
 export const MODE_FULL = 0; // scan every row (fresh bounds), sums from scratch
 export const MODE_HAMERLY = 1; // bound-based assignment, incremental sums
@@ -504,10 +424,6 @@ export interface KMeansBuffers {
   upper: Float64Array;
   lower: Float64Array;
   half: Float64Array;
-  /** For each centroid a: the other centroids by increasing distance (k × k, first k − 1 used) … */
-  nbr: Int32Array;
-  /** … and those distances. */
-  nbrDist: Float64Array;
   shift: Float64Array;
   params: Float64Array;
   /** Per slot: k × dims hi and lo parts of the (delta) sums, k hi/lo parts of Σ‖x − origin‖², k counts. */
@@ -545,8 +461,6 @@ export function allocKMeansBuffers(
     upper: alloc.f64(rows),
     lower: alloc.f64(rows),
     half: alloc.f64(k),
-    nbr: alloc.i32(k * k),
-    nbrDist: alloc.f64(k * k),
     shift: alloc.f64(k),
     params: alloc.f64(P_LENGTH),
     slotHi: alloc.f64(slots * k * dims),
@@ -625,7 +539,7 @@ export function clearSlot(b: KMeansBuffers, slot: number): void {
 
 /** Runs the step given by params[P_MODE] on one chunk of rows, accumulating into `slot`. */
 export function processChunk(b: KMeansBuffers, chunk: number, slot = 0): void {
-  const { data, dims, k, centroids: C, assign, upper, lower, half, shift, params, nbr, nbrDist } = b;
+  const { data, dims, k, centroids: C, assign, upper, lower, half, shift, params } = b;
   const modeFlags = params[P_MODE];
   const final = (modeFlags & FLAG_FINAL) !== 0;
   const mode = modeFlags & 7;
@@ -661,7 +575,7 @@ export function processChunk(b: KMeansBuffers, chunk: number, slot = 0): void {
           lower[i] = l0;
           d2 = da2;
         } else {
-          scanBall(x, C, k, dims, a, da2, 2 * u1 + 2 * half[a] + margin, nbr, nbrDist, out, q);
+          scanFrom(x, C, k, dims, a, da2, out, q);
           nb = out[0];
           d2 = out[1];
           upper[i] = Math.sqrt(out[1]);
@@ -741,18 +655,22 @@ function validate(data: NumericArray, rows: number, dims: number, opts: KMeansOp
   }
 }
 
-/** Smallest power of two ≥ v (1 for v ≤ 0). */
-function pow2AtLeast(v: number): number {
-  if (!(v > 0)) return 1;
-  let e = Math.ceil(Math.log2(v));
-  if (2 ** e < v) e++;
-  return 2 ** e;
+/** 2^(40 − e) for the smallest power of two 2^e ≥ bound (capped at 2^1023; 1 when bound is 0). */
+function gridScale(bound: number): number {
+  if (!(bound > 0)) return 1;
+  let e = Math.ceil(Math.log2(bound));
+  if (2 ** e < bound) e++;
+  return 2 ** Math.min(1023, GRID_BITS - e);
 }
 
-/** Origin, grid and bound margin from one pass over the data (chunk sums in chunk order: deterministic). */
+/**
+ * One pass over the data (chunk sums in chunk order: deterministic): the origin (column means), the
+ * fixed-point grid of each column from its largest deviation from the origin, and the bound margin.
+ */
 function prepare(b: KMeansBuffers): void {
   const { data, rows, dims, params } = b;
-  const maxAbs = new Float64Array(dims);
+  const lo = new Float64Array(dims).fill(Infinity);
+  const hi = new Float64Array(dims).fill(-Infinity);
   let maxNorm2 = 0;
   const part = new Float64Array(dims);
   for (let c = 0; c < b.chunks; c++) {
@@ -766,20 +684,24 @@ function prepare(b: KMeansBuffers): void {
         if (!Number.isFinite(v)) throw new RangeError(`kmeans: non-finite value at row ${i}, column ${d}`);
         part[d] += v;
         n2 += v * v;
-        const av = v < 0 ? -v : v;
-        if (av > maxAbs[d]) maxAbs[d] = av;
+        if (v < lo[d]) lo[d] = v;
+        if (v > hi[d]) hi[d] = v;
       }
       if (n2 > maxNorm2) maxNorm2 = n2;
     }
     for (let d = 0; d < dims; d++) b.origin[d] += part[d];
   }
+  if (!Number.isFinite(maxNorm2)) throw new RangeError('kmeans: values too large (squared norms overflow)');
   let wBound = 0;
   for (let d = 0; d < dims; d++) {
     b.origin[d] /= rows;
-    b.invUnit[d] = 2 ** GRID_BITS / pow2AtLeast(2 * maxAbs[d]);
-    wBound += 4 * maxAbs[d] * maxAbs[d];
+    const g = b.origin[d];
+    // |fl(x − g)| ≤ max deviation, with slack for the rounding of g and of the subtraction
+    const dev = Math.max(Math.abs(hi[d] - g), Math.abs(g - lo[d])) * (1 + 1e-9);
+    b.invUnit[d] = gridScale(dev);
+    wBound += dev * dev;
   }
-  params[P_INV_UNIT_W] = 2 ** GRID_BITS / pow2AtLeast(wBound * (1 + 1e-9));
+  params[P_INV_UNIT_W] = gridScale(wBound * (1 + 1e-9));
   params[P_MARGIN] = BOUND_MARGIN * (Math.sqrt(maxNorm2) + Number.MIN_VALUE);
 }
 
@@ -897,7 +819,7 @@ export function kmeans(data: NumericArray, rows: number, dims: number, opts: KMe
       const e = (totQHi[j] * TWO20 + totQLo[j]) * unitW - s1n / n;
       sse += e > 0 ? e : 0;
     }
-    // Centroid moves (for the bounds), half the distance to the nearest other centroid, neighbour lists.
+    // Centroid moves (for the bounds) and half the distance to the nearest other centroid.
     let maxShift = 0, maxIdx = -1, max2 = 0;
     for (let j = 0; j < k; j++) {
       let s = 0;
@@ -919,7 +841,7 @@ export function kmeans(data: NumericArray, rows: number, dims: number, opts: KMe
     params[P_MAXSHIFT_IDX] = maxIdx;
     params[P_MAXSHIFT1] = maxShift;
     params[P_MAXSHIFT2] = max2;
-    computeCentroidGeometry(C, k, dims, b);
+    computeHalfDistances(C, k, dims, b.half);
 
     const improvement = prevSse > 0 ? (prevSse - sse) / prevSse : 0;
     converged = changed === 0 || maxShift === 0 || (Number.isFinite(prevSse) && improvement < tol);
@@ -951,13 +873,9 @@ export function kmeans(data: NumericArray, rows: number, dims: number, opts: KMe
   };
 }
 
-/**
- * half[j] = ½ · min over j' ≠ j of ‖C_j − C_j'‖ (Infinity when k = 1), and for each j the other centroids
- * sorted by distance (ties by index) into nbr / nbrDist.
- */
-function computeCentroidGeometry(C: Float64Array, k: number, dims: number, b: KMeansBuffers): void {
-  const { half, nbr, nbrDist } = b;
-  const dist = new Float64Array(k * k);
+/** half[j] = ½ · min over j' ≠ j of ‖C_j − C_j'‖ (Infinity when k = 1). */
+function computeHalfDistances(C: Float64Array, k: number, dims: number, half: Float64Array): void {
+  half.fill(Infinity);
   for (let a = 0; a < k; a++) {
     for (let c = a + 1; c < k; c++) {
       let s = 0;
@@ -965,19 +883,10 @@ function computeCentroidGeometry(C: Float64Array, k: number, dims: number, b: KM
         const t = C[a * dims + d] - C[c * dims + d];
         s += t * t;
       }
-      dist[a * k + c] = dist[c * k + a] = Math.sqrt(s);
+      const h = 0.5 * Math.sqrt(s);
+      if (h < half[a]) half[a] = h;
+      if (h < half[c]) half[c] = h;
     }
-  }
-  const order: number[] = [];
-  for (let a = 0; a < k; a++) {
-    order.length = 0;
-    for (let c = 0; c < k; c++) if (c !== a) order.push(c);
-    order.sort((p, q) => dist[a * k + p] - dist[a * k + q] || p - q);
-    for (let t = 0; t < order.length; t++) {
-      nbr[a * k + t] = order[t];
-      nbrDist[a * k + t] = dist[a * k + order[t]];
-    }
-    half[a] = order.length > 0 ? 0.5 * nbrDist[a * k] : Infinity;
   }
 }
 

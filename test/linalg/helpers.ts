@@ -53,3 +53,16 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 }
+
+/** Bit-for-bit equality of two numeric arrays (fast for big arrays; reports the first difference). */
+export function expectSameArray(a: ArrayLike<number>, b: ArrayLike<number>): void {
+  expect(a.length).toBe(b.length);
+  let first = -1;
+  for (let i = 0; i < a.length; i++) {
+    if (!Object.is(a[i], b[i])) {
+      first = i;
+      break;
+    }
+  }
+  expect(first === -1 ? 'identical' : `first difference at ${first}: ${a[first]} vs ${b[first]}`).toBe('identical');
+}

@@ -8,11 +8,11 @@ import {
   runSeed,
   sseOf,
 } from '../../core/linalg/kmeans';
-import { bruteNearest, mixture, uniform } from './helpers';
+import { bruteNearest, expectSameArray, mixture, uniform } from './helpers';
 
 function expectSameResult(a: KMeansResult, b: KMeansResult): void {
-  expect(Array.from(a.assignments)).toEqual(Array.from(b.assignments));
-  expect(Array.from(a.centroids)).toEqual(Array.from(b.centroids));
+  expectSameArray(a.assignments, b.assignments);
+  expectSameArray(a.centroids, b.centroids);
   expect(a.iterations).toBe(b.iterations);
   expect(a.sse).toBe(b.sse);
   expect(a.converged).toBe(b.converged);
@@ -27,8 +27,8 @@ describe('assignNearest', () => {
     C.set(C.subarray(0, dims), 5 * dims); // centroid 5 duplicates centroid 0: rows must go to 0
     const got = assignNearest(X, rows, dims, C, k);
     const ref = bruteNearest(X, rows, dims, C, k);
-    expect(Array.from(got.assignments)).toEqual(Array.from(ref.a));
-    expect(Array.from(got.distances)).toEqual(Array.from(ref.d2));
+    expectSameArray(got.assignments, ref.a);
+    expectSameArray(got.distances, ref.d2);
     expect(got.assignments.includes(5)).toBe(false);
   });
 });
@@ -40,7 +40,7 @@ describe('kmeansPlusPlus', () => {
     const a = kmeansPlusPlus(X, rows, dims, k, 42);
     const b = kmeansPlusPlus(X, rows, dims, k, 42);
     const c = kmeansPlusPlus(X, rows, dims, k, 43);
-    expect(Array.from(a)).toEqual(Array.from(b));
+    expectSameArray(a, b);
     expect(Array.from(a)).not.toEqual(Array.from(c));
     for (let j = 0; j < k; j++) {
       const row = Array.from(a.subarray(j * dims, (j + 1) * dims));
@@ -78,7 +78,7 @@ describe('kmeans (Hamerly) vs brute force and vs plain Lloyd', () => {
     const l = kmeans(X, rows, dims, { ...opts, algorithm: 'lloyd' });
     // final assignments are the brute-force nearest centroids; SSE recomputed by brute force
     const ref = bruteNearest(X, rows, dims, h.centroids, k);
-    expect(Array.from(h.assignments)).toEqual(Array.from(ref.a));
+    expectSameArray(h.assignments, ref.a);
     const brute = sseOf(X, rows, dims, h.centroids, h.assignments);
     expect(Math.abs(h.sse - brute)).toBeLessThanOrEqual(1e-12 * brute);
     // Hamerly == Lloyd from the same init: bit-identical
@@ -114,6 +114,15 @@ describe('kmeans (Hamerly) vs brute force and vs plain Lloyd', () => {
     const capped = kmeans(X, rows, dims, { k, seed: 1, relativeTolerance: 0, maxIterations: 3 });
     expect(capped.iterations).toBe(3);
     expect(capped.converged).toBe(false);
+  });
+
+  it('keeps full precision for data far from the origin (fixed-point grid follows the spread)', () => {
+    const X = Float64Array.from([0, 1, 2, 10, 11].map((v) => 1e9 + v));
+    const r = kmeans(X, 5, 1, { k: 2, initialCentroids: [1e9, 1e9 + 11] });
+    expect(Array.from(r.assignments)).toEqual([0, 0, 0, 1, 1]);
+    expect(Math.abs(r.centroids[0] - (1e9 + 1))).toBeLessThan(1e-6);
+    expect(Math.abs(r.centroids[1] - (1e9 + 10.5))).toBeLessThan(1e-6);
+    expect(r.sse).toBeCloseTo(2.5, 5);
   });
 
   it('Float32 input gives the same result as the same values in Float64', () => {

@@ -20,17 +20,16 @@ import {
   readMatrix,
   readRowIndex,
 } from '../core/encoding';
+import { chooseComponentCount, interpretComponent, inverseProject, pcaFromCovariance } from '../core/linalg';
+import type { KMeansCheckpoint } from '../core/linalg';
 import {
-  assignNearest,
-  chooseComponentCount,
-  columnMeansAndCovariance,
-  interpretComponent,
-  inverseProject,
-  kmeansBestOf,
-  pcaFromCovariance,
-  projectRows,
-  silhouetteSample,
-} from '../core/linalg';
+  assignNearestInWorkers,
+  covarianceInWorkers,
+  kmeansBestOfInWorker,
+  projectRowsInWorkers,
+  silhouetteInWorker,
+} from '../core/parallel';
+import { activityContext } from './step';
 import { describeDeviation } from '../core/stats/describe';
 import { compareGroups, rankRepresentation } from '../core/stats/representation';
 import { readFloat64Matrix, readInt32Array, writeTypedArray } from '../core/store/arrays';
@@ -188,7 +187,11 @@ export async function fitPca(rawInput: unknown): Promise<StepReport> {
     async (workDir) => {
       const cols = scale.output.features.length;
       const population = readMatrix(join(scale.dir, scale.output.population.matrix), scale.output.population.rows, cols, MATRIX_DTYPE);
-      const { mean, covariance } = columnMeansAndCovariance(population, scale.output.population.rows, cols);
+      const { signal, progress } = activityContext();
+      const { mean, covariance } = await covarianceInWorkers(population, scale.output.population.rows, cols, {
+        signal,
+        onProgress: (done, rows) => progress({ phase: 'covariance', done, rows }),
+      });
       const model = pcaFromCovariance(covariance, cols);
       const q = chooseComponentCount(model.cumulativeVarianceRatio, { varianceTarget: config.pca.varianceTarget, components: config.pca.components });
       const components = model.components.subarray(0, q * cols);
@@ -198,7 +201,11 @@ export async function fitPca(rawInput: unknown): Promise<StepReport> {
       for (const role of FILES) {
         const rows = scale.output[role].rows;
         const data = role === 'population' ? population : readMatrix(join(scale.dir, scale.output[role].matrix), rows, cols, MATRIX_DTYPE);
-        await writeTypedArray(join(workDir, `${role}.scores`), projectRows(data, rows, cols, mean, components, q));
+        const scores = await projectRowsInWorkers(data, rows, cols, mean, components, q, {
+          signal,
+          onProgress: (done) => progress({ phase: `project ${role}`, done, rows }),
+        });
+        await writeTypedArray(join(workDir, `${role}.scores`), scores);
         projected[role] = { rows, scores: `${role}.scores` };
       }
       const interpreted = Array.from({ length: Math.min(config.pca.interpret, q) }, (_, index) => ({
@@ -243,8 +250,25 @@ async function fitKMeans(rawInput: unknown, final: boolean): Promise<StepReport>
     async (workDir) => {
       const q = pca.output.keptComponents;
       const scores = readFloat64Matrix(join(pca.dir, pca.output.population.scores), rows, q);
-      const result = kmeansBestOf(scores, rows, q, { k: input.k, seed: config.seed, maxIterations: config.maxIterations, relativeTolerance: config.relativeTolerance }, inits);
-      const silhouette = final ? null : silhouetteSample(scores, rows, q, result.assignments, input.k, { sampleSize: config.silhouetteSample, seed: config.seed }).score;
+      const { signal, progress } = activityContext();
+      // Runs in a worker thread: the activity's event loop stays free for heartbeats and cancellation.
+      const result = await kmeansBestOfInWorker(
+        scores,
+        rows,
+        q,
+        {
+          k: input.k,
+          seed: config.seed,
+          maxIterations: config.maxIterations,
+          relativeTolerance: config.relativeTolerance,
+          signal,
+          onIteration: (state: KMeansCheckpoint) => progress({ run: state.run ?? 0, iteration: state.iteration, sse: state.sse }),
+        },
+        inits,
+      );
+      const silhouette = final
+        ? null
+        : (await silhouetteInWorker(scores, rows, q, result.assignments, input.k, { sampleSize: config.silhouetteSample, seed: config.seed, signal })).score;
       await writeFile(join(workDir, 'centroids.json'), JSON.stringify({ k: input.k, dims: q, centroids: Array.from(result.centroids) }));
       if (final) await writeTypedArray(join(workDir, 'population.assignments'), result.assignments);
       return {
@@ -289,7 +313,8 @@ export async function mapCustomers(rawInput: unknown): Promise<StepReport> {
       const customerScores = readFloat64Matrix(join(pca.dir, pca.output.customers.scores), customerRows, q);
       const clusters = {
         population: await readInt32Array(join(final.dir, final.output.assignments!), pca.output.population.rows),
-        customers: customerRows > 0 ? assignNearest(customerScores, customerRows, q, centroids, k).assignments : new Int32Array(0),
+        customers:
+          customerRows > 0 ? (await assignNearestInWorkers(customerScores, customerRows, q, centroids, k, { signal: activityContext().signal })).assignments : new Int32Array(0),
       };
       await withDuckDb({}, async (conn) => {
         for (const role of FILES) {

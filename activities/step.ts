@@ -37,6 +37,19 @@ function inActivity(): boolean {
 }
 
 /**
+ * The running activity's cancellation signal and a progress reporter that heartbeats (the SDK throttles
+ * heartbeats, so calling it every iteration is fine). Outside an activity (unit tests) both are inert.
+ */
+export function activityContext(): { signal?: AbortSignal; progress: (details: Record<string, unknown>) => void } {
+  try {
+    const context = Context.current();
+    return { signal: context.cancellationSignal, progress: (details) => context.heartbeat(details) };
+  } catch {
+    return { progress: () => undefined };
+  }
+}
+
+/**
  * Runs one pipeline step as a checkpointed unit: reuse the stored result when the key matches, otherwise
  * compute into a temporary folder and commit it atomically. Heartbeats while it works.
  */

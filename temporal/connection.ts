@@ -7,7 +7,8 @@
  * 2. otherwise, if something already answers as Temporal on 127.0.0.1:7233 (say the embedded server
  *    of another `segments` process) → use it;
  * 3. otherwise find or build the Temporal CLI and start the embedded dev server, whose state
- *    persists in `<projectRoot>/.temporal/dev.db`;
+ *    persists in `<projectRoot>/.temporal/dev.db` (if another process holds that database's lock,
+ *    its server is used instead);
  * 4. with no CLI and no Go to build it → the SDK's TestWorkflowEnvironment.createLocal(), which
  *    downloads a dev server (needs internet).
  */
@@ -22,6 +23,7 @@ import {
   DEFAULT_DEV_SERVER_PORT,
   DEFAULT_DEV_SERVER_UI_PORT,
   DEFAULT_STARTUP_TIMEOUT_MS,
+  DevServerDatabaseInUseError,
   DevServerHandle,
   DevServerOptions,
   isPortFree,
@@ -226,7 +228,20 @@ export async function connectToTemporal(options: ConnectToTemporalOptions = {}):
       return finish(await startSdkLocal(options, projectRoot), wantNative);
     }
   }
-  const server = await startDevServer({ ...dev, projectRoot, cliPath, log: options.log });
+  let server: DevServerHandle;
+  try {
+    server = await startDevServer({ ...dev, projectRoot, cliPath, log: options.log });
+  } catch (err) {
+    // Another process (say a second `segments` command started at the same moment) owns the
+    // embedded server for this database: use that server rather than fail.
+    if (!(err instanceof DevServerDatabaseInUseError) || !err.address || options.reuseRunningServer === false) throw err;
+    log.info(`The embedded Temporal server for ${err.dbFilename} is run by another process (pid ${err.serverPid}); using it at ${err.address}`);
+    const connection = await connectWithRetry(err.address, options.connectTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS);
+    await ensureNamespaceSetup(connection, { namespace, log: options.log }).catch((e: Error) =>
+      log.warn(`Could not register search attributes on ${err.address}: ${e.message}`),
+    );
+    return finish({ mode: 'existing-dev-server', connection, namespace, address: err.address }, wantNative);
+  }
   try {
     const connection = await connectWithRetry(server.address, 30_000);
     return await finish(

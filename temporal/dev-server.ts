@@ -101,6 +101,19 @@ export class DevServerStartError extends Error {
   }
 }
 
+/** The database file is held by another live dev server (see `<db>.lock`). */
+export class DevServerDatabaseInUseError extends DevServerStartError {
+  constructor(
+    message: string,
+    readonly dbFilename: string,
+    readonly address: string | undefined,
+    readonly serverPid: number | undefined,
+  ) {
+    super(message, '');
+    this.name = 'DevServerDatabaseInUseError';
+  }
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** True if nothing listens on ip:port (we could bind it ourselves). */
@@ -218,11 +231,13 @@ function acquireDbLock(dbFilename: string): { update(info: Partial<DbLockInfo>):
         /* half-written or unreadable: treat as stale */
       }
       if (pidAlive(held.ownerPid) || pidAlive(held.serverPid)) {
-        throw new DevServerStartError(
+        throw new DevServerDatabaseInUseError(
           `The Temporal database ${dbFilename} is in use by another Temporal dev server` +
             (held.address ? ` at ${held.address}` : '') +
             ` (process ${held.serverPid ?? held.ownerPid}). Stop it, or set TEMPORAL_ADDRESS=${held.address ?? '<its address>'} to use it.`,
-          '',
+          dbFilename,
+          held.address,
+          held.serverPid,
         );
       }
       rmSync(lockFile, { force: true });

@@ -362,6 +362,26 @@ describe('connectToTemporal', () => {
     expect(server.hasExited).toBe(true);
   });
 
+  test('the embedded database is held by another process: uses that process\'s server', async () => {
+    const dbFilename = path.join(tempDir(), 'shared.db');
+    const owner = await startDevServer({ dbFilename, port: 0, ui: false, log: noLog });
+    try {
+      const handle = await connectToTemporal({
+        env: { PATH: process.env.PATH, TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH },
+        devServer: { dbFilename, port: 0, ui: false },
+        log: noLog,
+      });
+      expect(handle.mode).toBe('existing-dev-server');
+      expect(handle.address).toBe(owner.address);
+      expect(handle.server).toBeUndefined();
+      await handle.connection.workflowService.describeNamespace({ namespace: handle.namespace });
+      await handle.close();
+      expect(owner.hasExited).toBe(false);
+    } finally {
+      await owner.stop();
+    }
+  });
+
   test('no CLI and no Go: falls back to the SDK download (TestWorkflowEnvironment.createLocal), same shape', async () => {
     const root = fakeProjectRoot();
     const realConnection = await Connection.connect({ address: process.env.TEMPORAL_TEST_ADDRESS! });

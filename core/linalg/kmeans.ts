@@ -17,8 +17,10 @@
  * Exactness of Hamerly vs Lloyd: distances are always computed by the same kernel (differences, summed in
  * dimension order), partial-distance early exit only skips candidates that cannot win, bounds are compared
  * with a safety margin of 1e-9 × max‖x‖ so round-off in the bounds can never prune a row Lloyd would move,
- * and the update step sums members per fixed chunk of KMEANS_CHUNK_ROWS rows (row order inside a chunk,
- * chunk order across chunks), so the result is also independent of how chunks are spread over threads.
+ * and the cluster sums are exact fixed-point integers (see "Chunk kernel" below), so Hamerly's incremental
+ * updates, Lloyd's full recomputation, a resumed run and any split of the rows over threads all give the same
+ * centroids bit for bit. Rows are processed in chunks of KMEANS_CHUNK_ROWS (the unit of work of the helper
+ * threads in core/parallel); the final SSE is summed per chunk, in chunk order.
  *
  * Resumption: `onIteration` receives a JSON-serialisable checkpoint after every iteration; passing it back as
  * `resumeFrom` continues exactly as if the run had not been interrupted (same final result and iteration count).

@@ -6,6 +6,7 @@ import { columnMeansAndCovariance } from '../../core/linalg/covariance';
 import { assignNearest, kmeans, kmeansBestOf, KMeansCheckpoint, KMeansResult } from '../../core/linalg/kmeans';
 import { pcaFromCovariance, projectRows } from '../../core/linalg/pca';
 import { silhouetteSample } from '../../core/linalg/silhouette';
+import { createThreadedRunner } from '../../core/parallel/kmeans-threads';
 import {
   assignNearestInWorkers,
   covarianceInWorkers,
@@ -80,6 +81,26 @@ describe('worker threads from TypeScript sources', () => {
       expectSameKMeans(res, ref);
       expect(got).toEqual(states);
     }
+  });
+
+  it('the helper thread of the threaded runner really takes chunks, without changing the result', async () => {
+    const runner = createThreadedRunner(2);
+    const inner = runner.hooks.runChunks!;
+    let helperSteps = 0;
+    runner.hooks.runChunks = (b) => {
+      inner(b);
+      let rowsSeen = b.slotChanged[1];
+      for (let j = 0; j < b.k; j++) rowsSeen += Math.abs(b.slotCount[b.k + j]);
+      if (rowsSeen > 0) helperSteps++;
+    };
+    const opts = { k: 8, seed: 2, relativeTolerance: 0, maxIterations: 25 };
+    try {
+      const threaded = kmeans(X, rows, cols, opts, runner.hooks);
+      expectSameKMeans(threaded, kmeans(X, rows, cols, opts));
+    } finally {
+      await runner.close();
+    }
+    expect(helperSteps).toBeGreaterThan(5);
   });
 
   it('kmeansBestOfInWorker and silhouetteInWorker equal their in-thread versions', async () => {

@@ -5,7 +5,8 @@ import { renderReport, renderSummaryTable } from '../core/report/render';
 import { writeFileAtomic } from '../core/store/step-store';
 import { Results, ResultsSchema } from '../schemas/results';
 import { IngestOutput, MissingnessOutput, RunContextSchema, SplitOutput, StepRefSchema, StepReport } from '../schemas/steps';
-import { parse, parseConfigSafe } from './cleaning';
+import { CleaningModel, MODEL_FILES } from '../core/scoring';
+import { FEATURE_SUMMARY_COPY, parse, parseConfigSafe } from './cleaning';
 import type { CompareOutput, KFitOutput, MapOutput, PcaOutput, ScaleOutput } from './modelling';
 import { loadStep, toActivityFailure } from './step';
 
@@ -14,6 +15,7 @@ const PublishInputSchema = RunContextSchema.extend({
   ingest: StepRefSchema,
   missingness: StepRefSchema,
   split: StepRefSchema,
+  encode: StepRefSchema,
   scale: StepRefSchema,
   pca: StepRefSchema,
   sweep: z.array(StepRefSchema),
@@ -94,6 +96,17 @@ export async function publishResults(rawInput: unknown): Promise<StepReport & { 
       await copyFile(join(map.dir, map.output[role]), `${target}.tmp`);
       await rename(`${target}.tmp`, target);
     }
+    await publishModel(join(input.outDir, 'model'), {
+      [MODEL_FILES.featureSummary]: join(ingest.dir, FEATURE_SUMMARY_COPY),
+      [MODEL_FILES.encoding]: join(input.encode.dir, 'encoding.json'),
+      [MODEL_FILES.transform]: join(scale.dir, scale.output.transform),
+      [MODEL_FILES.pca]: join(pca.dir, pca.output.model),
+      [MODEL_FILES.centroids]: join(final.dir, final.output.centroids),
+    }, {
+      columns: ingest.output.columns,
+      keptColumns: split.output.keptColumns,
+      maxRowMissing: split.output.maxRowMissing,
+    });
     await writeFileAtomic(join(input.outDir, 'results.json'), JSON.stringify(results, null, 2));
     await writeFileAtomic(join(input.outDir, 'report.html'), renderReport(results));
     const over = results.clusters.filter((c) => c.representation === 'over').length;
@@ -105,6 +118,16 @@ export async function publishResults(rawInput: unknown): Promise<StepReport & { 
   } catch (error) {
     throw toActivityFailure(error);
   }
+}
+
+/** The fitted transforms, so `segments score` can assign new files without refitting. */
+async function publishModel(dir: string, copies: Record<string, string>, cleaning: CleaningModel): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const [name, source] of Object.entries(copies)) {
+    await copyFile(source, join(dir, `${name}.tmp`));
+    await rename(join(dir, `${name}.tmp`), join(dir, name));
+  }
+  await writeFileAtomic(join(dir, MODEL_FILES.cleaning), JSON.stringify(cleaning, null, 1));
 }
 
 /** Reads a published results.json back (CLI `score`, tests). */

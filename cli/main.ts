@@ -2,7 +2,8 @@
  * `segments`: the command line. Each command is a small function; the heavy lifting is in the workflow.
  *   segments demo                      generate demo data, start the embedded server + a worker, run
  *   segments run --population P --customers C --features F --out DIR [--config FILE] [--k N] [--detach]
- *   segments generate --out DIR [--population-rows N] [--customer-rows M] [--seed S]
+ *   segments score --run DIR --input FILE --out FILE.parquet
+  segments generate --out DIR [--population-rows N] [--customer-rows M] [--seed S]
  *   segments server                    the persistent dev server in the foreground (UI on :8233)
  *   segments worker                    a worker against TEMPORAL_ADDRESS or the local server
  */
@@ -12,6 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateDataset } from '../core/generator';
+import { scoreFile } from '../core/scoring';
 import { PipelineConfigInput } from '../schemas/config';
 import { connectToTemporal } from '../temporal/connection';
 import { startDevServer } from '../temporal/dev-server';
@@ -21,6 +23,7 @@ import { followRun, formatStepLine, startRun } from './run';
 const USAGE = `usage:
   segments demo [--population-rows N] [--customer-rows M] [--out DIR]
   segments run --population FILE --customers FILE --features FILE --out DIR [--config FILE] [--k N] [--detach] [--no-worker]
+  segments score --run DIR --input FILE --out FILE.parquet
   segments generate --out DIR [--population-rows N] [--customer-rows M] [--seed S]
   segments server
   segments worker
@@ -88,6 +91,8 @@ async function main(argv: string[]): Promise<void> {
       features: { type: 'string' },
       out: { type: 'string' },
       config: { type: 'string' },
+      run: { type: 'string' },
+      input: { type: 'string' },
       k: { type: 'string' },
       seed: { type: 'string' },
       'population-rows': { type: 'string' },
@@ -151,6 +156,13 @@ async function main(argv: string[]): Promise<void> {
         detach: values.detach!,
         worker: !values['no-worker'] && !values.detach,
       });
+      return;
+    }
+    case 'score': {
+      if (!values.run || !values.input || !values.out) throw new UsageError('score needs --run DIR --input FILE --out FILE.parquet');
+      const scored = await scoreFile({ modelDir: resolve(values.run, 'model'), input: resolve(values.input), outPath: resolve(values.out) });
+      console.log(`scored ${scored.rows.toLocaleString('en-US')} rows (${scored.heavyRows.toLocaleString('en-US')} heavy-missing) → ${scored.outPath}`);
+      for (const [cluster, count] of Object.entries(scored.clusterCounts)) console.log(`  cluster ${cluster.padStart(3)}: ${count.toLocaleString('en-US')}`);
       return;
     }
     case 'server': {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { followRun, startRun } from '../cli/run';
 import { queryRows, toNumber, withDuckDb } from '../core/duckdb';
 import { generateDataset } from '../core/generator';
+import { scoreFile } from '../core/scoring';
 import { adjustedRandIndex } from '../core/stats/agreement';
 import { Results, ResultsSchema } from '../schemas/results';
 import { STEP_NAMES, SegmentationOutcome } from '../workflows/segmentation';
@@ -132,6 +133,15 @@ describe('segmentation workflow', () => {
     const heavy = results.clusters.find((c) => c.id === -1)!;
     expect(heavy.representation).toBe('over');
     expect(clusters[0].profile.length).toBeGreaterThan(0);
+  });
+
+  test('score assigns a file through the run\'s stored transforms exactly as the run did', async () => {
+    const scoredPath = join(outDir, 'rescored-customers.parquet');
+    const summary = await scoreFile({ modelDir: join(outDir, 'model'), input: join(dataDir, 'Udacity_CUSTOMERS_Subset.csv'), outPath: scoredPath });
+    const scored = await readAssignments(scoredPath);
+    const original = await readAssignments(join(outDir, 'assignments', 'customers.parquet'));
+    expect(summary.rows).toBe(original.size);
+    expect([...scored.entries()]).toEqual([...original.entries()]);
   });
 
   test('the report is published next to results.json', () => {

@@ -121,6 +121,7 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
       ingest: ingest.ref,
       missingness: missingness.ref,
       split: split.ref,
+      encode: encode.ref,
       scale: scale.ref,
       pca: pca.ref,
       sweep: sweep.points.map((p) => p.ref),

@@ -1,0 +1,125 @@
+/**
+ * Assigns a new file with the same columns to a finished run's segments, through the run's stored, fitted
+ * transforms (encoding levels, imputation, scaling, PCA, centroids): nothing is refitted.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { InputError } from '../common/errors';
+import { readFeatureSummary } from '../schemas/feature-summary';
+import { ColumnSpecSchema } from '../schemas/steps';
+import { writeAssignmentsParquet } from './assignments';
+import { csvReadError, validateCsvHeader } from './cleaning/csv-header';
+import {
+  NUMERIC_TYPES,
+  copyToParquetSql,
+  firstNonNumericCellSql,
+  nonNumericCountsSql,
+  parquetSource,
+  recodeSelectSql,
+  rowMissingCountExpr,
+  splitSelectSql,
+  typedSelectSql,
+} from './cleaning/sql';
+import { queryOne, queryRows, quoteLiteral, toNumber, withDuckDb } from './duckdb';
+import { EncodingModel, FittedTransform, exportMatrix, readMatrix, readRowIndex } from './encoding';
+import { assignNearestInWorkers, projectRowsInWorkers } from './parallel';
+
+/** What a run publishes in `<out>/model/` so other files can be scored later. */
+export const MODEL_FILES = {
+  featureSummary: 'feature-summary.csv',
+  cleaning: 'cleaning.json',
+  encoding: 'encoding.json',
+  transform: 'transform.json',
+  pca: 'pca.json',
+  centroids: 'centroids.json',
+} as const;
+
+export const CleaningModelSchema = z.object({
+  columns: z.array(ColumnSpecSchema),
+  keptColumns: z.array(z.string()),
+  maxRowMissing: z.number().int(),
+});
+export type CleaningModel = z.infer<typeof CleaningModelSchema>;
+
+export interface ScoreSummary {
+  rows: number;
+  heavyRows: number;
+  clusterCounts: Record<string, number>;
+  outPath: string;
+}
+
+async function readJson<T>(path: string): Promise<T> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch (error) {
+    throw new InputError(`cannot read the run's model: ${(error as Error).message}`, { file: path });
+  }
+}
+
+export async function scoreFile(options: { modelDir: string; input: string; outPath: string }): Promise<ScoreSummary> {
+  const { modelDir, input, outPath } = options;
+  const summary = readFeatureSummary(join(modelDir, MODEL_FILES.featureSummary));
+  const cleaning = CleaningModelSchema.parse(await readJson(join(modelDir, MODEL_FILES.cleaning)));
+  const encoding = await readJson<EncodingModel>(join(modelDir, MODEL_FILES.encoding));
+  const transform = await readJson<FittedTransform>(join(modelDir, MODEL_FILES.transform));
+  const pca = await readJson<{ features: string[]; mean: number[]; components: number[]; keptComponents: number }>(join(modelDir, MODEL_FILES.pca));
+  const { k, centroids } = await readJson<{ k: number; centroids: number[] }>(join(modelDir, MODEL_FILES.centroids));
+
+  const header = await validateCsvHeader(input, summary);
+  const work = await mkdtemp(join(tmpdir(), 'segments-score-'));
+  try {
+    return await withDuckDb({}, async (conn) => {
+      const columns = header.map((name) => `${quoteLiteral(name)}: 'VARCHAR'`).join(', ');
+      try {
+        await conn.run(
+          `CREATE TABLE raw AS SELECT * FROM read_csv(${quoteLiteral(input)}, delim=';', header=true, auto_detect=false, columns={${columns}}, quote='"', escape='"', strict_mode=true, null_padding=false)`,
+        );
+      } catch (error) {
+        throw csvReadError(input, error);
+      }
+      // The run decided each column's storage; text where the run saw numbers is bad input here.
+      const numberColumns = cleaning.columns.filter((c) => c.storage === 'number');
+      const counts = await queryOne(conn, nonNumericCountsSql('raw', numberColumns));
+      for (const column of numberColumns) {
+        if (toNumber(counts[column.name]) === 0) continue;
+        const [bad] = await queryRows(conn, firstNonNumericCellSql('raw', column.name, column.missingCodes));
+        const kind = NUMERIC_TYPES.has(column.type) ? column.type : 'numeric in the fitted run';
+        throw new InputError(`value "${String(bad.value)}" is not a number (the column is ${kind})`, {
+          file: input,
+          column: column.name,
+          line: toNumber(bad.row) + 2,
+        });
+      }
+      const typed = join(work, 'typed.parquet');
+      await conn.run(copyToParquetSql(recodeSelectSql(`(${typedSelectSql('raw', cleaning.columns)})`, cleaning.columns), typed));
+      const clean = join(work, 'clean.parquet');
+      const heavy = join(work, 'heavy.parquet');
+      await conn.run(copyToParquetSql(splitSelectSql(parquetSource(typed), cleaning.keptColumns, cleaning.maxRowMissing, false), clean));
+      await conn.run(
+        copyToParquetSql(
+          `SELECT "row" FROM ${parquetSource(typed)} WHERE ${rowMissingCountExpr(cleaning.keptColumns)} > ${cleaning.maxRowMissing}`,
+          heavy,
+        ),
+      );
+      const matrix = await exportMatrix(conn, { model: encoding, transform, sourceParquet: clean, outPrefix: join(work, 'scored'), dtype: 'float32' });
+      let clusters: Int32Array = new Int32Array(0);
+      if (matrix.rows > 0) {
+        const data = readMatrix(matrix.matrixPath, matrix.rows, matrix.cols, 'float32');
+        const scores = await projectRowsInWorkers(data, matrix.rows, matrix.cols, pca.mean, pca.components, pca.keptComponents);
+        clusters = (await assignNearestInWorkers(scores, matrix.rows, pca.keptComponents, centroids, k)).assignments;
+      }
+      const rows = readRowIndex(matrix.rowsPath, matrix.rows);
+      await writeAssignmentsParquet(conn, { rows, clusters, heavyParquet: heavy, outPath });
+      const clusterCounts: Record<string, number> = {};
+      for (const row of await queryRows(conn, `SELECT cluster, count(*) AS n FROM read_parquet(${quoteLiteral(outPath)}) GROUP BY 1 ORDER BY 1`)) {
+        clusterCounts[String(row.cluster)] = toNumber(row.n);
+      }
+      const total = Object.values(clusterCounts).reduce((a, b) => a + b, 0);
+      return { rows: total, heavyRows: clusterCounts['-1'] ?? 0, clusterCounts, outPath };
+    });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}

@@ -1,6 +1,6 @@
 import { Client, WorkflowHandle } from '@temporalio/client';
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { TASK_QUEUE, WORKFLOW_ID_PREFIX } from '../common/constants';
 import { PipelineConfigInput, parseConfig } from '../schemas/config';
 import type { RunProgress, StepProgress } from '../workflows/progress';
@@ -39,7 +39,20 @@ export async function startRun(options: StartRunOptions): Promise<WorkflowHandle
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     workflowId,
     args: [input],
+    staticSummary: `Customer segments of ${config.dataset}: ${basename(input.inputs.customers)} vs ${basename(input.inputs.population)}`,
+    staticDetails: runDetailsMarkdown(input),
   });
+}
+
+/** What the Temporal UI shows as the run's details: where its inputs and outputs are, with which settings. */
+export function runDetailsMarkdown(input: SegmentationInput): string {
+  return [
+    `**population** \`${input.inputs.population}\``,
+    `**customers** \`${input.inputs.customers}\``,
+    `**feature summary** \`${input.inputs.featureSummary}\``,
+    `**output** \`${input.outDir}\` (checkpoints in \`${input.storeDir}\`)`,
+    `**config** \`${JSON.stringify(input.config)}\``,
+  ].join('\n');
 }
 
 /** Polls the progress query and reports each step once as it finishes; resolves with the workflow's result. */

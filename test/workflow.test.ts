@@ -150,6 +150,21 @@ describe('segmentation workflow', () => {
     expect(html).toContain(`k = ${results.k}`);
   });
 
+  test('the run is auditable: search attributes, memo and summaries are set', async () => {
+    const description = await temporal.client.workflow.getHandle(workflowId).describe();
+    const attributes = description.searchAttributes as Record<string, unknown[]>;
+    expect(attributes.SegmentsDataset).toEqual(['arvato']);
+    expect(attributes.SegmentsOutcome).toEqual(['succeeded']);
+    expect(attributes.SegmentsStage).toEqual(['done']);
+    expect(attributes.SegmentsK).toEqual([results.k]);
+    expect(attributes.SegmentsRunMonth?.[0]).toMatch(/^\d{4}-\d{2}$/);
+    expect(description.memo?.results).toMatchObject({ k: results.k });
+    expect(await description.staticSummary()).toContain('Customer segments of arvato');
+    const history = await temporal.client.workflow.getHandle(workflowId).fetchHistory();
+    const summaries = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.userMetadata?.summary);
+    expect(summaries.every((s) => s?.data && Buffer.from(s.data).toString().length > 10)).toBe(true);
+  });
+
   test('no input row reaches the workflow history: payloads are paths and aggregates', async () => {
     const history = await temporal.client.workflow.getHandle(workflowId).fetchHistory();
     const text = JSON.stringify(history);

@@ -2,10 +2,21 @@
  * The segmentation workflow: one durable activity per analysis step. Activities exchange checkpoint
  * references (folders + keys) and figures, never rows, so histories stay small whatever the data size.
  */
-import { ApplicationFailure, defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
+import {
+  ActivityOptions,
+  ApplicationFailure,
+  defineQuery,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type * as activities from '../activities';
 import { kneeOfCurve } from '../core/linalg/knee';
 import type { StepReport } from '../schemas/steps';
+import { SEARCH_KEYS, fillMonth, monthOf, progressMarkdown } from './audit';
 import { RunProgress, StepProgress, summariseProgress } from './progress';
 
 export interface SegmentationInput {
@@ -16,6 +27,8 @@ export interface SegmentationInput {
   outDir: string;
   /** Raw config; validated by every activity that reads it. */
   config: Record<string, unknown>;
+  /** The month this run is for (YYYY-MM); default: the scheduled time, else the start time. Fills `{YYYY-MM}` in paths. */
+  runMonth?: string;
 }
 
 export interface SegmentationOutcome {
@@ -23,6 +36,12 @@ export interface SegmentationOutcome {
   steps: StepProgress[];
   k: number;
   summaryTable: string;
+}
+
+/** When a schedule started this run, the time it was scheduled for (backfills get their own month). */
+function scheduledTime(): Date | undefined {
+  const value = workflowInfo().searchAttributes?.TemporalScheduledStartTime?.[0];
+  return value instanceof Date ? value : typeof value === 'string' ? new Date(value) : undefined;
 }
 
 /** The k values to sweep: config kMin..kMax (defaults 2..20), capped by the rows available. */
@@ -37,18 +56,23 @@ function kRange(config: Record<string, unknown>, rows: number): number[] {
 const NON_RETRYABLE = ['InputError', 'ConfigError', 'ValidationError', 'MissingCheckpoint'];
 
 /** I/O-bound steps (DuckDB over files): quick retries. */
-const io = proxyActivities<typeof activities>({
+const IO: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
-});
+};
 
 /** CPU-bound steps (PCA, k-means): longer timeouts, fewer attempts; they heartbeat while they compute. */
-const compute = proxyActivities<typeof activities>({
+const COMPUTE: ActivityOptions = {
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '2 minutes',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
-});
+};
+
+/** Activities with a one-line summary each, shown next to the activity in the Temporal UI. */
+function activitiesFor(options: ActivityOptions, summary: string) {
+  return proxyActivities<typeof activities>({ ...options, summary });
+}
 
 export const STEP_NAMES = [
   'ingest',
@@ -72,36 +96,76 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
   if (!input?.inputs || !input.storeDir || !input.outDir) {
     throw ApplicationFailure.nonRetryable('segmentation needs inputs, storeDir and outDir', 'ValidationError');
   }
+  const runMonth = input.runMonth ?? monthOf(scheduledTime() ?? workflowInfo().startTime);
+  const fill = (path: string) => fillMonth(path, runMonth);
+  const dataset = typeof input.config?.dataset === 'string' ? input.config.dataset : 'arvato';
+  const outDir = fill(input.outDir);
   const steps: StepProgress[] = STEP_NAMES.map((name) => ({ name, status: 'pending' }));
   setHandler(progressQuery, () => summariseProgress(steps));
+  upsertSearchAttributes([
+    { key: SEARCH_KEYS.dataset, value: dataset },
+    { key: SEARCH_KEYS.runMonth, value: runMonth },
+    { key: SEARCH_KEYS.stage, value: STEP_NAMES[0] },
+    { key: SEARCH_KEYS.outcome, value: 'running' },
+  ]);
 
   async function step<R extends StepReport>(name: StepName, run: () => Promise<R>): Promise<R> {
     const entry = steps.find((s) => s.name === name)!;
     entry.status = 'running';
+    upsertSearchAttributes([{ key: SEARCH_KEYS.stage, value: name }]);
+    setCurrentDetails(progressMarkdown(steps));
     try {
       const report = await run();
       Object.assign(entry, { status: 'done', seconds: report.ref.seconds, reused: report.ref.reused, figures: report.figures });
+      setCurrentDetails(progressMarkdown(steps));
       return report;
     } catch (error) {
       entry.status = 'failed';
       entry.error = (error as Error).message;
+      upsertSearchAttributes([{ key: SEARCH_KEYS.outcome, value: `failed:${name}` }]);
+      setCurrentDetails(progressMarkdown(steps));
       throw error;
     }
   }
 
-  const context = { storeDir: input.storeDir, config: input.config };
-  const ingest = await step('ingest', () => io.ingestData({ ...context, inputs: input.inputs }));
-  const recode = await step('recode', () => io.recodeMissingCodes({ ...context, ingest: ingest.ref }));
-  const missingness = await step('missingness', () => io.assessColumnMissingness({ ...context, recode: recode.ref }));
-  const split = await step('split', () => io.splitByRowMissingness({ ...context, recode: recode.ref, missingness: missingness.ref }));
-  const encode = await step('encode', () => io.encodeFeatures({ ...context, ingest: ingest.ref, split: split.ref }));
-  const scale = await step('scale', () => io.imputeAndScale({ ...context, split: split.ref, encode: encode.ref }));
-  const pca = await step('pca', () => compute.fitPca({ ...context, scale: scale.ref }));
+  const context = { storeDir: fill(input.storeDir), config: input.config };
+  const inputs = { population: fill(input.inputs.population), customers: fill(input.inputs.customers), featureSummary: fill(input.inputs.featureSummary) };
+  const ingest = await step('ingest', () =>
+    activitiesFor(IO, 'Validate the feature summary and both files; load them typed').ingestData({ ...context, inputs }),
+  );
+  const recode = await step('recode', () =>
+    activitiesFor(IO, 'Missing and unknown codes → NULL').recodeMissingCodes({ ...context, ingest: ingest.ref }),
+  );
+  const missingness = await step('missingness', () =>
+    activitiesFor(IO, 'Missing share per column; drop the outlier columns').assessColumnMissingness({ ...context, recode: recode.ref }),
+  );
+  const split = await step('split', () =>
+    activitiesFor(IO, 'Heavy-missing rows aside; compare them with the clean rows').splitByRowMissingness({
+      ...context,
+      recode: recode.ref,
+      missingness: missingness.ref,
+    }),
+  );
+  const encode = await step('encode', () =>
+    activitiesFor(IO, 'Binary, one-hot and engineered features (levels fitted on the population)').encodeFeatures({
+      ...context,
+      ingest: ingest.ref,
+      split: split.ref,
+    }),
+  );
+  const scale = await step('scale', () =>
+    activitiesFor(IO, 'Impute and standardise (fitted on the population); export float matrices').imputeAndScale({
+      ...context,
+      split: split.ref,
+      encode: encode.ref,
+    }),
+  );
+  const pca = await step('pca', () => activitiesFor(COMPUTE, 'PCA: covariance, eigen decomposition, projection').fitPca({ ...context, scale: scale.ref }));
 
   // The elbow: one activity per k, all scheduled at once so every worker (and core) takes a share.
   const ks = kRange(input.config, Number(pca.figures.populationRows ?? Number.MAX_SAFE_INTEGER));
   const sweep = await step('sweep', async () => {
-    const points = await Promise.all(ks.map((k) => compute.sweepK({ ...context, pca: pca.ref, k })));
+    const points = await Promise.all(ks.map((k) => activitiesFor(COMPUTE, `k-means with k = ${k} (elbow point)`).sweepK({ ...context, pca: pca.ref, k })));
     const seconds = points.reduce((sum, p) => sum + p.ref.seconds, 0);
     return {
       ref: { step: 'sweep', dir: '', key: points.map((p) => p.ref.key).join(','), reused: points.every((p) => p.ref.reused), seconds },
@@ -111,13 +175,32 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
   });
   const fixedK = typeof input.config.k === 'number' ? input.config.k : undefined;
   const k = fixedK ?? kneeOfCurve(ks, sweep.points.map((p) => Number(p.figures.sse))).k;
-  const final = await step('kmeans', () => compute.fitFinalKMeans({ ...context, pca: pca.ref, k }));
-  const map = await step('map', () => io.mapCustomers({ ...context, split: split.ref, scale: scale.ref, pca: pca.ref, final: final.ref }));
-  const compare = await step('compare', () => io.compareSegments({ ...context, scale: scale.ref, pca: pca.ref, final: final.ref, map: map.ref }));
-  const report = await step('report', () =>
-    io.publishResults({
+  upsertSearchAttributes([{ key: SEARCH_KEYS.k, value: k }]);
+  const final = await step('kmeans', () =>
+    activitiesFor(COMPUTE, `Final k-means, k = ${k}, best of several seeded inits`).fitFinalKMeans({ ...context, pca: pca.ref, k }),
+  );
+  const map = await step('map', () =>
+    activitiesFor(IO, 'Customers through the same fitted pipeline to the nearest centroid').mapCustomers({
       ...context,
-      outDir: input.outDir,
+      split: split.ref,
+      scale: scale.ref,
+      pca: pca.ref,
+      final: final.ref,
+    }),
+  );
+  const compare = await step('compare', () =>
+    activitiesFor(IO, 'Cluster shares: customers vs population, lift, CI, test; profiles').compareSegments({
+      ...context,
+      scale: scale.ref,
+      pca: pca.ref,
+      final: final.ref,
+      map: map.ref,
+    }),
+  );
+  const report = await step('report', () =>
+    activitiesFor(IO, 'Publish results.json, assignments and report.html').publishResults({
+      ...context,
+      outDir,
       ingest: ingest.ref,
       missingness: missingness.ref,
       split: split.ref,
@@ -133,5 +216,13 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
     }),
   );
 
-  return { outDir: input.outDir, steps, k, summaryTable: report.summaryTable };
+  upsertSearchAttributes([{ key: SEARCH_KEYS.outcome, value: 'succeeded' }, { key: SEARCH_KEYS.stage, value: 'done' }]);
+  upsertMemo({
+    results: { outDir, k, ...report.figures },
+    heavyMissing: { population: split.figures.populationHeavyShare, customers: split.figures.customerHeavyShare },
+    droppedColumns: missingness.figures.droppedColumns,
+    overRepresented: compare.figures.overRepresented,
+    underRepresented: compare.figures.underRepresented,
+  });
+  return { outDir, steps, k, summaryTable: report.summaryTable };
 }

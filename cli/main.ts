@@ -3,11 +3,17 @@
  *   segments demo                      generate demo data, start the embedded server + a worker, run
  *   segments run --population P --customers C --features F --out DIR [--config FILE] [--k N] [--detach]
  *   segments score --run DIR --input FILE --out FILE.parquet
+  segments status WORKFLOW_ID | segments cancel WORKFLOW_ID | segments runs
+  segments schedule create --population P --customers C --features F --out DIR [--day-of-month 1] [--hour 2] [--catchup-window "30 days"] [--id ID]
+  segments schedule describe|pause|unpause|trigger|delete [--id ID]
+  segments schedule backfill --from YYYY-MM-DD --to YYYY-MM-DD [--id ID]
   segments generate --out DIR [--population-rows N] [--customer-rows M] [--seed S]
+ *   segments status ID | cancel ID | runs     watch, cancel, list runs (from Temporal visibility)
+ *   segments schedule create|describe|pause|unpause|trigger|backfill|delete   the monthly re-segmentation
  *   segments server                    the persistent dev server in the foreground (UI on :8233)
  *   segments worker                    a worker against TEMPORAL_ADDRESS or the local server
  */
-import { Client } from '@temporalio/client';
+import { Client, ScheduleOverlapPolicy } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -18,12 +24,18 @@ import { PipelineConfigInput } from '../schemas/config';
 import { connectToTemporal } from '../temporal/connection';
 import { startDevServer } from '../temporal/dev-server';
 import { createWorker } from '../worker/worker';
+import { listRuns, watchStatus } from './audit';
 import { followRun, formatStepLine, startRun } from './run';
+import { DEFAULT_SCHEDULE_ID, createSchedule, describeSchedule } from './schedule';
 
 const USAGE = `usage:
   segments demo [--population-rows N] [--customer-rows M] [--out DIR]
   segments run --population FILE --customers FILE --features FILE --out DIR [--config FILE] [--k N] [--detach] [--no-worker]
   segments score --run DIR --input FILE --out FILE.parquet
+  segments status WORKFLOW_ID | segments cancel WORKFLOW_ID | segments runs
+  segments schedule create --population P --customers C --features F --out DIR [--day-of-month 1] [--hour 2] [--catchup-window "30 days"] [--id ID]
+  segments schedule describe|pause|unpause|trigger|delete [--id ID]
+  segments schedule backfill --from YYYY-MM-DD --to YYYY-MM-DD [--id ID]
   segments generate --out DIR [--population-rows N] [--customer-rows M] [--seed S]
   segments server
   segments worker
@@ -81,9 +93,19 @@ async function runPipeline(args: RunArgs): Promise<void> {
   }
 }
 
+/** Runs `work` with a client of the configured (or embedded) server; for commands that only talk to Temporal. */
+async function withClient(work: (client: Client) => Promise<void>): Promise<void> {
+  const temporal = await connectToTemporal({ log });
+  try {
+    await work(new Client({ connection: temporal.connection, namespace: temporal.namespace }));
+  } finally {
+    await temporal.close();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: rest,
     options: {
       population: { type: 'string' },
@@ -97,6 +119,13 @@ async function main(argv: string[]): Promise<void> {
       seed: { type: 'string' },
       'population-rows': { type: 'string' },
       'customer-rows': { type: 'string' },
+      id: { type: 'string' },
+      'day-of-month': { type: 'string' },
+      hour: { type: 'string' },
+      'catchup-window': { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      paused: { type: 'boolean', default: false },
       detach: { type: 'boolean', default: false },
       'no-worker': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -163,6 +192,78 @@ async function main(argv: string[]): Promise<void> {
       const scored = await scoreFile({ modelDir: resolve(values.run, 'model'), input: resolve(values.input), outPath: resolve(values.out) });
       console.log(`scored ${scored.rows.toLocaleString('en-US')} rows (${scored.heavyRows.toLocaleString('en-US')} heavy-missing) → ${scored.outPath}`);
       for (const [cluster, count] of Object.entries(scored.clusterCounts)) console.log(`  cluster ${cluster.padStart(3)}: ${count.toLocaleString('en-US')}`);
+      return;
+    }
+    case 'status':
+    case 'cancel': {
+      const workflowId = positionals[0];
+      if (!workflowId) throw new UsageError(`${command} needs a workflow id`);
+      await withClient(async (client) => {
+        if (command === 'cancel') {
+          await client.workflow.getHandle(workflowId).cancel();
+          console.log(`cancellation requested for ${workflowId}`);
+          return;
+        }
+        const status = await watchStatus(client, workflowId, (line) => process.stdout.write(`\r${line}`));
+        process.stdout.write('\n');
+        if (status !== 'COMPLETED') process.exitCode = 1;
+      });
+      return;
+    }
+    case 'runs':
+      await withClient(async (client) => console.log(await listRuns(client)));
+      return;
+    case 'schedule': {
+      const action = positionals[0];
+      const scheduleId = values.id ?? DEFAULT_SCHEDULE_ID;
+      await withClient(async (client) => {
+        const handle = client.schedule.getHandle(scheduleId);
+        switch (action) {
+          case 'create': {
+            const missing = ['population', 'customers', 'features', 'out'].filter((name) => !values[name as keyof typeof values]);
+            if (missing.length) throw new UsageError(`schedule create needs ${missing.map((m) => `--${m}`).join(', ')} (paths may hold {YYYY-MM})`);
+            await createSchedule({
+              client,
+              scheduleId,
+              population: values.population!,
+              customers: values.customers!,
+              featureSummary: values.features!,
+              outDir: values.out!,
+              config,
+              dayOfMonth: integer(values['day-of-month'], 'day-of-month'),
+              hour: integer(values.hour, 'hour'),
+              catchupWindow: values['catchup-window'],
+              paused: values.paused,
+            });
+            console.log(await describeSchedule(client, scheduleId));
+            return;
+          }
+          case 'describe':
+            console.log(await describeSchedule(client, scheduleId));
+            return;
+          case 'pause':
+          case 'unpause':
+            await (action === 'pause' ? handle.pause('paused from the CLI') : handle.unpause('unpaused from the CLI'));
+            console.log(`schedule ${scheduleId} ${action}d`);
+            return;
+          case 'trigger':
+            await handle.trigger(ScheduleOverlapPolicy.SKIP); // the schedule's policy: a run already going means this one is skipped
+            console.log(`schedule ${scheduleId} triggered`);
+            return;
+          case 'backfill': {
+            if (!values.from || !values.to) throw new UsageError('schedule backfill needs --from YYYY-MM-DD --to YYYY-MM-DD');
+            await handle.backfill({ start: new Date(values.from), end: new Date(values.to) });
+            console.log(`schedule ${scheduleId} backfilled ${values.from} .. ${values.to}`);
+            return;
+          }
+          case 'delete':
+            await handle.delete();
+            console.log(`schedule ${scheduleId} deleted`);
+            return;
+          default:
+            throw new UsageError('schedule needs one of create | describe | pause | unpause | trigger | backfill | delete');
+        }
+      });
       return;
     }
     case 'server': {

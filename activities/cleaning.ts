@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { copyFile } from 'node:fs/promises';
+import { copyFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { assessMissingness, ingest, recodeMissing, resolveMaxRowMissing, splitRows } from '../core/cleaning/steps';
+import { assessMissingness, checkCleanRows, ingest, recodeMissing, resolveMaxRowMissing, splitRows } from '../core/cleaning/steps';
 import { withDuckDb } from '../core/duckdb';
 import { sha256File } from '../core/store/step-store';
 import { parseConfig } from '../schemas/config';
@@ -35,26 +35,38 @@ export function parse<T>(schema: z.ZodType<T>, input: unknown): T {
 /** The ingest checkpoint keeps a copy of the feature summary under this name. */
 export const FEATURE_SUMMARY_COPY = 'feature-summary.csv';
 
-async function hashInput(path: string): Promise<string> {
+const INPUT_ROLES = { population: 'population file', customers: 'customers file', featureSummary: 'feature summary' } as const;
+
+/** Hashes one input file; a missing path, a directory or an unreadable file is the user's to fix, not retried. */
+async function hashInput(role: keyof typeof INPUT_ROLES, path: string): Promise<string> {
   try {
+    const info = await stat(path);
+    if (!info.isFile()) {
+      throw new InputError(`the ${INPUT_ROLES[role]} is not a file but a ${info.isDirectory() ? 'directory' : 'special file'}`, { file: path });
+    }
     return await sha256File(path);
   } catch (error) {
-    throw toActivityFailure(new InputError(`cannot read the file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { file: path }));
+    if (error instanceof InputError) throw toActivityFailure(error);
+    const { code, message } = error as NodeJS.ErrnoException;
+    const reason = code === 'ENOENT' ? 'ENOENT (no such file)' : code === 'EACCES' ? 'EACCES (permission denied)' : (code ?? message);
+    throw toActivityFailure(new InputError(`cannot read the ${INPUT_ROLES[role]}: ${reason}`, { file: path }));
   }
 }
 
 /** Step 1a: validate and load both files; the checkpoint key is the inputs' content hashes. */
 export async function ingestData(rawInput: unknown): Promise<StepReport> {
   const input = parse(IngestInputSchema, rawInput);
+  // The first step validates the whole config, so a bad value fails the run before any work is done.
+  parseConfigSafe(input.config);
   const inputs = {
     population: resolve(input.inputs.population),
     customers: resolve(input.inputs.customers),
     featureSummary: resolve(input.inputs.featureSummary),
   };
   const hashes = {
-    population: await hashInput(inputs.population),
-    customers: await hashInput(inputs.customers),
-    featureSummary: await hashInput(inputs.featureSummary),
+    population: await hashInput('population', inputs.population),
+    customers: await hashInput('customers', inputs.customers),
+    featureSummary: await hashInput('featureSummary', inputs.featureSummary),
   };
   const { ref, output } = await checkpointedStep<IngestOutput>(input.storeDir, 'ingest', hashes, async (workDir) => {
     const summary = readFeatureSummary(inputs.featureSummary);
@@ -118,6 +130,11 @@ export async function splitByRowMissingness(rawInput: unknown): Promise<StepRepo
   const recoded = await loadStep<RecodeOutput>(input.recode);
   const missingness = await loadStep<MissingnessOutput>(input.missingness);
   const maxRowMissing = resolveMaxRowMissing(config, missingness.output.kept.length);
+  try {
+    checkCleanRows(missingness.output, maxRowMissing, config);
+  } catch (error) {
+    throw toActivityFailure(error);
+  }
   const { ref, output } = await checkpointedStep<SplitOutput>(
     input.storeDir,
     'split',

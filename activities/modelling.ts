@@ -20,13 +20,13 @@ import {
   readMatrix,
   readRowIndex,
 } from '../core/encoding';
-import { chooseComponentCount, interpretComponent, inverseProject, pcaFromCovariance } from '../core/linalg';
+import { chooseComponentCount, interpretComponent, inverseProject, pcaFromCovariance, runSeed } from '../core/linalg';
 import type { KMeansCheckpoint } from '../core/linalg';
 import {
   assignNearestInWorkers,
   covarianceInWorkers,
-  kmeansBestOfInWorker,
   projectRowsInWorkers,
+  runKmeansInWorker,
   silhouetteInWorker,
 } from '../core/parallel';
 import { activityContext } from './step';
@@ -250,25 +250,16 @@ async function fitKMeans(rawInput: unknown, final: boolean): Promise<StepReport>
     async (workDir) => {
       const q = pca.output.keptComponents;
       const scores = readFloat64Matrix(join(pca.dir, pca.output.population.scores), rows, q);
-      const { signal, progress } = activityContext();
-      // Runs in a worker thread: the activity's event loop stays free for heartbeats and cancellation.
-      const result = await kmeansBestOfInWorker(
-        scores,
-        rows,
-        q,
-        {
-          k: input.k,
-          seed: config.seed,
-          maxIterations: config.maxIterations,
-          relativeTolerance: config.relativeTolerance,
-          signal,
-          onIteration: (state: KMeansCheckpoint) => progress({ run: state.run ?? 0, iteration: state.iteration, sse: state.sse }),
-        },
+      const result = await resumableBestOf(scores, rows, q, {
+        k: input.k,
+        seed: config.seed,
+        maxIterations: config.maxIterations,
+        relativeTolerance: config.relativeTolerance,
         inits,
-      );
+      });
       const silhouette = final
         ? null
-        : (await silhouetteInWorker(scores, rows, q, result.assignments, input.k, { sampleSize: config.silhouetteSample, seed: config.seed, signal })).score;
+        : (await silhouetteInWorker(scores, rows, q, result.assignments, input.k, { sampleSize: config.silhouetteSample, seed: config.seed, signal: activityContext().signal })).score;
       await writeFile(join(workDir, 'centroids.json'), JSON.stringify({ k: input.k, dims: q, centroids: Array.from(result.centroids) }));
       if (final) await writeTypedArray(join(workDir, 'population.assignments'), result.assignments);
       return {
@@ -283,6 +274,69 @@ async function fitKMeans(rawInput: unknown, final: boolean): Promise<StepReport>
     },
   );
   return { ref, figures: { k: output.k, sse: output.sse, ...(output.silhouette !== null ? { silhouette: output.silhouette } : {}), iterations: output.iterations } };
+}
+
+/** What a k-means activity heartbeats: enough to continue after a worker crash without starting over. */
+export interface KMeansResumeState {
+  kind: 'kmeans';
+  k: number;
+  /** The init in progress and its latest iteration. */
+  run: number;
+  checkpoint?: KMeansCheckpoint;
+  /** The best finished init so far. */
+  best?: { run: number; sse: number; centroids: number[] };
+}
+
+function resumeStateFrom(details: unknown, k: number): KMeansResumeState | undefined {
+  const state = details as KMeansResumeState | undefined;
+  return state?.kind === 'kmeans' && state.k === k ? state : undefined;
+}
+
+/**
+ * Several seeded k-means++ inits, best SSE kept — each in a worker thread, heartbeating its iteration state.
+ * A retry (after a worker crash) skips the inits that finished and continues the interrupted one from its
+ * last iteration. The returned assignments are the nearest centroids of the best run.
+ */
+export async function resumableBestOf(
+  scores: Float64Array,
+  rows: number,
+  dims: number,
+  options: { k: number; seed: number; maxIterations: number; relativeTolerance: number; inits: number },
+): Promise<{ centroids: Float64Array; assignments: Int32Array; sse: number; iterations: number; converged: boolean; resumedFrom?: { run: number; iteration: number } }> {
+  const { signal, progress, resumeDetails } = activityContext();
+  const resumed = resumeStateFrom(resumeDetails, options.k);
+  let best = resumed?.best;
+  let iterations = 0;
+  let converged = true;
+  for (let run = resumed?.run ?? 0; run < options.inits; run++) {
+    const resumeFrom = resumed && resumed.run === run ? resumed.checkpoint : undefined;
+    const result = await runKmeansInWorker(scores, rows, dims, {
+      k: options.k,
+      seed: runSeed(options.seed, run),
+      maxIterations: options.maxIterations,
+      relativeTolerance: options.relativeTolerance,
+      resumeFrom,
+      signal,
+      onIteration: (checkpoint) => progress({ kind: 'kmeans', k: options.k, run, checkpoint, best } satisfies KMeansResumeState),
+    });
+    iterations += result.iterations;
+    if (!best || result.sse < best.sse) {
+      best = { run, sse: result.sse, centroids: Array.from(result.centroids) };
+      converged = result.converged;
+    }
+    progress({ kind: 'kmeans', k: options.k, run: run + 1, best } satisfies KMeansResumeState);
+  }
+  const { assignments, distances } = await assignNearestInWorkers(scores, rows, dims, best!.centroids, options.k, { signal });
+  let sse = 0;
+  for (let i = 0; i < distances.length; i++) sse += distances[i];
+  return {
+    centroids: Float64Array.from(best!.centroids),
+    assignments,
+    sse,
+    iterations,
+    converged,
+    ...(resumed ? { resumedFrom: { run: resumed.run, iteration: resumed.checkpoint?.iteration ?? 0 } } : {}),
+  };
 }
 
 /** Step 4: one point of the elbow curve (the workflow runs one of these per k, in parallel). */

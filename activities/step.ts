@@ -40,14 +40,29 @@ function inActivity(): boolean {
  * The running activity's cancellation signal and a progress reporter that heartbeats (the SDK throttles
  * heartbeats, so calling it every iteration is fine). Outside an activity (unit tests) both are inert.
  */
-export function activityContext(): { signal?: AbortSignal; progress: (details: Record<string, unknown>) => void } {
+export function activityContext(): {
+  signal?: AbortSignal;
+  progress: (details: Record<string, unknown>) => void;
+  /** What the previous attempt last heartbeated (its resumable state), if this is a retry. */
+  resumeDetails?: unknown;
+} {
   try {
     const context = Context.current();
-    return { signal: context.cancellationSignal, progress: (details) => context.heartbeat(details) };
+    return {
+      signal: context.cancellationSignal,
+      progress: (details) => {
+        lastDetails.set(context, details);
+        context.heartbeat(details);
+      },
+      resumeDetails: context.info.heartbeatDetails,
+    };
   } catch {
     return { progress: () => undefined };
   }
 }
+
+/** The latest progress details per running activity, re-sent by the keep-alive heartbeat so it never erases them. */
+const lastDetails = new WeakMap<Context, Record<string, unknown>>();
 
 /**
  * Runs one pipeline step as a checkpointed unit: reuse the stored result when the key matches, otherwise
@@ -59,8 +74,8 @@ export async function checkpointedStep<T>(
   keyInputs: unknown,
   compute: (workDir: string) => Promise<T>,
 ): Promise<{ ref: StepRef; output: T }> {
-  const beating = inActivity();
-  const timer = beating ? setInterval(() => heartbeat({ step }), HEARTBEAT_INTERVAL_MS) : undefined;
+  const context = inActivity() ? Context.current() : undefined;
+  const timer = context ? setInterval(() => heartbeat(lastDetails.get(context) ?? { step }), HEARTBEAT_INTERVAL_MS) : undefined;
   try {
     const result = await runStep(storeDir, step, keyInputs, compute);
     return {

@@ -1,0 +1,59 @@
+/** A k-means activity retried after a crash continues from its last heartbeat instead of starting over. */
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { KMeansResumeState, resumableBestOf } from '../../activities/modelling';
+import { Prng } from '../../core/linalg';
+
+function blobs(rows: number, dims: number, centres: number, seed: number): Float64Array {
+  const rng = new Prng(seed);
+  const data = new Float64Array(new SharedArrayBuffer(rows * dims * 8));
+  const means = Array.from({ length: centres * dims }, () => rng.nextFloat() * 20 - 10);
+  for (let i = 0; i < rows; i++) {
+    const c = i % centres;
+    for (let d = 0; d < dims; d++) data[i * dims + d] = means[c * dims + d] + (rng.nextFloat() - 0.5) * 6;
+  }
+  return data;
+}
+
+const ROWS = 20_000;
+const DIMS = 6;
+const OPTIONS = { k: 5, seed: 7, maxIterations: 100, relativeTolerance: 0, inits: 3 };
+
+async function runWith(details: unknown, heartbeats: KMeansResumeState[] = []) {
+  const env = new MockActivityEnvironment(details === undefined ? {} : { heartbeatDetails: details });
+  env.on('heartbeat', (d: KMeansResumeState) => heartbeats.push(d));
+  return env.run(() => resumableBestOf(data, ROWS, DIMS, OPTIONS));
+}
+
+const data = blobs(ROWS, DIMS, 5, 3);
+
+test('resuming from a mid-run heartbeat gives the same result with fewer iterations', async () => {
+  const heartbeats: KMeansResumeState[] = [];
+  const fresh = await runWith(undefined, heartbeats);
+  expect(fresh.resumedFrom).toBeUndefined();
+
+  const midRun = heartbeats.find((h) => h.run === 1 && h.checkpoint && h.checkpoint.iteration === 2);
+  expect(midRun).toBeDefined();
+  const resumed = await runWith(JSON.parse(JSON.stringify(midRun)));
+  expect(resumed.resumedFrom).toEqual({ run: 1, iteration: 2 });
+  expect(resumed.sse).toBeCloseTo(fresh.sse, 6);
+  expect(Array.from(resumed.centroids)).toEqual(Array.from(fresh.centroids));
+  expect(Array.from(resumed.assignments)).toEqual(Array.from(fresh.assignments));
+  expect(resumed.iterations).toBeLessThan(fresh.iterations);
+});
+
+test('inits that finished before the crash are not run again', async () => {
+  const heartbeats: KMeansResumeState[] = [];
+  const fresh = await runWith(undefined, heartbeats);
+  const afterTwoRuns = heartbeats.find((h) => h.run === 2 && !h.checkpoint)!;
+  expect(afterTwoRuns.best).toBeDefined();
+  const resumed = await runWith(JSON.parse(JSON.stringify(afterTwoRuns)));
+  expect(resumed.sse).toBeCloseTo(fresh.sse, 6);
+  // Only the third init ran: its iterations alone.
+  const thirdRunIterations = Math.max(...heartbeats.filter((h) => h.run === 2 && h.checkpoint).map((h) => h.checkpoint!.iteration));
+  expect(resumed.iterations).toBe(thirdRunIterations);
+});
+
+test('a heartbeat for another k is ignored', async () => {
+  const resumed = await runWith({ kind: 'kmeans', k: 9, run: 2 });
+  expect(resumed.resumedFrom).toBeUndefined();
+});

@@ -7,6 +7,7 @@ import { Results, ResultsSchema } from '../schemas/results';
 import { IngestOutput, MissingnessOutput, RunContextSchema, SplitOutput, StepRefSchema, StepReport } from '../schemas/steps';
 import { CleaningModel, MODEL_FILES } from '../core/scoring';
 import { FEATURE_SUMMARY_COPY, parse, parseConfigSafe } from './cleaning';
+import type { DriftOutput } from './drift';
 import type { CompareOutput, KFitOutput, MapOutput, PcaOutput, ScaleOutput } from './modelling';
 import { loadStep, toActivityFailure } from './step';
 
@@ -23,6 +24,7 @@ const PublishInputSchema = RunContextSchema.extend({
   kChosenBy: z.enum(['knee', 'fixed']),
   map: StepRefSchema,
   compare: StepRefSchema,
+  drift: StepRefSchema,
   steps: z.array(z.object({ name: z.string(), seconds: z.number(), reused: z.boolean() })),
 });
 
@@ -44,6 +46,7 @@ export async function publishResults(rawInput: unknown): Promise<StepReport & { 
     const final = await loadStep<KFitOutput>(input.final);
     const map = await loadStep<MapOutput>(input.map);
     const compare = await loadStep<CompareOutput>(input.compare);
+    const drift = await loadStep<DriftOutput>(input.drift);
 
     const results: Results = ResultsSchema.parse({
       version: 1,
@@ -88,6 +91,9 @@ export async function publishResults(rawInput: unknown): Promise<StepReport & { 
       overRepresented: compare.output.overRepresented,
       underRepresented: compare.output.underRepresented,
       steps: input.steps,
+      previousRun: drift.output.previousOutDir
+        ? { outDir: drift.output.previousOutDir, createdAt: drift.output.previousCreatedAt!, matches: drift.output.matches }
+        : null,
     });
 
     await mkdir(join(input.outDir, 'assignments'), { recursive: true });

@@ -17,6 +17,8 @@ export interface StartRunOptions {
   config?: PipelineConfigInput;
   workflowId?: string;
   taskQueue?: string;
+  /** A finished run to match clusters with (default: the previous month's, when outDir holds {YYYY-MM}). */
+  previousOutDir?: string;
 }
 
 /** Validates the config here too, so a typo fails before a workflow exists. */
@@ -33,6 +35,7 @@ export async function startRun(options: StartRunOptions): Promise<WorkflowHandle
     outDir,
     storeDir: resolve(options.storeDir ?? resolve(outDir, 'artifacts')),
     config: (options.config ?? {}) as Record<string, unknown>,
+    ...(options.previousOutDir ? { previousOutDir: resolve(options.previousOutDir) } : {}),
   };
   const workflowId = options.workflowId ?? `${WORKFLOW_ID_PREFIX}-${config.dataset}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   return options.client.workflow.start('segmentation', {

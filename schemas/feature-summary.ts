@@ -82,7 +82,7 @@ export function parseFeatureSummary(text: string, file = 'feature summary'): Fea
     }
     const previous = seen.get(attribute);
     if (previous !== undefined) {
-      throw new InputError(`attribute ${attribute} is listed twice (first on line ${previous})`, { file, line });
+      throw new InputError(`attribute ${attribute} is listed twice (first on line ${previous})`, { file, line, column: attribute });
     }
     seen.set(attribute, line);
     features.push(parsed.data);

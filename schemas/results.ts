@@ -110,6 +110,24 @@ export const ResultsSchema = z.object({
   steps: z.array(
     z.object({ name: z.string(), seconds: z.number(), reused: z.boolean() }),
   ),
+  /** The previous run this one was matched to (monthly re-segmentation), or null. */
+  previousRun: z
+    .object({
+      outDir: z.string(),
+      createdAt: z.string(),
+      matches: z.array(
+        z.object({
+          id: z.number().int(),
+          previousId: z.number().int().nullable(),
+          distance: z.number().nullable(),
+          populationShareChange: z.number().nullable(),
+          customerShareChange: z.number().nullable(),
+          previousLift: z.number().nullable(),
+        }),
+      ),
+    })
+    .nullable()
+    .default(null),
 });
 
 export type Results = z.infer<typeof ResultsSchema>;

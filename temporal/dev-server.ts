@@ -19,6 +19,13 @@ export const DEFAULT_DEV_SERVER_UI_PORT = 8233;
 export const DEFAULT_STARTUP_TIMEOUT_MS = 60_000;
 
 /**
+ * When set (the jest global setup sets it), every dev server started in this process tree records
+ * `<dir>/<pid>` while it runs, so a teardown can stop servers a test leaked. Needed because
+ * `process.on('exit')` handlers registered inside jest's test sandbox never run.
+ */
+export const DEV_SERVER_PID_DIR_ENV = 'CUSTOMER_SEGMENTS_TEMPORAL_PID_DIR';
+
+/**
  * Dynamic config passed to every dev server. Long retention needs no dynamic config (the server
  * only enforces a minimum; 400d was checked against this CLI build), but newly registered search
  * attributes should be usable at once rather than after the frontend's cache refresh.
@@ -204,6 +211,15 @@ function pidAlive(pid: number | undefined): boolean {
   }
 }
 
+/** False only when /proc shows that pid is some other program. */
+function looksLikeTemporal(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('start-dev');
+  } catch {
+    return true;
+  }
+}
+
 interface DbLockInfo {
   ownerPid: number;
   serverPid?: number;
@@ -213,7 +229,7 @@ interface DbLockInfo {
 /**
  * `<db>.lock`, created exclusively: SQLite's own locking does not reliably stop a second dev
  * server from opening the same file (seen here: sometimes both start), so guard it ourselves.
- * A lock whose owner and server processes are both gone is stale and taken over.
+ * A lock whose server (or, before the server is spawned, whose owner) is gone is stale and taken over.
  */
 function acquireDbLock(dbFilename: string): { update(info: Partial<DbLockInfo>): void; release(): void } {
   const lockFile = `${dbFilename}.lock`;
@@ -230,7 +246,10 @@ function acquireDbLock(dbFilename: string): { update(info: Partial<DbLockInfo>):
       } catch {
         /* half-written or unreadable: treat as stale */
       }
-      if (pidAlive(held.ownerPid) || pidAlive(held.serverPid)) {
+      // Once the server is spawned its pid decides; before that, the starting process's. (Checking
+      // the command line too keeps a pid reused after a reboot from holding the lock forever.)
+      const holder = held.serverPid ? pidAlive(held.serverPid) && looksLikeTemporal(held.serverPid) : pidAlive(held.ownerPid);
+      if (holder) {
         throw new DevServerDatabaseInUseError(
           `The Temporal database ${dbFilename} is in use by another Temporal dev server` +
             (held.address ? ` at ${held.address}` : '') +
@@ -295,6 +314,15 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     env: { ...process.env, TEMPORAL_ADDRESS: undefined, TEMPORAL_NAMESPACE: undefined },
   });
   if (child.pid) dbLock?.update({ serverPid: child.pid, address });
+  const pidDir = process.env[DEV_SERVER_PID_DIR_ENV];
+  const pidFile = pidDir && child.pid ? path.join(pidDir, String(child.pid)) : undefined;
+  if (pidFile) {
+    try {
+      writeFileSync(pidFile, JSON.stringify({ address, dbFilename }));
+    } catch {
+      /* the registry is best effort */
+    }
+  }
   const tail = new LineTail();
   child.stdout!.on('data', (c: Buffer) => tail.push(c));
   child.stderr!.on('data', (c: Buffer) => tail.push(c));
@@ -314,6 +342,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     child.once('exit', (code, signal) => {
       exitInfo = { code, signal };
       dbLock?.release();
+      if (pidFile) rmSync(pidFile, { force: true });
       resolve(exitInfo);
     });
   });

@@ -245,10 +245,14 @@ describe('startDevServer with a persistent database', () => {
     }
     expect(existsSync(`${dbFilename}.lock`)).toBe(false);
 
-    // A lock left by processes that are gone (say a killed run) does not block the next start.
-    writeFileSync(`${dbFilename}.lock`, JSON.stringify({ ownerPid: 999_999_999, serverPid: 999_999_998 }));
-    const third = await startDevServer({ dbFilename, port: 0, ui: false, log: noLog });
-    await third.stop();
+    // A lock left by processes that are gone (say a killed run) does not block the next start,
+    // nor one whose server pid now belongs to another program (pid reuse after a reboot).
+    for (const stale of [{ ownerPid: 999_999_999, serverPid: 999_999_998 }, { ownerPid: process.pid, serverPid: process.pid }]) {
+      writeFileSync(`${dbFilename}.lock`, JSON.stringify(stale));
+      const next = await startDevServer({ dbFilename, port: 0, ui: false, log: noLog });
+      expect(JSON.parse(readFileSync(`${dbFilename}.lock`, 'utf8')).serverPid).toBe(next.pid);
+      await next.stop();
+    }
   });
 });
 

@@ -33,7 +33,12 @@ afterAll(async () => {
   await temporal?.close();
 });
 
-async function run(outDir: string, config: Record<string, unknown>, storeDir?: string): Promise<{ outcome: SegmentationOutcome; workflowId: string }> {
+async function run(
+  outDir: string,
+  config: Record<string, unknown>,
+  storeDir?: string,
+  previousOutDir?: string,
+): Promise<{ outcome: SegmentationOutcome; workflowId: string }> {
   const handle = await startRun({
     client: temporal.client,
     taskQueue: temporal.taskQueue,
@@ -43,6 +48,7 @@ async function run(outDir: string, config: Record<string, unknown>, storeDir?: s
     outDir,
     config,
     storeDir,
+    previousOutDir,
   });
   const outcome = await temporal.withWorker(() => followRun(handle, () => undefined, 200));
   return { outcome, workflowId: handle.workflowId };
@@ -184,11 +190,20 @@ describe('segmentation workflow', () => {
 
   test('a second run over the same inputs and store reuses every finished step and publishes the same results', async () => {
     const again = mkdtempSync(join(tmpdir(), 'segments-wf-again-'));
-    const { outcome } = await run(again, CONFIG, join(outDir, 'artifacts'));
+    const { outcome } = await run(again, CONFIG, join(outDir, 'artifacts'), outDir);
     const reused = outcome.steps.filter((s) => s.reused).map((s) => s.name);
-    expect(reused).toEqual(STEP_NAMES.filter((name) => name !== 'report'));
+    // The drift step is new (it compares with the first run), the report is always published.
+    expect(reused).toEqual(STEP_NAMES.filter((name) => name !== 'report' && name !== 'drift'));
     const second = ResultsSchema.parse(JSON.parse(readFileSync(join(again, 'results.json'), 'utf8')));
     expect(second.clusters).toEqual(results.clusters);
     expect(second.kSweep).toEqual(results.kSweep);
+    expect(results.previousRun).toBeNull();
+    // Matched with the identical first run: every cluster continues itself, nothing drifted.
+    expect(second.previousRun?.outDir).toBe(outDir);
+    for (const match of second.previousRun!.matches) {
+      expect(match.previousId).toBe(match.id);
+      expect(match.distance ?? 0).toBeLessThan(1e-9);
+      expect(match.customerShareChange).toBeCloseTo(0, 12);
+    }
   });
 });

@@ -16,6 +16,12 @@ export function monthOf(date: Date): string {
   return date.toISOString().slice(0, 7);
 }
 
+/** "2026-10" for "2026-11"; "2025-12" for "2026-01". */
+export function previousMonth(month: string): string {
+  const [year, mm] = month.split('-').map(Number);
+  return mm === 1 ? `${year - 1}-12` : `${year}-${String(mm - 1).padStart(2, '0')}`;
+}
+
 /** Paths may hold the run month: `{YYYY-MM}` (also `{YYYY}` and `{MM}`), filled in per run (monthly schedules). */
 export function fillMonth(template: string, month: string): string {
   const [year, mm] = month.split('-');

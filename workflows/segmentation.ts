@@ -16,7 +16,7 @@ import {
 import type * as activities from '../activities';
 import { kneeOfCurve } from '../core/linalg/knee';
 import type { StepReport } from '../schemas/steps';
-import { SEARCH_KEYS, fillMonth, monthOf, progressMarkdown } from './audit';
+import { SEARCH_KEYS, fillMonth, monthOf, previousMonth, progressMarkdown } from './audit';
 import { RunProgress, StepProgress, summariseProgress } from './progress';
 
 export interface SegmentationInput {
@@ -27,6 +27,8 @@ export interface SegmentationInput {
   outDir: string;
   /** Raw config; validated by every activity that reads it. */
   config: Record<string, unknown>;
+  /** The run to match clusters with; default: the same outDir template filled with the previous month. */
+  previousOutDir?: string;
   /** The month this run is for (YYYY-MM); default: the scheduled time, else the start time. Fills `{YYYY-MM}` in paths. */
   runMonth?: string;
 }
@@ -86,6 +88,7 @@ export const STEP_NAMES = [
   'kmeans',
   'map',
   'compare',
+  'drift',
   'report',
 ] as const;
 type StepName = (typeof STEP_NAMES)[number];
@@ -197,6 +200,17 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
       map: map.ref,
     }),
   );
+  const previousOutDir = input.previousOutDir ?? (input.outDir.includes('{YYYY-MM}') ? fillMonth(input.outDir, previousMonth(runMonth)) : undefined);
+  const drift = await step('drift', () =>
+    activitiesFor(IO, 'Match clusters to the previous run; drift in shares').compareWithPreviousRun({
+      ...context,
+      previousOutDir,
+      scale: scale.ref,
+      pca: pca.ref,
+      final: final.ref,
+      compare: compare.ref,
+    }),
+  );
   const report = await step('report', () =>
     activitiesFor(IO, 'Publish results.json, assignments and report.html').publishResults({
       ...context,
@@ -212,6 +226,7 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
       kChosenBy: fixedK === undefined ? 'knee' : 'fixed',
       map: map.ref,
       compare: compare.ref,
+      drift: drift.ref,
       steps: steps.filter((s) => s.status === 'done').map((s) => ({ name: s.name, seconds: s.seconds ?? 0, reused: s.reused ?? false })),
     }),
   );

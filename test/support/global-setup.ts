@@ -11,12 +11,12 @@
  * TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE are pointed at the same server, so code under test that
  * calls connectToTemporal() talks to the test server, never to a developer's own one.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_NAMESPACE } from '../../common/constants';
 import { connectWithRetry } from '../../temporal/connection';
-import { startDevServer } from '../../temporal/dev-server';
+import { DEV_SERVER_PID_DIR_ENV, startDevServer } from '../../temporal/dev-server';
 import { ensureNamespaceSetup } from '../../temporal/namespace-setup';
 
 /**
@@ -25,9 +25,11 @@ import { ensureNamespaceSetup } from '../../temporal/namespace-setup';
  * keyed by the jest process id.
  */
 interface TestServerState {
-  pid: number;
+  /** The global server's pid, when this setup started one. */
+  pid?: number;
   address: string;
   namespace: string;
+  /** Holds the global server's DB and, in pids/, every dev server started during the run. */
   tempDir: string;
 }
 const STATE_PREFIX = 'customer-segments-jest-temporal-';
@@ -45,6 +47,14 @@ function alive(pid: number): boolean {
   }
 }
 
+function isDevServer(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('start-dev');
+  } catch {
+    return false;
+  }
+}
+
 /** Stops test servers left behind by jest runs that were killed before their teardown. */
 function reapStaleServers(): void {
   for (const name of readdirSync(os.tmpdir())) {
@@ -53,8 +63,9 @@ function reapStaleServers(): void {
     const file = path.join(os.tmpdir(), name);
     try {
       const state = JSON.parse(readFileSync(file, 'utf8')) as TestServerState;
-      const cmdline = existsSync(`/proc/${state.pid}/cmdline`) ? readFileSync(`/proc/${state.pid}/cmdline`, 'utf8') : '';
-      if (cmdline.includes('start-dev') && cmdline.includes(state.tempDir)) process.kill(state.pid, 'SIGKILL');
+      const pidDir = path.join(state.tempDir, 'pids');
+      const pids = [state.pid, ...(existsSync(pidDir) ? readdirSync(pidDir).map(Number) : [])];
+      for (const pid of pids) if (pid && isDevServer(pid)) process.kill(pid, 'SIGKILL');
       rmSync(state.tempDir, { recursive: true, force: true });
     } catch {
       /* unreadable or already gone */
@@ -65,6 +76,14 @@ function reapStaleServers(): void {
 
 export default async function globalSetup(): Promise<void> {
   reapStaleServers();
+  const tempDir = mkdtempSync(path.join(os.tmpdir(), 'customer-segments-temporal-'));
+  // Every dev server started from now on (here or by a test) registers its pid here, so the
+  // teardown can stop servers a test leaked: they would otherwise keep jest from exiting.
+  const pidDir = path.join(tempDir, 'pids');
+  mkdirSync(pidDir);
+  process.env[DEV_SERVER_PID_DIR_ENV] = pidDir;
+  writeState({ address: '', namespace: '', tempDir }); // lets a later run clean up if this one dies
+
   const external = process.env.TEMPORAL_TEST_ADDRESS;
   if (external) {
     const namespace = process.env.TEMPORAL_TEST_NAMESPACE || DEFAULT_NAMESPACE;
@@ -74,14 +93,12 @@ export default async function globalSetup(): Promise<void> {
     } finally {
       await connection.close();
     }
-    process.env.TEMPORAL_TEST_NAMESPACE = namespace;
-    process.env.TEMPORAL_ADDRESS = external;
-    process.env.TEMPORAL_NAMESPACE = namespace;
+    writeState({ address: external, namespace, tempDir });
+    exportAddress(external, namespace);
     log(`using the Temporal server at ${external} (TEMPORAL_TEST_ADDRESS), namespace ${namespace}`);
     return;
   }
 
-  const tempDir = mkdtempSync(path.join(os.tmpdir(), 'customer-segments-temporal-'));
   let server;
   try {
     server = await startDevServer({
@@ -97,13 +114,19 @@ export default async function globalSetup(): Promise<void> {
     rmSync(tempDir, { recursive: true, force: true });
     throw err;
   }
-  const state: TestServerState = { pid: server.pid, address: server.address, namespace: server.namespace, tempDir };
-  writeFileSync(STATE_FILE, JSON.stringify(state));
+  writeState({ pid: server.pid, address: server.address, namespace: server.namespace, tempDir });
   (globalThis as Record<string, unknown>)[GLOBAL_KEY] = server;
-
-  process.env.TEMPORAL_TEST_ADDRESS = server.address;
-  process.env.TEMPORAL_TEST_NAMESPACE = server.namespace;
-  process.env.TEMPORAL_ADDRESS = server.address;
-  process.env.TEMPORAL_NAMESPACE = server.namespace;
+  exportAddress(server.address, server.namespace);
   log(`test server ${server.address} (pid ${server.pid}) ready in ${(server.startupMs / 1000).toFixed(1)} s`);
+}
+
+function writeState(state: TestServerState): void {
+  writeFileSync(STATE_FILE, JSON.stringify(state));
+}
+
+function exportAddress(address: string, namespace: string): void {
+  process.env.TEMPORAL_TEST_ADDRESS = address;
+  process.env.TEMPORAL_TEST_NAMESPACE = namespace;
+  process.env.TEMPORAL_ADDRESS = address;
+  process.env.TEMPORAL_NAMESPACE = namespace;
 }

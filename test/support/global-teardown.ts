@@ -1,5 +1,5 @@
 /** Jest global teardown: stops the dev server that global-setup started (if it started one). */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DevServerHandle } from '../../temporal/dev-server';
@@ -10,7 +10,7 @@ import type { DevServerHandle } from '../../temporal/dev-server';
  * keyed by the jest process id.
  */
 interface TestServerState {
-  pid: number;
+  pid?: number;
   address: string;
   namespace: string;
   tempDir: string;
@@ -30,6 +30,14 @@ function alive(pid: number): boolean {
   }
 }
 
+function isDevServer(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('start-dev');
+  } catch {
+    return alive(pid); // no /proc (macOS): trust the pid file
+  }
+}
+
 async function killPid(pid: number): Promise<void> {
   if (!alive(pid)) return;
   process.kill(pid, 'SIGTERM');
@@ -43,8 +51,18 @@ export default async function globalTeardown(): Promise<void> {
     : undefined;
   const handle = (globalThis as Record<string, unknown>)[GLOBAL_KEY] as DevServerHandle | undefined;
   if (handle) await handle.stop();
-  else if (state) await killPid(state.pid);
+  else if (state?.pid) await killPid(state.pid);
   delete (globalThis as Record<string, unknown>)[GLOBAL_KEY];
-  if (state) rmSync(state.tempDir, { recursive: true, force: true });
+
+  if (state) {
+    // Dev servers that tests started and never stopped: they would keep jest from exiting.
+    const pidDir = path.join(state.tempDir, 'pids');
+    const leaked = existsSync(pidDir) ? readdirSync(pidDir).map(Number).filter((pid) => pid && isDevServer(pid)) : [];
+    if (leaked.length) {
+      process.stderr.write(`[temporal] stopping ${leaked.length} dev server(s) a test left running: pid ${leaked.join(', ')}\n`);
+      await Promise.all(leaked.map(killPid));
+    }
+    rmSync(state.tempDir, { recursive: true, force: true });
+  }
   rmSync(STATE_FILE, { force: true });
 }

@@ -18,10 +18,10 @@ const ROWS = 20_000;
 const DIMS = 6;
 const OPTIONS = { k: 5, seed: 7, maxIterations: 100, relativeTolerance: 0, inits: 3 };
 
-async function runWith(details: unknown, heartbeats: KMeansResumeState[] = []) {
+async function runWith(details: unknown, heartbeats: KMeansResumeState[] = []): ReturnType<typeof resumableBestOf> {
   const env = new MockActivityEnvironment(details === undefined ? {} : { heartbeatDetails: details });
   env.on('heartbeat', (d: KMeansResumeState) => heartbeats.push(d));
-  return env.run(() => resumableBestOf(data, ROWS, DIMS, OPTIONS));
+  return env.run(() => resumableBestOf(data, ROWS, DIMS, OPTIONS)) as ReturnType<typeof resumableBestOf>;
 }
 
 const data = blobs(ROWS, DIMS, 5, 3);

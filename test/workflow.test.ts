@@ -2,13 +2,15 @@
  * The whole segmentation workflow on generated data, through a real Temporal dev server, real DuckDB and real
  * files: every step runs as an activity, results and targeting lists are published, planted segments are found.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { followRun, startRun } from '../cli/run';
 import { queryRows, toNumber, withDuckDb } from '../core/duckdb';
 import { generateDataset } from '../core/generator';
 import { scoreFile } from '../core/scoring';
+import { findTemporalCli } from '../temporal/cli-binary';
 import { adjustedRandIndex } from '../core/stats/agreement';
 import { Results, ResultsSchema } from '../schemas/results';
 import { STEP_NAMES, SegmentationOutcome } from '../workflows/segmentation';
@@ -173,6 +175,11 @@ describe('segmentation workflow', () => {
 
   test('no input row reaches the workflow history: payloads are paths and aggregates', async () => {
     const history = await temporal.client.workflow.getHandle(workflowId).fetchHistory();
+    if (process.env.RECORD_HISTORIES) {
+      // Fixtures for test/replay.test.ts: re-record only when a workflow change is meant to be incompatible.
+      const json = execFileSync(findTemporalCli()!, ['workflow', 'show', '--address', process.env.TEMPORAL_TEST_ADDRESS!, '-w', workflowId, '--output', 'json']);
+      writeFileSync(join(__dirname, 'fixtures', 'histories', 'segmentation-fixed-k.json'), json);
+    }
     const text = JSON.stringify(history);
     expect(text.length).toBeLessThan(400_000);
     const firstDataLine = readFileSync(join(dataDir, 'Udacity_AZDIAS_Subset.csv'), 'utf8').split('\n')[1];

@@ -13,6 +13,7 @@ import {
   RecodeOutput,
   RunContextSchema,
   SplitOutput,
+  StepRef,
   StepRefSchema,
   StepReport,
 } from '../schemas/steps';
@@ -21,8 +22,9 @@ import { InputError } from '../common/errors';
 
 const IngestInputSchema = RunContextSchema.extend({ inputs: InputPathsSchema });
 const AfterIngestSchema = RunContextSchema.extend({ ingest: StepRefSchema });
-const AfterRecodeSchema = RunContextSchema.extend({ recode: StepRefSchema });
-const SplitInputSchema = RunContextSchema.extend({ recode: StepRefSchema, missingness: StepRefSchema });
+/** `ingest` is optional: when the workflow passes it, "nothing left to model" errors name the population file. */
+const AfterRecodeSchema = RunContextSchema.extend({ recode: StepRefSchema, ingest: StepRefSchema.optional() });
+const SplitInputSchema = RunContextSchema.extend({ recode: StepRefSchema, missingness: StepRefSchema, ingest: StepRefSchema.optional() });
 
 export function parse<T>(schema: z.ZodType<T>, input: unknown): T {
   try {
@@ -105,17 +107,23 @@ export async function recodeMissingCodes(rawInput: unknown): Promise<StepReport>
   };
 }
 
+/** The population file's path, for error messages (undefined when the workflow did not pass the ingest step). */
+async function populationFile(ingest: StepRef | undefined): Promise<string | undefined> {
+  return ingest ? (await loadStep<IngestOutput>(ingest)).output.population.path : undefined;
+}
+
 /** Step 1c: missing share per column; drop the outlier columns. */
 export async function assessColumnMissingness(rawInput: unknown): Promise<StepReport> {
   const input = parse(AfterRecodeSchema, rawInput);
   const config = parseConfigSafe(input.config);
   const recoded = await loadStep<RecodeOutput>(input.recode);
   const columnNames = recoded.output.columns.map((c) => c.name);
+  const file = await populationFile(input.ingest);
   const { ref, output } = await checkpointedStep<MissingnessOutput>(
     input.storeDir,
     'missingness',
     { recode: input.recode.key, maxColumnMissingShare: config.maxColumnMissingShare },
-    async () => withDuckDb({}, (conn) => assessMissingness(conn, recoded, columnNames, config.maxColumnMissingShare)),
+    async () => withDuckDb({}, (conn) => assessMissingness(conn, recoded, columnNames, config.maxColumnMissingShare, file)),
   );
   return {
     ref,
@@ -131,7 +139,7 @@ export async function splitByRowMissingness(rawInput: unknown): Promise<StepRepo
   const missingness = await loadStep<MissingnessOutput>(input.missingness);
   const maxRowMissing = resolveMaxRowMissing(config, missingness.output.kept.length);
   try {
-    checkCleanRows(missingness.output, maxRowMissing, config);
+    checkCleanRows(missingness.output, maxRowMissing, config, await populationFile(input.ingest));
   } catch (error) {
     throw toActivityFailure(error);
   }

@@ -84,6 +84,8 @@ export interface KFitOutput {
   converged: boolean;
   centroids: string;
   assignments?: string;
+  /** Set when this result continued a crashed attempt's heartbeat state. */
+  resumedFrom?: { run: number; iteration: number };
 }
 
 export interface MapOutput {
@@ -270,10 +272,20 @@ async function fitKMeans(rawInput: unknown, final: boolean): Promise<StepReport>
         converged: result.converged,
         centroids: 'centroids.json',
         ...(final ? { assignments: 'population.assignments' } : {}),
+        ...(result.resumedFrom ? { resumedFrom: result.resumedFrom } : {}),
       };
     },
   );
-  return { ref, figures: { k: output.k, sse: output.sse, ...(output.silhouette !== null ? { silhouette: output.silhouette } : {}), iterations: output.iterations } };
+  return {
+    ref,
+    figures: {
+      k: output.k,
+      sse: output.sse,
+      ...(output.silhouette !== null ? { silhouette: output.silhouette } : {}),
+      iterations: output.iterations,
+      ...(output.resumedFrom ? { resumedFrom: `init ${output.resumedFrom.run}, iteration ${output.resumedFrom.iteration}` } : {}),
+    },
+  };
 }
 
 /** What a k-means activity heartbeats: enough to continue after a worker crash without starting over. */

@@ -58,16 +58,20 @@ function kRange(config: Record<string, unknown>, rows: number): number[] {
 const NON_RETRYABLE = ['InputError', 'ConfigError', 'ValidationError', 'MissingCheckpoint'];
 
 /** I/O-bound steps (DuckDB over files): quick retries. */
+/**
+ * Heartbeat timeouts are short because every step heartbeats from a free event loop (DuckDB and the numeric
+ * loops run on other threads): a crashed worker's step is retried elsewhere within seconds.
+ */
 const IO: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
 };
 
 /** CPU-bound steps (PCA, k-means): longer timeouts, fewer attempts; they heartbeat while they compute. */
 const COMPUTE: ActivityOptions = {
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
 };
 

@@ -1,0 +1,52 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+/**
+ * A real worker in its own process (the project's worker, real activities), running the TypeScript sources
+ * through the SWC transform jest uses, so tests can kill it like a crashed machine.
+ */
+export function spawnWorkerProcess(options: { address: string; namespace: string; taskQueue: string }): ChildProcess {
+  const workerTs = join(__dirname, '..', '..', 'worker', 'worker.ts');
+  const entry = `
+const fs = require('node:fs');
+const Module = require('node:module');
+const swc = require(${JSON.stringify(require.resolve('@swc/core'))});
+Module._extensions['.ts'] = function (module, filename) {
+  const out = swc.transformSync(fs.readFileSync(filename, 'utf8'), {
+    filename, swcrc: false, configFile: false, sourceMaps: 'inline',
+    module: { type: 'commonjs' }, jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+  });
+  module._compile(out.code, filename);
+};
+const { DefaultLogger, NativeConnection, Runtime } = require(${JSON.stringify(require.resolve('@temporalio/worker'))});
+Runtime.install({ logger: new DefaultLogger('WARN') });
+const { createWorker } = require(${JSON.stringify(workerTs)});
+(async () => {
+  const connection = await NativeConnection.connect({ address: ${JSON.stringify(options.address)} });
+  const worker = await createWorker({ connection, namespace: ${JSON.stringify(options.namespace)}, taskQueue: ${JSON.stringify(options.taskQueue)} });
+  console.log('worker ready');
+  await worker.run();
+})().catch((e) => { console.error(e); process.exit(1); });
+`;
+  return spawn(process.execPath, ['-e', entry], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export function waitForOutput(child: ChildProcess, text: string, timeoutMs = 120_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`no "${text}" from the worker process within ${timeoutMs} ms:\n${seen}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (seen.includes(text)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker process exited (${code}) before "${text}":\n${seen}`));
+    });
+  });
+}

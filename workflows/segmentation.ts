@@ -6,6 +6,7 @@ import {
   ActivityOptions,
   ApplicationFailure,
   defineQuery,
+  isCancellation,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -129,7 +130,7 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
     } catch (error) {
       entry.status = 'failed';
       entry.error = (error as Error).message;
-      upsertSearchAttributes([{ key: SEARCH_KEYS.outcome, value: `failed:${name}` }]);
+      upsertSearchAttributes([{ key: SEARCH_KEYS.outcome, value: isCancellation(error) ? 'cancelled' : `failed:${name}` }]);
       setCurrentDetails(progressMarkdown(steps));
       throw error;
     }

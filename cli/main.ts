@@ -30,7 +30,7 @@ import { DEFAULT_SCHEDULE_ID, createSchedule, describeSchedule } from './schedul
 
 const USAGE = `usage:
   segments demo [--population-rows N] [--customer-rows M] [--out DIR]
-  segments run --population FILE --customers FILE --features FILE --out DIR [--config FILE] [--k N] [--detach] [--no-worker]
+  segments run --population FILE --customers FILE --features FILE --out DIR [--config FILE] [--k N] [--previous DIR] [--detach] [--no-worker]
   segments score --run DIR --input FILE --out FILE.parquet
   segments status WORKFLOW_ID | segments cancel WORKFLOW_ID | segments runs
   segments schedule create --population P --customers C --features F --out DIR [--day-of-month 1] [--hour 2] [--catchup-window "30 days"] [--id ID]
@@ -70,6 +70,7 @@ interface RunArgs {
   config: PipelineConfigInput;
   detach: boolean;
   worker: boolean;
+  previousOutDir?: string;
 }
 
 /** Starts the workflow, runs a worker in this process unless told not to, prints steps as they finish. */
@@ -114,6 +115,7 @@ async function main(argv: string[]): Promise<void> {
       out: { type: 'string' },
       config: { type: 'string' },
       run: { type: 'string' },
+      previous: { type: 'string' },
       input: { type: 'string' },
       k: { type: 'string' },
       seed: { type: 'string' },
@@ -184,6 +186,7 @@ async function main(argv: string[]): Promise<void> {
         config,
         detach: values.detach!,
         worker: !values['no-worker'] && !values.detach,
+        previousOutDir: values.previous,
       });
       return;
     }

@@ -232,7 +232,6 @@ export async function fitPca(rawInput: unknown): Promise<StepReport> {
       keptComponents: output.keptComponents,
       explainedVariance: output.cumulativeVarianceRatio[output.keptComponents - 1],
       pc1: output.explainedVarianceRatio[0],
-      populationRows: output.population.rows,
     },
   };
 }

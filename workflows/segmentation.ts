@@ -47,12 +47,11 @@ function scheduledTime(): Date | undefined {
   return value instanceof Date ? value : typeof value === 'string' ? new Date(value) : undefined;
 }
 
-/** The k values to sweep: config kMin..kMax (defaults 2..20), capped by the rows available. */
-function kRange(config: Record<string, unknown>, rows: number): number[] {
+/** The k values to sweep: config kMin..kMax (defaults 2..20; validated against the clean rows by the split step). */
+function kRange(config: Record<string, unknown>): number[] {
   const kMin = typeof config.kMin === 'number' ? config.kMin : 2;
-  const kMax = Math.min(typeof config.kMax === 'number' ? config.kMax : 20, rows);
-  if (kMax < kMin) throw ApplicationFailure.nonRetryable(`cannot sweep k from ${kMin} to ${kMax} with ${rows} clean rows`, 'ConfigError');
-  return Array.from({ length: kMax - kMin + 1 }, (_, i) => kMin + i);
+  const kMax = typeof config.kMax === 'number' ? config.kMax : 20;
+  return Array.from({ length: Math.max(0, kMax - kMin + 1) }, (_, i) => kMin + i);
 }
 
 /** Errors no retry can fix: bad files, bad config, lost checkpoints. */
@@ -145,11 +144,16 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
     activitiesFor(IO, 'Missing and unknown codes → NULL').recodeMissingCodes({ ...context, ingest: ingest.ref }),
   );
   const missingness = await step('missingness', () =>
-    activitiesFor(IO, 'Missing share per column; drop the outlier columns').assessColumnMissingness({ ...context, recode: recode.ref }),
+    activitiesFor(IO, 'Missing share per column; drop the outlier columns').assessColumnMissingness({
+      ...context,
+      ingest: ingest.ref,
+      recode: recode.ref,
+    }),
   );
   const split = await step('split', () =>
     activitiesFor(IO, 'Heavy-missing rows aside; compare them with the clean rows').splitByRowMissingness({
       ...context,
+      ingest: ingest.ref,
       recode: recode.ref,
       missingness: missingness.ref,
     }),
@@ -171,7 +175,7 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
   const pca = await step('pca', () => activitiesFor(COMPUTE, 'PCA: covariance, eigen decomposition, projection').fitPca({ ...context, scale: scale.ref }));
 
   // The elbow: one activity per k, all scheduled at once so every worker (and core) takes a share.
-  const ks = kRange(input.config, Number(pca.figures.populationRows ?? Number.MAX_SAFE_INTEGER));
+  const ks = kRange(input.config);
   const sweep = await step('sweep', async () => {
     const points = await Promise.all(ks.map((k) => activitiesFor(COMPUTE, `k-means with k = ${k} (elbow point)`).sweepK({ ...context, pca: pca.ref, k })));
     const seconds = points.reduce((sum, p) => sum + p.ref.seconds, 0);

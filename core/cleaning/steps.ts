@@ -4,7 +4,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { join } from 'node:path';
-import { InputError } from '../../common/errors';
+import { ConfigError, InputError } from '../../common/errors';
 import type { FeatureSummary } from '../../schemas/feature-summary';
 import type { IngestOutput, MissingnessOutput, RecodeOutput, SplitOutput } from '../../schemas/steps';
 import { queryOne, queryRows, quoteIdent, quoteLiteral, toNumber } from '../duckdb';
@@ -69,8 +69,11 @@ export async function ingest(
       if (NUMERIC_TYPES.has(feature.type)) {
         const [bad] = await queryRows(conn, firstNonNumericCellSql(`raw_${role}`, feature.attribute, feature.missingCodes));
         const line = toNumber(bad.row) + 2;
+        // JSON quoting shows a quoted cell's embedded newline or delimiter as it is, on one line.
+        const value = JSON.stringify(String(bad.value));
+        const cells = toNumber(counts[feature.attribute]);
         throw new InputError(
-          `value "${String(bad.value)}" is not a number, but the column is ${feature.type} and "${String(bad.value)}" is not one of its missing codes [${feature.missingCodes.join(',')}] (${toNumber(counts[feature.attribute])} such cells)`,
+          `value ${value} is not a number, but the column is ${feature.type} and ${value} is not one of its missing codes [${feature.missingCodes.join(',')}] (${cells} such ${cells === 1 ? 'cell' : 'cells'})`,
           { file: path, column: feature.attribute, line },
         );
       }
@@ -143,6 +146,8 @@ export async function assessMissingness(
   recoded: { dir: string; output: RecodeOutput },
   columnNames: string[],
   maxColumnMissingShare: number,
+  /** The population file, to name in errors. */
+  populationFile?: string,
 ): Promise<MissingnessOutput> {
   const sources = {
     population: parquetSource(join(recoded.dir, recoded.output.population)),
@@ -167,6 +172,14 @@ export async function assessMissingness(
     };
   });
   const kept = columns.filter((c) => !c.dropped).map((c) => c.column);
+  if (kept.length === 0) {
+    const least = columns.reduce((a, b) => (b.populationShare < a.populationShare ? b : a));
+    throw new InputError(
+      `no column is left to model: all ${columns.length} columns miss more than maxColumnMissingShare = ${maxColumnMissingShare} of the ` +
+        `${total.population} population rows (the fullest, ${least.column}, misses ${percent(least.populationShare)}); is the population file mostly empty?`,
+      { file: populationFile, column: least.column },
+    );
+  }
   return {
     threshold: maxColumnMissingShare,
     columns,
@@ -177,6 +190,51 @@ export async function assessMissingness(
       customers: histogram(await queryRows(conn, rowMissingHistogramSql(sources.customers, kept)), kept.length),
     },
   };
+}
+
+function percent(share: number): string {
+  return `${(share * 100).toFixed(1)} %`;
+}
+
+/** Fewer clean population rows than this cannot be modelled (PCA, a k sweep and a final k-means need rows). */
+export const MIN_CLEAN_ROWS = 10;
+
+/**
+ * Before the split: the clean population rows (counted from the missingness histogram, so nothing is computed)
+ * must be enough to model and to hold every k the run asks for. Too few clean rows is the data's fault
+ * (InputError); a k, kMin or kMax above them is the config's (ConfigError). Either way the run stops here,
+ * with the counts, instead of crashing later inside PCA or k-means.
+ */
+export function checkCleanRows(
+  missingness: Pick<MissingnessOutput, 'kept' | 'rowHistogram'>,
+  maxRowMissing: number,
+  config: { k?: number; kMin: number; kMax: number },
+  /** The population file, to name in errors. */
+  populationFile?: string,
+): { rows: number; cleanRows: number } {
+  const histogram = missingness.rowHistogram.population;
+  const rows = histogram.reduce((a, b) => a + b, 0);
+  const cleanRows = histogram.slice(0, maxRowMissing + 1).reduce((a, b) => a + b, 0);
+  const split = `(rows missing at most ${maxRowMissing} of the ${missingness.kept.length} kept columns; ${rows - cleanRows} of ${rows} rows are heavy-missing)`;
+  if (cleanRows < MIN_CLEAN_ROWS) {
+    throw new InputError(
+      `only ${cleanRows} clean population rows are left to model, at least ${MIN_CLEAN_ROWS} are needed ${split}; ` +
+        'the population file is too sparse, or maxRowMissing / maxRowMissingShare too strict',
+      { file: populationFile },
+    );
+  }
+  const tooLarge = (['k', 'kMin', 'kMax'] as const).filter((name) => (config[name] ?? 0) > cleanRows);
+  if (tooLarge.length > 0) {
+    const asked = [
+      ...(tooLarge.includes('k') ? [`k = ${config.k}`] : []),
+      ...(tooLarge.includes('kMax') ? [`kMin..kMax = ${config.kMin}..${config.kMax}`] : []),
+    ];
+    throw new ConfigError(
+      `${asked.join(' and ')} ${asked.length > 1 ? 'exceed' : 'exceeds'} the ${cleanRows} clean population rows ${split}: ` +
+        `k-means needs at least k rows; lower ${tooLarge.join(' and ')}`,
+    );
+  }
+  return { rows, cleanRows };
 }
 
 /** Columns whose population missing share is at most this are compared between clean and heavy rows. */

@@ -1,8 +1,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputError } from '../../common/errors';
-import { assessMissingness, ingest, recodeMissing, resolveMaxRowMissing, splitRows } from '../../core/cleaning/steps';
+import { ConfigError, InputError } from '../../common/errors';
+import { csvReadError } from '../../core/cleaning/csv-header';
+import { MIN_CLEAN_ROWS, assessMissingness, checkCleanRows, ingest, recodeMissing, resolveMaxRowMissing, splitRows } from '../../core/cleaning/steps';
 import { queryRows, toNumber, withDuckDb } from '../../core/duckdb';
 import { parseFeatureSummary } from '../../schemas/feature-summary';
 
@@ -149,6 +150,11 @@ describe('ingest rejects bad input with file, column and line', () => {
     ['a header without rows', (b) => files(b, [], CUSTOMERS), /no data rows/, {}],
     ['a truncated last line', (b) => files(b, [...POPULATION, ['1', '2']], CUSTOMERS), /expected 5 fields, found 2/, { line: 8 }],
     ['an unreadable path', (b) => ({ population: join(b, 'nope.csv'), customers: join(b, 'nope2.csv') }), /cannot open the file: ENOENT/, {}],
+    ['a directory', (b) => ({ ...files(b, POPULATION, CUSTOMERS), population: sub(b, 'pop-dir') }), /not a file but a directory/, {}],
+    ['a binary file', (b) => { const p = files(b, POPULATION, CUSTOMERS); writeFileSync(p.population, Buffer.from([0x41, 0x3b, 0x00, 0xff, 0x0a, 0x31])); return p; }, /not a text CSV: it holds binary data \(a NUL byte at offset 2\)/, {}],
+    ['a header that is not UTF-8', (b) => { const p = files(b, POPULATION, CUSTOMERS); writeFileSync(p.population, Buffer.concat([Buffer.from('AGE;SEX;CODE;SIZE;SPARSE'), Buffer.from([0xc4, 0x0a]), Buffer.from('1;1;12;3;0\n')])); return p; }, /the header is not UTF-8 text/, { line: 1 }],
+    ['an unterminated quote', (b) => files(b, [...POPULATION.slice(0, 2), ['1', '1', '"12', '3', '0'], ...POPULATION.slice(2)], CUSTOMERS), /a quoted field is never closed \(unterminated quote\)/, { line: 4 }],
+    ['a Latin-1 byte in a text column', (b) => { const p = files(b, [...POPULATION, ['1', '1', '@', '3', '0']], CUSTOMERS); writeFileSync(p.population, Buffer.from(readFileSync(p.population).map((x) => (x === 0x40 ? 0xc4 : x)))); return p; }, /the line is not UTF-8 text/, { line: 8 }],
   ];
   test.each(cases)('%s', async (_name, make, pattern, location) => {
     const base = dir();
@@ -162,6 +168,27 @@ describe('ingest rejects bad input with file, column and line', () => {
     await expectInputError(runIngest(paths, sub(base, 'ingest')), /value "big"/, { file: paths.customers, column: 'SIZE', line: 4 });
   });
 
+  test('a quoted cell with an embedded newline is shown escaped, on one line, at the line its record starts', async () => {
+    const base = dir();
+    const paths = files(base, [...POPULATION.slice(0, 3), ['"2\n3"', '1', '12', '1', '0'], ...POPULATION.slice(3)], CUSTOMERS);
+    await expectInputError(runIngest(paths, sub(base, 'ingest')), /value "2\\n3" is not a number.*\(1 such cell\)$/, { file: paths.population, column: 'AGE', line: 5 });
+  });
+
+  test("DuckDB's CSV errors keep the line and the reason, never DuckDB's own option advice", () => {
+    const error = csvReadError(
+      'f.csv',
+      new Error('Invalid Input Error: CSV Error on Line: 7\nOriginal Line: 1;2;"3\n4;5\nSomething odd happened.\n\nPossible fixes:\n* Disable the parser\'s strict mode'),
+    );
+    expect(error.message).toBe('file f.csv, line 7: cannot parse the CSV: Something odd happened.');
+    expect(csvReadError('f.csv', new Error('IO Error: No files found')).message).toBe('file f.csv: cannot parse the CSV: IO Error: No files found');
+  });
+
+  test('a duplicate attribute in the feature summary names the attribute and both lines', () => {
+    expect(() => parseFeatureSummary(`${SUMMARY}SEX;person;categorical;[-1]\n`, 'summary.csv')).toThrow(
+      'file summary.csv, line 7, column SEX: attribute SEX is listed twice (first on line 3)',
+    );
+  });
+
   test('a feature summary with an unparsable missing-code list', () => {
     expect(() => parseFeatureSummary(SUMMARY.replace('[-1,0,9]', '-1,0,9'), 'summary.csv')).toThrow(/line 2, column AGE: missing_or_unknown must be a bracketed list/);
     expect(() => parseFeatureSummary(SUMMARY.replace('[-1,0,9]', '[-1,0;9]'), 'summary.csv')).toThrow(/line 2/);
@@ -173,5 +200,42 @@ describe('ingest rejects bad input with file, column and line', () => {
     expect(summary.features).toHaveLength(85);
     expect(new Set(summary.features.map((f) => JSON.stringify(f.missingCodes))).size).toBe(9);
     expect(summary.features.find((f) => f.attribute === 'CAMEO_INTL_2015')?.missingCodes).toEqual(['-1', 'XX']);
+  });
+});
+
+describe('the data must leave something to model', () => {
+  test('every column above the missing-share threshold is an InputError naming the fullest column', async () => {
+    const base = dir();
+    const empty = POPULATION.map((row) => row.map(() => ''));
+    const paths = files(base, empty, CUSTOMERS);
+    const ingestDir = sub(base, 'ingest');
+    const ingested = await runIngest(paths, ingestDir);
+    const recodeDir = sub(base, 'recode');
+    const recoded = await withDuckDb({}, (conn) => recodeMissing(conn, { dir: ingestDir, output: ingested }, recodeDir));
+    await expectInputError(
+      withDuckDb({}, (conn) => assessMissingness(conn, { dir: recodeDir, output: recoded }, ['AGE', 'SEX', 'CODE', 'SIZE', 'SPARSE'], 0.3, paths.population)),
+      /no column is left to model: all 5 columns miss more than maxColumnMissingShare = 0.3 of the 6 population rows \(the fullest, AGE, misses 100.0 %\)/,
+      { file: paths.population, column: 'AGE' },
+    );
+  });
+
+  // Population rows per missing count over 10 kept columns: 6 rows miss none, 3 miss one, 20 miss five.
+  const missingness = { kept: Array.from({ length: 10 }, (_, i) => `C${i}`), rowHistogram: { population: [6, 3, 0, 0, 0, 20, 0, 0, 0, 0, 0], customers: [1] } };
+
+  test('fewer clean population rows than the minimum is an InputError with the counts', () => {
+    expect(MIN_CLEAN_ROWS).toBe(10);
+    expect(() => checkCleanRows(missingness, 1, { kMin: 2, kMax: 3 })).toThrow(InputError);
+    expect(() => checkCleanRows(missingness, 1, { kMin: 2, kMax: 3 })).toThrow(
+      'only 9 clean population rows are left to model, at least 10 are needed (rows missing at most 1 of the 10 kept columns; 20 of 29 rows are heavy-missing)',
+    );
+    expect(() => checkCleanRows(missingness, 1, { kMin: 2, kMax: 3 }, 'pop.csv')).toThrow(/^file pop\.csv: only 9 clean population rows/);
+    expect(checkCleanRows(missingness, 5, { kMin: 2, kMax: 29 })).toEqual({ rows: 29, cleanRows: 29 });
+  });
+
+  test('k, kMin or kMax above the clean rows is a ConfigError naming what to lower', () => {
+    expect(() => checkCleanRows(missingness, 5, { k: 30, kMin: 2, kMax: 10 })).toThrow(ConfigError);
+    expect(() => checkCleanRows(missingness, 5, { k: 30, kMin: 2, kMax: 10 })).toThrow(/^k = 30 exceeds the 29 clean population rows .*; lower k$/);
+    expect(() => checkCleanRows(missingness, 5, { kMin: 2, kMax: 30 })).toThrow(/^kMin\.\.kMax = 2\.\.30 exceeds .*; lower kMax$/);
+    expect(() => checkCleanRows(missingness, 5, { k: 31, kMin: 30, kMax: 40 })).toThrow(/^k = 31 and kMin\.\.kMax = 30\.\.40 exceed .*; lower k and kMin and kMax$/);
   });
 });

@@ -38,7 +38,7 @@ import { readFeatureSummary } from '../schemas/feature-summary';
 import { RunContextSchema, SplitOutput, StepRefSchema, StepReport } from '../schemas/steps';
 import type { ClusterResult } from '../schemas/results';
 import { FEATURE_SUMMARY_COPY, parse, parseConfigSafe } from './cleaning';
-import { checkpointedStep, loadStep } from './step';
+import { checkpointedStep, loadStep, toActivityFailure } from './step';
 import { z } from 'zod';
 import { ConfigError } from '../common/errors';
 
@@ -120,13 +120,18 @@ export async function encodeFeatures(rawInput: unknown): Promise<StepReport> {
   const ingest = await loadStep<unknown>(input.ingest);
   const split = await loadStep<SplitOutput>(input.split);
   const summary = readFeatureSummary(join(ingest.dir, FEATURE_SUMMARY_COPY));
-  const rulesText = config.encodingRules ? await readFile(config.encodingRules, 'utf8').catch(() => '') : 'builtin';
+  // The rules themselves (built-in or from a file) are part of the key: editing them re-encodes.
+  let rules: ReturnType<typeof loadEncodingRules>;
+  try {
+    rules = loadEncodingRules(config.encodingRules, summary);
+  } catch (error) {
+    throw toActivityFailure(error);
+  }
   const { ref, output } = await checkpointedStep<EncodeOutput>(
     input.storeDir,
     'encode',
-    { ingest: input.ingest.key, split: input.split.key, rules: rulesText },
+    { ingest: input.ingest.key, split: input.split.key, rules },
     async (workDir) => {
-      const rules = loadEncodingRules(config.encodingRules, summary);
       return withDuckDb({}, async (conn) => {
         const model = await fitEncoding(conn, {
           populationParquet: join(split.dir, split.output.population.clean),

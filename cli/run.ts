@@ -6,8 +6,7 @@ import { PipelineConfigInput, parseConfig } from '../schemas/config';
 import type { RunProgress, StepProgress } from '../workflows/progress';
 import type { SegmentationInput, SegmentationOutcome } from '../workflows/segmentation';
 
-export interface StartRunOptions {
-  client: Client;
+export interface RunInputOptions {
   population: string;
   customers: string;
   featureSummary: string;
@@ -15,18 +14,20 @@ export interface StartRunOptions {
   /** Checkpoint store; defaults to <outDir>/artifacts. */
   storeDir?: string;
   config?: PipelineConfigInput;
-  workflowId?: string;
-  taskQueue?: string;
   /** A finished run to match clusters with (default: the previous month's, when outDir holds {YYYY-MM}). */
   previousOutDir?: string;
 }
 
-/** Validates the config here too, so a typo fails before a workflow exists. */
-export async function startRun(options: StartRunOptions): Promise<WorkflowHandle> {
-  const config = parseConfig(options.config ?? {});
+export interface StartRunOptions extends RunInputOptions {
+  client: Client;
+  workflowId?: string;
+  taskQueue?: string;
+}
+
+/** The workflow's input: absolute paths (the worker may run elsewhere in the same file system) and the raw config. */
+export function segmentationInput(options: RunInputOptions): SegmentationInput {
   const outDir = resolve(options.outDir);
-  await mkdir(outDir, { recursive: true });
-  const input: SegmentationInput = {
+  return {
     inputs: {
       population: resolve(options.population),
       customers: resolve(options.customers),
@@ -37,6 +38,13 @@ export async function startRun(options: StartRunOptions): Promise<WorkflowHandle
     config: (options.config ?? {}) as Record<string, unknown>,
     ...(options.previousOutDir ? { previousOutDir: resolve(options.previousOutDir) } : {}),
   };
+}
+
+/** Validates the config here too, so a typo fails before a workflow exists. */
+export async function startRun(options: StartRunOptions): Promise<WorkflowHandle> {
+  const config = parseConfig(options.config ?? {});
+  const input = segmentationInput(options);
+  await mkdir(input.outDir, { recursive: true });
   const workflowId = options.workflowId ?? `${WORKFLOW_ID_PREFIX}-${config.dataset}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   return options.client.workflow.start('segmentation', {
     taskQueue: options.taskQueue ?? TASK_QUEUE,

@@ -6,21 +6,14 @@
 import { Client, ScheduleHandle, ScheduleOverlapPolicy } from '@temporalio/client';
 import { resolve } from 'node:path';
 import { TASK_QUEUE, WORKFLOW_ID_PREFIX } from '../common/constants';
-import { PipelineConfigInput, parseConfig } from '../schemas/config';
-import type { SegmentationInput } from '../workflows/segmentation';
-import { runDetailsMarkdown } from './run';
+import { parseConfig } from '../schemas/config';
+import { RunInputOptions, runDetailsMarkdown, segmentationInput } from './run';
 
 export const DEFAULT_SCHEDULE_ID = 'segments-monthly';
 
-export interface CreateScheduleOptions {
+export interface CreateScheduleOptions extends RunInputOptions {
   client: Client;
   scheduleId?: string;
-  population: string;
-  customers: string;
-  featureSummary: string;
-  outDir: string;
-  storeDir?: string;
-  config?: PipelineConfigInput;
   /** Day of month and UTC hour of each run (defaults 1 and 2). */
   dayOfMonth?: number;
   hour?: number;
@@ -32,17 +25,8 @@ export interface CreateScheduleOptions {
 
 export async function createSchedule(options: CreateScheduleOptions): Promise<ScheduleHandle> {
   const config = parseConfig(options.config ?? {});
-  const input: SegmentationInput = {
-    inputs: {
-      population: resolve(options.population),
-      customers: resolve(options.customers),
-      featureSummary: resolve(options.featureSummary),
-    },
-    outDir: resolve(options.outDir),
-    // One store for all months: unchanged inputs (the feature summary, say) keep their checkpoints.
-    storeDir: resolve(options.storeDir ?? resolve(options.outDir, '..', 'artifacts')),
-    config: (options.config ?? {}) as Record<string, unknown>,
-  };
+  // One store for all months: steps whose inputs did not change keep their checkpoints.
+  const input = segmentationInput({ ...options, storeDir: options.storeDir ?? resolve(options.outDir, '..', 'artifacts') });
   return options.client.schedule.create({
     scheduleId: options.scheduleId ?? DEFAULT_SCHEDULE_ID,
     spec: { calendars: [{ dayOfMonth: options.dayOfMonth ?? 1, hour: options.hour ?? 2, minute: 0 }] },

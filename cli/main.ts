@@ -23,6 +23,7 @@ import { scoreFile } from '../core/scoring';
 import { PipelineConfigInput } from '../schemas/config';
 import { connectToTemporal } from '../temporal/connection';
 import { startDevServer } from '../temporal/dev-server';
+import { runWorker } from '../worker/main';
 import { createWorker } from '../worker/worker';
 import { listRuns, watchStatus } from './audit';
 import { followRun, formatStepLine, startRun } from './run';
@@ -281,14 +282,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'worker': {
-      const temporal = await connectToTemporal({ log });
-      const worker = await createWorker({ connection: await temporal.getNativeConnection(), namespace: temporal.namespace });
-      console.log(`worker polling ${temporal.address} (namespace ${temporal.namespace}); Ctrl-C stops it after in-flight steps checkpoint`);
-      try {
-        await worker.run(); // the SDK installs SIGINT/SIGTERM handlers that shut the worker down gracefully
-      } finally {
-        await temporal.close();
-      }
+      // Graceful shutdown on SIGINT/SIGTERM, prebuilt bundle from WORKFLOW_BUNDLE, settings from the environment (worker/main.ts).
+      await runWorker({ log });
       return;
     }
     default:

@@ -12,6 +12,10 @@ export interface CreateWorkerOptions {
   /** Prebuilt workflow bundle (production: a file from `segments bundle`; tests: code bundled once); otherwise bundled at start. */
   workflowBundle?: { codePath: string } | { code: string };
   identity?: string;
+  /** Steps run at once (default: the cores). */
+  maxConcurrentActivities?: number;
+  /** Anything else the production worker sets (shutdown times, interceptors, extra activities for tests). */
+  extra?: Partial<Omit<WorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'workflowsPath' | 'workflowBundle'>>;
 }
 
 /**
@@ -26,9 +30,10 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
-    activities,
     ...workflowSource,
-    maxConcurrentActivityTaskExecutions: Math.max(1, availableParallelism()),
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? Math.max(1, availableParallelism()),
     ...(options.identity ? { identity: options.identity } : {}),
+    ...options.extra,
+    activities: { ...activities, ...options.extra?.activities },
   });
 }

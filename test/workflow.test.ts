@@ -207,6 +207,8 @@ describe('segmentation workflow', () => {
     expect(results.previousRun).toBeNull();
     // Matched with the identical first run: every cluster continues itself, nothing drifted.
     expect(second.previousRun?.outDir).toBe(outDir);
+    expect(readFileSync(join(again, 'report.html'), 'utf8')).toContain('Compared with the previous run');
+    expect(readFileSync(join(outDir, 'report.html'), 'utf8')).not.toContain('Compared with the previous run');
     for (const match of second.previousRun!.matches) {
       expect(match.previousId).toBe(match.id);
       expect(match.distance ?? 0).toBeLessThan(1e-9);

@@ -603,6 +603,27 @@ function kmeansSection(results: Results): string {
   );
 }
 
+/** Month-to-month continuity: which earlier cluster each cluster continues, and how its shares moved. */
+function previousRunSection(results: Results): string {
+  const previous = results.previousRun;
+  if (!previous) return '';
+  const points = (change: number | null) => (change === null ? '–' : `${change >= 0 ? '+' : ''}${(change * 100).toFixed(2)} pts`);
+  const rows = previous.matches
+    .map(
+      (m) =>
+        `<tr><td>${esc(m.id === -1 ? 'heavy-missing' : m.id)}</td><td>${esc(m.previousId === null ? 'new' : m.previousId === -1 ? 'heavy-missing' : m.previousId)}</td>` +
+        `<td class="num">${esc(m.distance === null ? '–' : m.distance.toFixed(2))}</td><td class="num">${esc(points(m.populationShareChange))}</td>` +
+        `<td class="num">${esc(points(m.customerShareChange))}</td><td class="num">${esc(m.previousLift === null ? '–' : m.previousLift.toFixed(2))}</td></tr>`,
+    )
+    .join('');
+  return section(
+    'previous',
+    'Compared with the previous run',
+    `<table><thead><tr><th>cluster</th><th>continues</th><th>centroid distance (sd)</th><th>population share change</th><th>customer share change</th><th>previous lift</th></tr></thead><tbody>${rows}</tbody></table>`,
+    `Clusters matched to <code>${esc(previous.outDir)}</code> (${esc(previous.createdAt)}) by a minimum-cost assignment on centroid distances in standardised original features.`,
+  );
+}
+
 function runSection(results: Results): string {
   const inputs = results.inputs;
   const inputRows = [
@@ -651,6 +672,7 @@ export function renderReport(results: Results, reportOptions: ReportOptions = {}
     missingSection(results, options),
     pcaSection(results, options),
     kmeansSection(results),
+    previousRunSection(results),
     runSection(results),
     `<footer>customer-segments · results.json version ${esc(results.version)} · self-contained report (no scripts or external resources)</footer>`,
   ].join('\n');

@@ -3,8 +3,9 @@
  * Each reads its inputs from upstream checkpoints and writes its own; the CPU-heavy loops live in
  * core/linalg (run off the event loop in worker threads where they are long).
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { writeAssignmentsParquet } from '../core/assignments';
 import { withDuckDb } from '../core/duckdb';
 import {
@@ -22,9 +23,11 @@ import {
 } from '../core/encoding';
 import { chooseComponentCount, interpretComponent, inverseProject, pcaFromCovariance, runSeed } from '../core/linalg';
 import type { KMeansCheckpoint } from '../core/linalg';
+import { CovarianceProgress, resumableCovariance } from '../core/parallel/resumable-covariance';
+import { stepKey } from '../core/store/step-store';
+import type { NumericArray } from '../core/linalg/types';
 import {
   assignNearestInWorkers,
-  covarianceInWorkers,
   projectRowsInWorkers,
   runKmeansInWorker,
   silhouetteInWorker,
@@ -187,18 +190,18 @@ export async function fitPca(rawInput: unknown): Promise<StepReport> {
   const input = parse(PcaInputSchema, rawInput);
   const config = parseConfigSafe(input.config);
   const scale = await loadStep<ScaleOutput>(input.scale);
+  const keyInputs = { scale: input.scale.key, varianceTarget: config.pca.varianceTarget, components: config.pca.components, interpret: config.pca.interpret };
+  // Outside the attempt's temporary folder, so the next attempt finds it after a crash.
+  const resumeFile = join(input.storeDir, 'pca', `.resume-${stepKey('pca', keyInputs)}.cov`);
   const { ref, output } = await checkpointedStep<PcaOutput>(
     input.storeDir,
     'pca',
-    { scale: input.scale.key, varianceTarget: config.pca.varianceTarget, components: config.pca.components, interpret: config.pca.interpret },
+    keyInputs,
     async (workDir) => {
       const cols = scale.output.features.length;
       const population = readMatrix(join(scale.dir, scale.output.population.matrix), scale.output.population.rows, cols, MATRIX_DTYPE);
-      const { signal, progress } = activityContext();
-      const { mean, covariance } = await covarianceInWorkers(population, scale.output.population.rows, cols, {
-        signal,
-        onProgress: (done, rows) => progress({ phase: 'covariance', done, rows }),
-      });
+      const { signal, progress, resumeDetails } = activityContext();
+      const { mean, covariance } = await covarianceWithCheckpoints(population, scale.output.population.rows, cols, resumeFile, resumeDetails);
       const model = pcaFromCovariance(covariance, cols);
       const q = chooseComponentCount(model.cumulativeVarianceRatio, { varianceTarget: config.pca.varianceTarget, components: config.pca.components });
       const components = model.components.subarray(0, q * cols);
@@ -239,6 +242,39 @@ export async function fitPca(rawInput: unknown): Promise<StepReport> {
       pc1: output.explainedVarianceRatio[0],
     },
   };
+}
+
+interface PcaResumeState {
+  kind: 'pca';
+  chunksDone: number;
+  chunks: number;
+  mean: number[];
+}
+
+/**
+ * The covariance pass, persisted after every batch of chunks (state file + heartbeat with the position), so a
+ * retry after a crash continues where the accumulation stopped. The file goes once the step is done.
+ */
+async function covarianceWithCheckpoints(data: NumericArray, rows: number, cols: number, resumeFile: string, resumeDetails: unknown) {
+  const { signal, progress } = activityContext();
+  const details = resumeDetails as PcaResumeState | undefined;
+  let resume: CovarianceProgress | undefined;
+  if (details?.kind === 'pca' && existsSync(resumeFile)) {
+    const bytes = await readFile(resumeFile);
+    resume = { ...details, state: new Uint8Array(bytes).buffer };
+  }
+  await mkdir(dirname(resumeFile), { recursive: true });
+  const result = await resumableCovariance(data, rows, cols, {
+    resume,
+    signal,
+    onBatch: async ({ chunksDone, chunks, mean, state }) => {
+      await writeFile(`${resumeFile}.tmp`, Buffer.from(state));
+      await rename(`${resumeFile}.tmp`, resumeFile);
+      progress({ kind: 'pca', chunksDone, chunks, mean } satisfies PcaResumeState);
+    },
+  });
+  await rm(resumeFile, { force: true });
+  return result;
 }
 
 async function fitKMeans(rawInput: unknown, final: boolean): Promise<StepReport> {

@@ -1,0 +1,54 @@
+import { CovarianceAccumulator, CovarianceResult, chunkCount, columnMeans } from '../linalg/covariance';
+import { NumericArray } from '../linalg/types';
+import { defaultThreads, runTask } from './index';
+import { toShared } from './shared';
+
+/** Where a covariance accumulation stands: enough to continue it after a crash. */
+export interface CovarianceProgress {
+  chunksDone: number;
+  chunks: number;
+  mean: number[];
+  /** The co-moments of the chunks done (CovarianceAccumulator.toArrayBuffer). */
+  state: ArrayBuffer;
+}
+
+/**
+ * The two-pass covariance of covarianceInWorkers, in batches of chunks: after each batch `onBatch` receives
+ * the accumulated state (to persist), and `resume` continues from such a state. Chunks are merged in chunk
+ * order, so the result is identical to covarianceInWorkers' whether or not the run was interrupted.
+ */
+export async function resumableCovariance(
+  data: NumericArray,
+  rows: number,
+  cols: number,
+  options: {
+    resume?: CovarianceProgress;
+    onBatch?: (progress: CovarianceProgress) => Promise<void> | void;
+    signal?: AbortSignal;
+    threads?: number;
+    /** Chunks per batch (default 2 per thread). */
+    batchChunks?: number;
+  } = {},
+): Promise<CovarianceResult & { resumedAtChunk?: number }> {
+  const shared = toShared(data);
+  const threads = options.threads ?? defaultThreads();
+  const chunks = chunkCount(rows);
+  const mean = options.resume ? Float64Array.from(options.resume.mean) : columnMeans(shared, rows, cols);
+  const total = options.resume ? CovarianceAccumulator.fromArrayBuffer(options.resume.state) : new CovarianceAccumulator(cols, { center: mean });
+  const batch = options.batchChunks ?? 2 * threads;
+  for (let next = options.resume?.chunksDone ?? 0; next < chunks; ) {
+    const end = Math.min(chunks, next + batch);
+    const ids = Array.from({ length: end - next }, (_, i) => next + i);
+    const groups = Array.from({ length: threads }, (_, t) => ids.filter((_, i) => Math.floor((i * threads) / ids.length) === t)).filter((g) => g.length);
+    const parts = await Promise.all(
+      groups.map((chunkIds) =>
+        runTask<ArrayBuffer[]>({ kind: 'covarianceChunks', data: shared, rows, cols, chunks: chunkIds, center: mean }, { signal: options.signal }),
+      ),
+    );
+    for (const buffer of parts.flat()) total.merge(CovarianceAccumulator.fromArrayBuffer(buffer));
+    next = end;
+    await options.onBatch?.({ chunksDone: next, chunks, mean: Array.from(mean), state: total.toArrayBuffer() });
+  }
+  if (total.n !== rows) throw new Error(`resumableCovariance: merged ${total.n} rows, expected ${rows}`);
+  return { ...total.result(), ...(options.resume ? { resumedAtChunk: options.resume.chunksDone } : {}) };
+}

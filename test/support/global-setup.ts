@@ -18,34 +18,11 @@ import { DEFAULT_NAMESPACE } from '../../common/constants';
 import { connectWithRetry } from '../../temporal/connection';
 import { DEV_SERVER_PID_DIR_ENV, startDevServer } from '../../temporal/dev-server';
 import { ensureNamespaceSetup } from '../../temporal/namespace-setup';
+import { GLOBAL_KEY, STATE_FILE, STATE_PREFIX, TestServerState, alive } from './server-state';
 
-/**
- * Shared with global-teardown.ts: both run in jest's parent process but as separately loaded
- * modules, so the server handle travels on globalThis and, as a fallback, as a small JSON file
- * keyed by the jest process id.
- */
-interface TestServerState {
-  /** The global server's pid, when this setup started one. */
-  pid?: number;
-  address: string;
-  namespace: string;
-  /** Holds the global server's DB and, in pids/, every dev server started during the run. */
-  tempDir: string;
-}
-const STATE_PREFIX = 'customer-segments-jest-temporal-';
-const STATE_FILE = path.join(os.tmpdir(), `${STATE_PREFIX}${process.pid}.json`);
-const GLOBAL_KEY = '__customerSegmentsTemporalTestServer__';
 
 const log = (message: string) => process.stderr.write(`[temporal] ${message}\n`);
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function isDevServer(pid: number): boolean {
   try {

@@ -1,34 +1,12 @@
 /** Jest global teardown: stops the dev server that global-setup started (if it started one). */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { DevServerHandle } from '../../temporal/dev-server';
+import { GLOBAL_KEY, STATE_FILE, TestServerState, alive } from './server-state';
 
-/**
- * Shared with global-setup.ts: both run in jest's parent process but as separately loaded
- * modules, so the server handle travels on globalThis and, as a fallback, as a small JSON file
- * keyed by the jest process id.
- */
-interface TestServerState {
-  pid?: number;
-  address: string;
-  namespace: string;
-  tempDir: string;
-}
-const STATE_PREFIX = 'customer-segments-jest-temporal-';
-const STATE_FILE = path.join(os.tmpdir(), `${STATE_PREFIX}${process.pid}.json`);
-const GLOBAL_KEY = '__customerSegmentsTemporalTestServer__';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function isDevServer(pid: number): boolean {
   try {

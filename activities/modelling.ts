@@ -28,6 +28,7 @@ import { stepKey } from '../core/store/step-store';
 import type { NumericArray } from '../core/linalg/types';
 import {
   assignNearestInWorkers,
+  defaultThreads,
   projectRowsInWorkers,
   runKmeansInWorker,
   silhouetteInWorker,
@@ -298,6 +299,8 @@ async function fitKMeans(rawInput: unknown, final: boolean): Promise<StepReport>
         maxIterations: config.maxIterations,
         relativeTolerance: config.relativeTolerance,
         inits,
+        // The sweep runs several k at once (one thread each); the final fit runs alone and takes every core.
+        threads: final ? defaultThreads() : 1,
       });
       const silhouette = final
         ? null
@@ -353,7 +356,7 @@ export async function resumableBestOf(
   scores: Float64Array,
   rows: number,
   dims: number,
-  options: { k: number; seed: number; maxIterations: number; relativeTolerance: number; inits: number },
+  options: { k: number; seed: number; maxIterations: number; relativeTolerance: number; inits: number; threads?: number },
 ): Promise<{ centroids: Float64Array; assignments: Int32Array; sse: number; iterations: number; converged: boolean; resumedFrom?: { run: number; iteration: number } }> {
   const { signal, progress, resumeDetails } = activityContext();
   const resumed = resumeStateFrom(resumeDetails, options.k);
@@ -368,6 +371,7 @@ export async function resumableBestOf(
       maxIterations: options.maxIterations,
       relativeTolerance: options.relativeTolerance,
       resumeFrom,
+      threads: options.threads ?? 1,
       signal,
       onIteration: (checkpoint) => progress({ kind: 'kmeans', k: options.k, run, checkpoint, best } satisfies KMeansResumeState),
     });

@@ -27,12 +27,12 @@ export function toActivityFailure(error: unknown): unknown {
   return error;
 }
 
-function inActivity(): boolean {
+/** The running activity's context, or undefined outside an activity (unit tests call steps directly). */
+function currentContext(): Context | undefined {
   try {
-    Context.current();
-    return true;
+    return Context.current();
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -46,19 +46,16 @@ export function activityContext(): {
   /** What the previous attempt last heartbeated (its resumable state), if this is a retry. */
   resumeDetails?: unknown;
 } {
-  try {
-    const context = Context.current();
-    return {
-      signal: context.cancellationSignal,
-      progress: (details) => {
-        lastDetails.set(context, details);
-        context.heartbeat(details);
-      },
-      resumeDetails: context.info.heartbeatDetails,
-    };
-  } catch {
-    return { progress: () => undefined };
-  }
+  const context = currentContext();
+  if (!context) return { progress: () => undefined };
+  return {
+    signal: context.cancellationSignal,
+    progress: (details) => {
+      lastDetails.set(context, details);
+      context.heartbeat(details);
+    },
+    resumeDetails: context.info.heartbeatDetails,
+  };
 }
 
 /** The latest progress details per running activity, re-sent by the keep-alive heartbeat so it never erases them. */
@@ -74,7 +71,7 @@ export async function checkpointedStep<T>(
   keyInputs: unknown,
   compute: (workDir: string) => Promise<T>,
 ): Promise<{ ref: StepRef; output: T }> {
-  const context = inActivity() ? Context.current() : undefined;
+  const context = currentContext();
   const timer = context ? setInterval(() => heartbeat(lastDetails.get(context) ?? { step }), HEARTBEAT_INTERVAL_MS) : undefined;
   try {
     const result = await runStep(storeDir, step, keyInputs, compute);

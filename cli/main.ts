@@ -15,7 +15,7 @@
  */
 import { Client, ScheduleOverlapPolicy } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateDataset } from '../core/generator';
@@ -163,7 +163,7 @@ async function main(argv: string[]): Promise<void> {
       if (!existsSync(marker)) {
         console.log(`generating demo data (${populationRows.toLocaleString('en-US')} + ${customerRows.toLocaleString('en-US')} rows) in ${dataDir} …`);
         await generateDataset({ outDir: dataDir, populationRows, customerRows });
-        require('node:fs').writeFileSync(marker, new Date().toISOString());
+        writeFileSync(marker, new Date().toISOString());
       }
       await runPipeline({
         population: resolve(dataDir, 'Udacity_AZDIAS_Subset.csv'),

@@ -27,14 +27,21 @@ export async function withDuckDb<T>(options: DuckDbOptions, work: (conn: DuckDBC
   }
 }
 
-/** Double-quotes an identifier for SQL. */
+/** Double-quoted identifier; embedded quotes doubled. Safe for names like `CAMEO_DEUG_2015=8`. */
 export function quoteIdent(name: string): string {
+  if (name.includes('\u0000')) throw new Error(`identifier contains a NUL character: ${JSON.stringify(name)}`);
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** Single-quotes a string literal for SQL. */
+/** Single-quoted string literal; embedded quotes doubled. */
 export function quoteLiteral(value: string): string {
+  if (value.includes('\u0000')) throw new Error(`string literal contains a NUL character: ${JSON.stringify(value)}`);
   return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** `read_parquet('<path>')`, usable after FROM. */
+export function parquetRelation(path: string): string {
+  return `read_parquet(${quoteLiteral(path)})`;
 }
 
 export async function queryRows(conn: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {

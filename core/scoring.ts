@@ -10,19 +10,19 @@ import { InputError } from '../common/errors';
 import { readFeatureSummary } from '../schemas/feature-summary';
 import { ColumnSpecSchema } from '../schemas/steps';
 import { writeAssignmentsParquet } from './assignments';
-import { csvReadError, validateCsvHeader } from './cleaning/csv-header';
+import { validateCsvHeader } from './cleaning/csv-header';
+import { loadRawCsv } from './cleaning/steps';
 import {
   NUMERIC_TYPES,
   copyToParquetSql,
   firstNonNumericCellSql,
   nonNumericCountsSql,
-  parquetSource,
   recodeSelectSql,
   rowMissingCountExpr,
   splitSelectSql,
   typedSelectSql,
 } from './cleaning/sql';
-import { queryOne, queryRows, quoteLiteral, toNumber, withDuckDb } from './duckdb';
+import { parquetRelation, queryOne, queryRows, toNumber, withDuckDb } from './duckdb';
 import { EncodingModel, FittedTransform, exportMatrix, readMatrix, readRowIndex } from './encoding';
 import { assignNearestInWorkers, projectRowsInWorkers } from './parallel';
 
@@ -71,14 +71,7 @@ export async function scoreFile(options: { modelDir: string; input: string; outP
   const work = await mkdtemp(join(tmpdir(), 'segments-score-'));
   try {
     return await withDuckDb({}, async (conn) => {
-      const columns = header.map((name) => `${quoteLiteral(name)}: 'VARCHAR'`).join(', ');
-      try {
-        await conn.run(
-          `CREATE TABLE raw AS SELECT * FROM read_csv(${quoteLiteral(input)}, delim=';', header=true, auto_detect=false, columns={${columns}}, quote='"', escape='"', strict_mode=true, null_padding=false)`,
-        );
-      } catch (error) {
-        throw csvReadError(input, error);
-      }
+      await loadRawCsv(conn, 'raw', input, header);
       // The run decided each column's storage; text where the run saw numbers is bad input here.
       const numberColumns = cleaning.columns.filter((c) => c.storage === 'number');
       const counts = await queryOne(conn, nonNumericCountsSql('raw', numberColumns));
@@ -96,10 +89,10 @@ export async function scoreFile(options: { modelDir: string; input: string; outP
       await conn.run(copyToParquetSql(recodeSelectSql(`(${typedSelectSql('raw', cleaning.columns)})`, cleaning.columns), typed));
       const clean = join(work, 'clean.parquet');
       const heavy = join(work, 'heavy.parquet');
-      await conn.run(copyToParquetSql(splitSelectSql(parquetSource(typed), cleaning.keptColumns, cleaning.maxRowMissing, false), clean));
+      await conn.run(copyToParquetSql(splitSelectSql(parquetRelation(typed), cleaning.keptColumns, cleaning.maxRowMissing, false), clean));
       await conn.run(
         copyToParquetSql(
-          `SELECT "row" FROM ${parquetSource(typed)} WHERE ${rowMissingCountExpr(cleaning.keptColumns)} > ${cleaning.maxRowMissing}`,
+          `SELECT "row" FROM ${parquetRelation(typed)} WHERE ${rowMissingCountExpr(cleaning.keptColumns)} > ${cleaning.maxRowMissing}`,
           heavy,
         ),
       );
@@ -113,7 +106,7 @@ export async function scoreFile(options: { modelDir: string; input: string; outP
       const rows = readRowIndex(matrix.rowsPath, matrix.rows);
       await writeAssignmentsParquet(conn, { rows, clusters, heavyParquet: heavy, outPath });
       const clusterCounts: Record<string, number> = {};
-      for (const row of await queryRows(conn, `SELECT cluster, count(*) AS n FROM read_parquet(${quoteLiteral(outPath)}) GROUP BY 1 ORDER BY 1`)) {
+      for (const row of await queryRows(conn, `SELECT cluster, count(*) AS n FROM ${parquetRelation(outPath)} GROUP BY 1 ORDER BY 1`)) {
         clusterCounts[String(row.cluster)] = toNumber(row.n);
       }
       const total = Object.values(clusterCounts).reduce((a, b) => a + b, 0);

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { buildWorkflowBundle } from '../worker/bundle';
 import { DEFAULT_SHUTDOWN_GRACE_MS, WorkerConfigError, parseDuration, resolveWorkerSettings } from '../worker/main';
 import { testServerAddress } from './support/temporal';
+import { TS_CHILD_PRELUDE } from './support/worker-process';
 
 const projectRoot = path.resolve(__dirname, '..');
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -38,18 +39,7 @@ export async function slowWorkflow(ms: number, label: string): Promise<string> {
 
 /** The child: TS require hook, the CLI's Runtime setup, runWorker with slowStep, the CLI's exit codes. */
 const childEntry = (mainTs: string) => `
-const fs = require('node:fs');
-const Module = require('node:module');
-const swc = require(${JSON.stringify(require.resolve('@swc/core'))});
-Module._extensions['.ts'] = function (module, filename) {
-  const out = swc.transformSync(fs.readFileSync(filename, 'utf8'), {
-    filename, swcrc: false, configFile: false, sourceMaps: 'inline',
-    module: { type: 'commonjs' }, jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
-  });
-  module._compile(out.code, filename);
-};
-const { DefaultLogger, Runtime } = require(${JSON.stringify(require.resolve('@temporalio/worker'))});
-Runtime.install({ logger: new DefaultLogger('WARN') });
+${TS_CHILD_PRELUDE}
 const { Context } = require(${JSON.stringify(require.resolve('@temporalio/activity'))});
 const { runWorker } = require(${JSON.stringify(mainTs)});
 

@@ -132,9 +132,6 @@ export function valueCountsByGroupSql(source: string, columns: string[]): string
     .join('\nUNION ALL\n');
 }
 
-export function parquetSource(path: string): string {
-  return `read_parquet(${quoteLiteral(path)})`;
-}
 
 export function copyToParquetSql(select: string, path: string): string {
   return `COPY (${select}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`;

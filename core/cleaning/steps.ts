@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ConfigError, InputError } from '../../common/errors';
 import type { FeatureSummary } from '../../schemas/feature-summary';
 import type { IngestOutput, MissingnessOutput, RecodeOutput, SplitOutput } from '../../schemas/steps';
-import { queryOne, queryRows, quoteIdent, quoteLiteral, toNumber } from '../duckdb';
+import { parquetRelation, queryOne, queryRows, quoteIdent, quoteLiteral, toNumber } from '../duckdb';
 import { jensenShannon, totalVariation } from '../stats/divergence';
 import { csvReadError, validateCsvHeader } from './csv-header';
 import {
@@ -18,7 +18,6 @@ import {
   missingCountsSql,
   nonNumericCountsSql,
   nullCountsSql,
-  parquetSource,
   recodeSelectSql,
   rowMissingCountExpr,
   rowMissingHistogramSql,
@@ -30,7 +29,8 @@ import {
 export const FILES = ['population', 'customers'] as const;
 export type FileRole = (typeof FILES)[number];
 
-async function loadRawCsv(conn: DuckDBConnection, table: string, path: string, header: string[]): Promise<number> {
+/** Loads a validated `;`-separated file as an all-text table (DuckDB's parse errors name file and line). */
+export async function loadRawCsv(conn: DuckDBConnection, table: string, path: string, header: string[]): Promise<number> {
   const columns = header.map((name) => `${quoteLiteral(name)}: 'VARCHAR'`).join(', ');
   try {
     await conn.run(
@@ -112,7 +112,7 @@ export async function recodeMissing(
   const { columns } = ingested.output;
   const perFile = {} as Record<FileRole, Record<string, unknown>>;
   for (const role of FILES) {
-    const source = parquetSource(join(ingested.dir, ingested.output[role].parquet));
+    const source = parquetRelation(join(ingested.dir, ingested.output[role].parquet));
     perFile[role] = await queryOne(conn, missingCountsSql(source, columns));
     await conn.run(copyToParquetSql(recodeSelectSql(source, columns), join(outDir, `${role}.parquet`)));
   }
@@ -150,8 +150,8 @@ export async function assessMissingness(
   populationFile?: string,
 ): Promise<MissingnessOutput> {
   const sources = {
-    population: parquetSource(join(recoded.dir, recoded.output.population)),
-    customers: parquetSource(join(recoded.dir, recoded.output.customers)),
+    population: parquetRelation(join(recoded.dir, recoded.output.population)),
+    customers: parquetRelation(join(recoded.dir, recoded.output.customers)),
   };
   const nulls = {
     population: await queryOne(conn, nullCountsSql(sources.population, columnNames)),
@@ -254,7 +254,7 @@ export async function splitRows(
   const kept = missingness.kept;
   const counts = {} as Record<FileRole, SplitOutput['population']>;
   for (const role of FILES) {
-    const source = parquetSource(join(recoded.dir, recoded.output[role]));
+    const source = parquetRelation(join(recoded.dir, recoded.output[role]));
     await conn.run(copyToParquetSql(splitSelectSql(source, kept, maxRowMissing, false), join(outDir, `${role}_clean.parquet`)));
     await conn.run(
       copyToParquetSql(
@@ -279,7 +279,7 @@ export async function splitRows(
     .map((c) => c.column);
   const divergence: SplitOutput['divergence'] = [];
   if (compared.length > 0 && counts.population.heavyRows > 0 && counts.population.cleanRows > 0) {
-    const source = parquetSource(join(recoded.dir, recoded.output.population));
+    const source = parquetRelation(join(recoded.dir, recoded.output.population));
     await conn.run(
       `CREATE OR REPLACE TEMP TABLE flagged AS SELECT ${compared.map(quoteIdent).join(', ')}, (${rowMissingCountExpr(kept)}) > ${maxRowMissing} AS heavy FROM ${source}`,
     );

@@ -3,7 +3,7 @@ import { endianness } from 'node:os';
 import { type DuckDBConnection, type DuckDBDataChunk, DuckDBInstance, type DuckDBVector } from '@duckdb/node-api';
 import type { EncodingModel } from './model';
 import { type FittedTransform, transformSelectSql } from './impute-scale';
-import { parquetRelation, quoteString } from './sql';
+import { parquetRelation, quoteLiteral } from './sql';
 
 export type MatrixDtype = 'float32' | 'float64';
 export type MatrixArray = Float32Array | Float64Array;
@@ -76,7 +76,7 @@ export async function withDuckDBSettings<T>(
     const value = settings[key];
     if (value === undefined) continue;
     if (!SIZE.test(value)) throw new Error(`${key} must look like '4GB', got "${value}"`);
-    changes.push({ key, name, value: quoteString(value.trim()) });
+    changes.push({ key, name, value: quoteLiteral(value.trim()) });
   }
   if (changes.length === 0) return fn();
   const defaults = await duckdbDefaults();
@@ -84,12 +84,12 @@ export async function withDuckDBSettings<T>(
   const apply: string[] = [];
   for (const change of changes) {
     const before = String(
-      (await conn.runAndReadAll(`SELECT current_setting(${quoteString(change.name)})`)).getRowsJS()[0][0],
+      (await conn.runAndReadAll(`SELECT current_setting(${quoteLiteral(change.name)})`)).getRowsJS()[0][0],
     );
     const isDefault = defaults.get(change.name) === before;
     if (!isDefault && options.soft?.includes(change.key)) continue;
     apply.push(`SET ${change.name} = ${change.value}`);
-    restore.push(isDefault ? `RESET ${change.name}` : `SET ${change.name} = ${change.name === 'threads' ? before : quoteString(before)}`);
+    restore.push(isDefault ? `RESET ${change.name}` : `SET ${change.name} = ${change.name === 'threads' ? before : quoteLiteral(before)}`);
   }
   try {
     for (const statement of apply) await conn.run(statement);

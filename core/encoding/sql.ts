@@ -1,16 +1,7 @@
 /** Small SQL-text helpers: every identifier and literal the encoding emits goes through these. */
 
-/** Double-quoted identifier; embedded quotes doubled. Safe for names like `CAMEO_DEUG_2015=8`. */
-export function quoteIdent(name: string): string {
-  if (name.includes('\u0000')) throw new Error(`identifier contains a NUL character: ${JSON.stringify(name)}`);
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** Single-quoted string literal; embedded quotes doubled. */
-export function quoteString(text: string): string {
-  if (text.includes('\u0000')) throw new Error(`string literal contains a NUL character: ${JSON.stringify(text)}`);
-  return `'${text.replace(/'/g, "''")}'`;
-}
+export { parquetRelation, quoteIdent, quoteLiteral } from '../duckdb';
+import { quoteLiteral } from '../duckdb';
 
 /**
  * A DOUBLE literal that round-trips exactly: DuckDB reads `0.1` as DECIMAL, so numbers are written as
@@ -20,13 +11,9 @@ export function doubleLiteral(value: number): string {
   if (Number.isNaN(value)) return `'NaN'::DOUBLE`;
   if (value === Infinity) return `'Infinity'::DOUBLE`;
   if (value === -Infinity) return `'-Infinity'::DOUBLE`;
-  return `${quoteString(Object.is(value, -0) ? '-0' : String(value))}::DOUBLE`;
+  return `${quoteLiteral(Object.is(value, -0) ? '-0' : String(value))}::DOUBLE`;
 }
 
-/** `read_parquet('<path>')`, usable after FROM. */
-export function parquetRelation(path: string): string {
-  return `read_parquet(${quoteString(path)})`;
-}
 
 /** How a source column holds its values. */
 export type SourceKind = 'number' | 'text';
@@ -54,7 +41,7 @@ export function numberText(value: number): string {
  * Throws a plain Error when a number column is matched with a non-numeric key.
  */
 export function valueLiteral(key: string, kind: SourceKind): string {
-  if (kind === 'text') return quoteString(key);
+  if (kind === 'text') return quoteLiteral(key);
   const value = Number(key);
   if (key.trim() === '' || !Number.isFinite(value)) {
     throw new Error(`value "${key}" is not a number but the column holds numbers`);

@@ -2,12 +2,10 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 /**
- * A real worker in its own process (the project's worker, real activities), running the TypeScript sources
- * through the SWC transform jest uses, so tests can kill it like a crashed machine.
+ * The start of a child process's `node -e` script: `.ts` files compile through the SWC transform jest uses (no
+ * build needed), and the Temporal runtime logs warnings only.
  */
-export function spawnWorkerProcess(options: { address: string; namespace: string; taskQueue: string }): ChildProcess {
-  const workerTs = join(__dirname, '..', '..', 'worker', 'worker.ts');
-  const entry = `
+export const TS_CHILD_PRELUDE = `
 const fs = require('node:fs');
 const Module = require('node:module');
 const swc = require(${JSON.stringify(require.resolve('@swc/core'))});
@@ -18,8 +16,19 @@ Module._extensions['.ts'] = function (module, filename) {
   });
   module._compile(out.code, filename);
 };
-const { DefaultLogger, NativeConnection, Runtime } = require(${JSON.stringify(require.resolve('@temporalio/worker'))});
+const { DefaultLogger, Runtime } = require(${JSON.stringify(require.resolve('@temporalio/worker'))});
 Runtime.install({ logger: new DefaultLogger('WARN') });
+`;
+
+/**
+ * A real worker in its own process (the project's worker, real activities), running the TypeScript sources
+ * through the SWC transform jest uses, so tests can kill it like a crashed machine.
+ */
+export function spawnWorkerProcess(options: { address: string; namespace: string; taskQueue: string }): ChildProcess {
+  const workerTs = join(__dirname, '..', '..', 'worker', 'worker.ts');
+  const entry = `
+${TS_CHILD_PRELUDE}
+const { NativeConnection } = require(${JSON.stringify(require.resolve('@temporalio/worker'))});
 const { createWorker } = require(${JSON.stringify(workerTs)});
 (async () => {
   const connection = await NativeConnection.connect({ address: ${JSON.stringify(options.address)} });

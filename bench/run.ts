@@ -12,9 +12,10 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { followRun, startRun } from '../cli/run';
 import { queryRows, quoteLiteral, toNumber, withDuckDb } from '../core/duckdb';
 import { CUSTOMERS_FILE, FEATURE_SUMMARY_FILE, POPULATION_FILE, TRUTH_POPULATION_FILE } from '../core/generator';
-import { kmeans } from '../core/linalg';
+import { kmeans, KMeansAlgorithm, resolveAlgorithm } from '../core/linalg';
 import { adjustedRandIndex } from '../core/stats/agreement';
-import { readFloat64Matrix } from '../core/store/arrays';
+import { readScoresMatrix } from '../core/store/arrays';
+import { matrixView, WasmArena } from '../core/wasm/kernel';
 import { PipelineConfigInput, parseConfig } from '../schemas/config';
 import { createWorker } from '../worker/worker';
 import type { StepProgress } from '../workflows/progress';
@@ -56,9 +57,10 @@ export interface StepFigures {
 export interface LloydCheck {
   k: number;
   seed: number;
-  hamerly: { sse: number; iterations: number; seconds: number };
+  /** The pipeline's algorithm (Elkan, or Hamerly when Elkan's bounds would not fit). */
+  pruned: { algorithm: string; sse: number; iterations: number; seconds: number };
   lloyd: { sse: number; iterations: number; seconds: number };
-  /** |SSE_hamerly − SSE_lloyd| / SSE_lloyd. */
+  /** |SSE_pruned − SSE_lloyd| / SSE_lloyd. */
   relativeDifference: number;
   withinTolerance: boolean;
   sameAssignments: boolean;
@@ -285,7 +287,8 @@ async function agreementWithTruth(outDir: string, data: Dataset): Promise<{ ari:
 
 /**
  * "SSE within 0.1 % of a plain Lloyd run from the same init": k-means on the run's PCA scores with the final k,
- * seeded alike (so the same k-means++ init), once with the default Hamerly and once with algorithm 'lloyd'.
+ * seeded alike (so the same k-means++ init), once as the pipeline runs it (its algorithm and tolerance) and once
+ * with plain Lloyd run to its fixed point (tolerance 0): the difference covers both the pruning and the early stop.
  */
 async function lloydCheck(outDir: string, k: number, configInput: PipelineConfigInput): Promise<LloydCheck> {
   const config = parseConfig(configInput);
@@ -296,14 +299,18 @@ async function lloydCheck(outDir: string, k: number, configInput: PipelineConfig
     output: { keptComponents: number; population: { rows: number; scores: string } };
   };
   const { keptComponents: q, population } = manifest.output;
-  const scores = readFloat64Matrix(join(pcaRoot, keys[0], population.scores), population.rows, q);
+  const matrix = readScoresMatrix(join(pcaRoot, keys[0], population.scores), population.rows, q);
+  const scores = matrixView(matrix);
+  const wasm = { arena: new WasmArena(matrix.memory), matrix };
   const options = { k, seed: config.seed, maxIterations: config.maxIterations, relativeTolerance: config.relativeTolerance };
-  const timed = (algorithm: 'hamerly' | 'lloyd') => {
+  const timed = (algorithm: KMeansAlgorithm) => {
     const t = performance.now();
-    const result = kmeans(scores, population.rows, q, { ...options, algorithm });
+    const tolerance = algorithm === 'lloyd' ? { relativeTolerance: 0 } : {};
+    const result = kmeans(scores, population.rows, q, { ...options, ...tolerance, algorithm }, { wasm });
     return { result, seconds: (performance.now() - t) / 1000 };
   };
-  const hamerly = timed('hamerly');
+  const prunedAlgorithm = resolveAlgorithm(undefined, population.rows, k);
+  const hamerly = timed(prunedAlgorithm);
   const lloyd = timed('lloyd');
   const relativeDifference = Math.abs(hamerly.result.sse - lloyd.result.sse) / lloyd.result.sse;
   const a = hamerly.result.assignments;
@@ -314,7 +321,7 @@ async function lloydCheck(outDir: string, k: number, configInput: PipelineConfig
   return {
     k,
     seed: config.seed,
-    hamerly: summary(hamerly),
+    pruned: { algorithm: prunedAlgorithm, ...summary(hamerly) },
     lloyd: summary(lloyd),
     relativeDifference,
     withinTolerance: relativeDifference <= LLOYD_TOLERANCE,

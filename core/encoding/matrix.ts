@@ -328,7 +328,8 @@ export interface ReadMatrixOptions {
   shared?: boolean;
 }
 
-function readInto(path: string, target: Uint8Array, expectedBytes: number): void {
+/** Reads a whole file of exactly `expectedBytes` into `target` (in 64 MiB pieces). */
+export function readInto(path: string, target: Uint8Array, expectedBytes: number): void {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;

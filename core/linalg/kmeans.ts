@@ -25,10 +25,16 @@
  * Resumption: `onIteration` receives a JSON-serialisable checkpoint after every iteration; passing it back as
  * `resumeFrom` continues exactly as if the run had not been interrupted (same final result and iteration count).
  */
-import { deriveSeed, Prng } from './prng';
+import { DESC, kernelFor, matrixView, toWasmMatrix, WasmArena, WasmMatrix } from '../wasm/kernel';
+import { deriveSeed, Prng, sampleIndices } from './prng';
 import { checkMatrix, checkNumericArray, NumericArray, throwIfAborted } from './types';
 
 export const KMEANS_CHUNK_ROWS = 16384;
+export type KMeansAlgorithm = 'elkan' | 'hamerly' | 'lloyd';
+/** Elkan's bounds (rows × k float32) above this size fall back to Hamerly's (one per row). */
+export const ELKAN_MAX_BOUND_BYTES = 512 * 1024 * 1024;
+/** Rows k-means++ draws from by default (see KMeansOptions.initSample). */
+export const DEFAULT_INIT_SAMPLE = 65536;
 /** Relative safety margin applied to Hamerly's bounds (× max row norm). */
 export const BOUND_MARGIN = 1e-9;
 
@@ -66,8 +72,19 @@ export interface KMeansOptions {
   /** Called after every iteration; return `false` to stop early (result then has converged = false). */
   onIteration?: (state: KMeansIterationState) => void | boolean;
   signal?: AbortSignal;
-  /** 'hamerly' (default) or the plain 'lloyd' reference. */
-  algorithm?: 'hamerly' | 'lloyd';
+  /**
+   * 'elkan' (default: one lower bound per row and centroid, the most pruning in many dimensions; falls back to
+   * 'hamerly' when those bounds would exceed ELKAN_MAX_BOUND_BYTES), 'hamerly' (one lower bound per row), or
+   * the plain 'lloyd' reference. All three return the same result.
+   */
+  algorithm?: KMeansAlgorithm;
+  /**
+   * k-means++ draws its centres from a seeded uniform sample of this many rows (all rows when there are
+   * fewer). Default DEFAULT_INIT_SAMPLE. Each greedy step costs a pass over the rows it draws from, so on the
+   * full data the init alone can cost as much as the whole fit; a sample of tens of thousands of rows
+   * represents the density the D² sampling needs.
+   */
+  initSample?: number;
 }
 
 export interface KMeansResult {
@@ -86,14 +103,26 @@ export interface KMeansResult {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Distance kernels (shared by every code path so that all of them see bit-identical distances: the squared
-// distance is always Σ_d (x_d − c_d)² summed in dimension order; blocked variants only interleave centroids)
+// Distance kernels. The canonical squared distance is the WebAssembly kernel's (core/wasm): dimensions in
+// blocks of four, lanes (d, d+1) and (d+2, d+3) summed separately, s = (l0 + l1) + (h0 + h1), then the 0–3
+// remaining dimensions in order. dist2 here computes exactly that, so labels assigned in JS (assignNearest)
+// and in the kernel agree bit for bit.
 // ---------------------------------------------------------------------------------------------------------
 
-/** ‖x − C[j]‖² with x a Float64Array row buffer and co = j · dims. */
-function dist2(x: Float64Array, C: Float64Array, co: number, dims: number): number {
-  let s = 0;
-  for (let d = 0; d < dims; d++) {
+/** ‖x − C[j]‖² (canonical order) with x a Float64Array row buffer and co = j · dims. */
+export function dist2(x: Float64Array, C: Float64Array, co: number, dims: number): number {
+  let l0 = 0, l1 = 0, h0 = 0, h1 = 0;
+  const d4 = dims - (dims & 3);
+  let d = 0;
+  for (; d < d4; d += 4) {
+    const t0 = x[d] - C[co + d], t1 = x[d + 1] - C[co + d + 1], t2 = x[d + 2] - C[co + d + 2], t3 = x[d + 3] - C[co + d + 3];
+    l0 += t0 * t0;
+    l1 += t1 * t1;
+    h0 += t2 * t2;
+    h1 += t3 * t3;
+  }
+  let s = (l0 + l1) + (h0 + h1);
+  for (; d < dims; d++) {
     const t = x[d] - C[co + d];
     s += t * t;
   }
@@ -101,21 +130,30 @@ function dist2(x: Float64Array, C: Float64Array, co: number, dims: number): numb
 }
 
 /**
- * Same sum as dist2 (same order of terms) but abandons once the partial sum exceeds `limit` (checked every 8
- * dimensions); then the returned value is some number > limit. Exact whenever it is ≤ limit (terms are ≥ 0
- * and floating-point addition is monotone, so a partial sum never exceeds the full one).
+ * dist2, abandoned once a partial sum (checked every 8 dimensions) exceeds `limit`; then the returned value is
+ * some number > limit. Exact (= dist2) whenever it is ≤ limit: the checks only read the accumulators.
  */
 function dist2Bounded(x: Float64Array, C: Float64Array, co: number, dims: number, limit: number): number {
-  let s = 0;
+  let l0 = 0, l1 = 0, h0 = 0, h1 = 0;
+  const d4 = dims - (dims & 3);
   let d = 0;
-  for (;;) {
-    const end = d + 8 < dims ? d + 8 : dims;
-    for (; d < end; d++) {
-      const t = x[d] - C[co + d];
-      s += t * t;
+  for (; d < d4; d += 4) {
+    const t0 = x[d] - C[co + d], t1 = x[d + 1] - C[co + d + 1], t2 = x[d + 2] - C[co + d + 2], t3 = x[d + 3] - C[co + d + 3];
+    l0 += t0 * t0;
+    l1 += t1 * t1;
+    h0 += t2 * t2;
+    h1 += t3 * t3;
+    if ((d & 4) !== 0 && d + 4 < dims) {
+      const partial = (l0 + l1) + (h0 + h1);
+      if (partial > limit) return partial;
     }
-    if (d >= dims || s > limit) return s;
   }
+  let s = (l0 + l1) + (h0 + h1);
+  for (; d < dims; d++) {
+    const t = x[d] - C[co + d];
+    s += t * t;
+  }
+  return s;
 }
 
 function loadRow(data: NumericArray, o: number, dims: number, x: Float64Array): void {
@@ -154,80 +192,10 @@ function dist2Quad(x: Float64Array, C: Float64Array, j: number, dims: number, li
 /** Scratch result of the scans: [bestIndex, bestD2, secondD2]. */
 type ScanOut = Float64Array;
 
-/**
- * Nearest and second-nearest centroid, starting from a known candidate a with squared distance da2 (a = −1,
- * da2 = Infinity for none); the lowest index wins exact ties. secondD2 is the smallest squared distance to a
- * centroid other than the returned one.
- */
-function scanFrom(x: Float64Array, C: Float64Array, k: number, dims: number, a: number, da2: number, out: ScanOut, q: Quad): void {
-  let best = a, bestD = da2, second = Infinity;
-  const k4 = k - (k & 3);
-  let j = 0;
-  for (; j < k4; j += 4) {
-    dist2Quad(x, C, j, dims, second, q);
-    for (let t = 0; t < 4; t++) {
-      const jj = j + t;
-      const dj = q[t];
-      if (jj === a || dj > second) continue;
-      if (dj < bestD || (dj === bestD && jj < best)) {
-        second = bestD;
-        bestD = dj;
-        best = jj;
-      } else if (dj < second) {
-        second = dj;
-      }
-    }
-  }
-  for (; j < k; j++) {
-    if (j === a) continue;
-    const dj = dist2Bounded(x, C, j * dims, dims, second);
-    if (dj > second) continue;
-    if (dj < bestD || (dj === bestD && j < best)) {
-      second = bestD;
-      bestD = dj;
-      best = j;
-    } else if (dj < second) {
-      second = dj;
-    }
-  }
-  out[0] = best;
-  out[1] = bestD;
-  out[2] = second;
-}
-
-/** Nearest and second-nearest centroid by a plain scan (the Lloyd reference; no blocking, no early exit). */
-function scanPlain(x: Float64Array, C: Float64Array, k: number, dims: number, out: ScanOut): void {
-  let best = -1, bestD = Infinity, second = Infinity;
-  for (let j = 0; j < k; j++) {
-    const dj = dist2(x, C, j * dims, dims);
-    if (dj < bestD) {
-      second = bestD;
-      bestD = dj;
-      best = j;
-    } else if (dj < second) {
-      second = dj;
-    }
-  }
-  out[0] = best;
-  out[1] = bestD;
-  out[2] = second;
-}
-
 /** Nearest centroid only (lowest index on ties), early exit against the best so far. */
-function scanNearest(x: Float64Array, C: Float64Array, k: number, dims: number, out: ScanOut, q: Quad): void {
+function scanNearest(x: Float64Array, C: Float64Array, k: number, dims: number, out: ScanOut): void {
   let best = -1, bestD = Infinity;
-  const k4 = k - (k & 3);
-  let j = 0;
-  for (; j < k4; j += 4) {
-    dist2Quad(x, C, j, dims, bestD, q);
-    for (let t = 0; t < 4; t++) {
-      if (q[t] < bestD) {
-        bestD = q[t];
-        best = j + t;
-      }
-    }
-  }
-  for (; j < k; j++) {
+  for (let j = 0; j < k; j++) {
     const dj = dist2Bounded(x, C, j * dims, dims, bestD);
     if (dj < bestD) {
       bestD = dj;
@@ -255,10 +223,9 @@ export function assignNearestRange(
 ): void {
   const x = new Float64Array(dims);
   const out = new Float64Array(3);
-  const q = new Float64Array(4);
   for (let i = rowStart; i < rowEnd; i++) {
     loadRow(data, i * dims, dims, x);
-    scanNearest(x, centroids, k, dims, out, q);
+    scanNearest(x, centroids, k, dims, out);
     assignments[i] = out[0];
     distances[i] = out[1];
   }
@@ -400,6 +367,8 @@ export function kmeansPlusPlus(
 export const MODE_FULL = 0; // scan every row (fresh bounds), sums from scratch
 export const MODE_HAMERLY = 1; // bound-based assignment, incremental sums
 export const MODE_LLOYD = 2; // plain scan of every row, sums from scratch
+export const MODE_ELKAN_FULL = 3; // scan every row, fresh per-centroid bounds, sums from scratch
+export const MODE_ELKAN = 4; // per-centroid bound-based assignment, incremental sums
 export const FLAG_FINAL = 8; // no sums; accumulate the exact SSE of the assignment per chunk
 
 /** Indices into KMeansBuffers.params. */
@@ -409,7 +378,16 @@ const TWO20 = 1048576;
 const INV_TWO20 = 1 / 1048576;
 const GRID_BITS = 40;
 
+/**
+ * The state of one run, every array a view on the kernel's shared WebAssembly memory (one block of the arena),
+ * so helper threads and the kernel work on it in place. `desc` is the byte offset of the descriptor table the
+ * kernel reads the array offsets from.
+ */
 export interface KMeansBuffers {
+  memory: WebAssembly.Memory;
+  /** Byte offset of the block holding every array below (freed with the arena when the run ends). */
+  block: number;
+  desc: number;
   data: NumericArray;
   rows: number;
   dims: number;
@@ -427,6 +405,17 @@ export interface KMeansBuffers {
   lower: Float64Array;
   half: Float64Array;
   shift: Float64Array;
+  /**
+   * Elkan only (else empty): per row and centroid, a lower bound on their distance, stored as
+   * f32down(distance + cumShift[j] at the time) — the valid bound now is the stored value − cumShift[j], so a
+   * bound never needs rewriting when centroids move (the classic lazy form). float32 halves the memory; values
+   * are rounded down, so they stay lower bounds.
+   */
+  bounds: Float32Array;
+  /** Elkan: ½ ‖C_a − C_j‖ for every pair (k × k). */
+  halfCC: Float64Array;
+  /** Elkan: Σ over iterations of each centroid's moves. */
+  cumShift: Float64Array;
   params: Float64Array;
   /** Per slot: k × dims hi and lo parts of the (delta) sums, k hi/lo parts of Σ‖x − origin‖², k counts. */
   slotHi: Float64Array;
@@ -439,39 +428,66 @@ export interface KMeansBuffers {
   partSse: Float64Array;
 }
 
-export type ArrayAllocator = {
-  f64(n: number): Float64Array;
-  i32(n: number): Int32Array;
-};
-export const heapAllocator: ArrayAllocator = { f64: (n) => new Float64Array(n), i32: (n) => new Int32Array(n) };
+/** Byte length of a layout's arrays, each aligned to 16 bytes (the kernel's vector loads). */
+const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 
-export function allocKMeansBuffers(
-  data: NumericArray,
-  rows: number,
-  dims: number,
-  k: number,
-  slots = 1,
-  alloc: ArrayAllocator = heapAllocator,
-): KMeansBuffers {
+/**
+ * Allocates a run's buffers in one block of `arena` (whose memory holds `matrix`, the data) and writes the
+ * kernel's descriptor. Free with arena.free(buffers.block).
+ */
+export function allocKMeansBuffers(arena: WasmArena, matrix: WasmMatrix, k: number, slots = 1, elkan = false): KMeansBuffers {
+  const { rows, dims } = matrix;
   const chunks = Math.max(1, Math.ceil(rows / KMEANS_CHUNK_ROWS));
+  const f64 = 8, f32 = 4, i32 = 4;
+  const sizes: [keyof typeof DESC, number][] = [
+    ['CENTROIDS', k * dims * f64], ['ORIGIN', dims * f64], ['INV_UNIT', dims * f64], ['ASSIGN', rows * i32],
+    ['UPPER', rows * f64], ['LOWER', elkan ? 0 : rows * f64], ['HALF', k * f64], ['SHIFT', k * f64],
+    ['BOUNDS', elkan ? rows * k * f32 : 0], ['HALF_CC', elkan ? k * k * f64 : 0], ['CUM_SHIFT', k * f64], ['PARAMS', P_LENGTH * f64],
+    ['SLOT_HI', slots * k * dims * f64], ['SLOT_LO', slots * k * dims * f64], ['SLOT_QHI', slots * k * f64], ['SLOT_QLO', slots * k * f64],
+    ['SLOT_COUNT', slots * k * f64], ['SLOT_CHANGED', slots * f64], ['PART_SSE', chunks * f64],
+  ];
+  const descBytes = align16(DESC.LENGTH * 4);
+  const total = sizes.reduce((sum, [, n]) => sum + align16(n), descBytes);
+  const block = arena.alloc(total);
+  const buffer = arena.memory.buffer;
+  const offsets = {} as Record<keyof typeof DESC, number>;
+  let at = block + descBytes;
+  for (const [name, n] of sizes) {
+    offsets[name] = at;
+    at += align16(n);
+  }
+  const desc = new Uint32Array(buffer, block, DESC.LENGTH);
+  desc.fill(0);
+  desc[DESC.DATA] = matrix.offset;
+  desc[DESC.F32] = matrix.dtype === 'float32' ? 1 : 0;
+  desc[DESC.ROWS] = rows;
+  desc[DESC.DIMS] = dims;
+  desc[DESC.K] = k;
+  desc[DESC.CHUNK_ROWS] = KMEANS_CHUNK_ROWS;
+  for (const [name] of sizes) desc[DESC[name]] = offsets[name];
+  const view64 = (name: keyof typeof DESC, n: number) => new Float64Array(buffer, offsets[name], n).fill(0);
   return {
-    data, rows, dims, k, chunks, slots,
-    centroids: alloc.f64(k * dims),
-    origin: alloc.f64(dims),
-    invUnit: alloc.f64(dims),
-    assign: alloc.i32(rows),
-    upper: alloc.f64(rows),
-    lower: alloc.f64(rows),
-    half: alloc.f64(k),
-    shift: alloc.f64(k),
-    params: alloc.f64(P_LENGTH),
-    slotHi: alloc.f64(slots * k * dims),
-    slotLo: alloc.f64(slots * k * dims),
-    slotQHi: alloc.f64(slots * k),
-    slotQLo: alloc.f64(slots * k),
-    slotCount: alloc.f64(slots * k),
-    slotChanged: alloc.f64(slots),
-    partSse: alloc.f64(chunks),
+    memory: arena.memory, block, desc: block,
+    data: matrixView(matrix), rows, dims, k, chunks, slots,
+    centroids: view64('CENTROIDS', k * dims),
+    origin: view64('ORIGIN', dims),
+    invUnit: view64('INV_UNIT', dims),
+    assign: new Int32Array(buffer, offsets.ASSIGN, rows).fill(0),
+    upper: view64('UPPER', rows),
+    lower: view64('LOWER', elkan ? 0 : rows),
+    half: view64('HALF', k),
+    shift: view64('SHIFT', k),
+    bounds: new Float32Array(buffer, offsets.BOUNDS, elkan ? rows * k : 0),
+    halfCC: view64('HALF_CC', elkan ? k * k : 0),
+    cumShift: view64('CUM_SHIFT', k),
+    params: view64('PARAMS', P_LENGTH),
+    slotHi: view64('SLOT_HI', slots * k * dims),
+    slotLo: view64('SLOT_LO', slots * k * dims),
+    slotQHi: view64('SLOT_QHI', slots * k),
+    slotQLo: view64('SLOT_QLO', slots * k),
+    slotCount: view64('SLOT_COUNT', slots * k),
+    slotChanged: view64('SLOT_CHANGED', slots),
+    partSse: view64('PART_SSE', chunks),
   };
 }
 
@@ -539,83 +555,9 @@ export function clearSlot(b: KMeansBuffers, slot: number): void {
   b.slotChanged[slot] = 0;
 }
 
-/** Runs the step given by params[P_MODE] on one chunk of rows, accumulating into `slot`. */
+/** Runs the step given by params[P_MODE] on one chunk of rows, accumulating into `slot` (in the WebAssembly kernel). */
 export function processChunk(b: KMeansBuffers, chunk: number, slot = 0): void {
-  const { data, dims, k, centroids: C, assign, upper, lower, half, shift, params } = b;
-  const modeFlags = params[P_MODE];
-  const final = (modeFlags & FLAG_FINAL) !== 0;
-  const mode = modeFlags & 7;
-  const margin = params[P_MARGIN];
-  const maxIdx = params[P_MAXSHIFT_IDX], max1 = params[P_MAXSHIFT1], max2 = params[P_MAXSHIFT2];
-  const rowStart = chunk * KMEANS_CHUNK_ROWS;
-  const rowEnd = Math.min(b.rows, rowStart + KMEANS_CHUNK_ROWS);
-  const { slotHi, slotLo, slotQHi, slotQLo, slotCount } = b;
-  const x = new Float64Array(dims);
-  const out = new Float64Array(3);
-  const q = new Float64Array(4);
-  let changed = 0;
-  let sse = 0;
-
-  for (let i = rowStart; i < rowEnd; i++) {
-    const o = i * dims;
-    const a = assign[i];
-    let nb = a;
-    let d2 = -1; // exact squared distance to the assigned centroid, when known
-    if (mode === MODE_HAMERLY) {
-      const u0 = upper[i] + shift[a];
-      const l0 = lower[i] - (a === maxIdx ? max2 : max1);
-      const m = half[a] > l0 ? half[a] : l0;
-      if (u0 + margin < m) {
-        upper[i] = u0;
-        lower[i] = l0;
-      } else {
-        loadRow(data, o, dims, x);
-        const da2 = dist2(x, C, a * dims, dims);
-        const u1 = Math.sqrt(da2);
-        if (u1 + margin < m) {
-          upper[i] = u1;
-          lower[i] = l0;
-          d2 = da2;
-        } else {
-          scanFrom(x, C, k, dims, a, da2, out, q);
-          nb = out[0];
-          d2 = out[1];
-          upper[i] = Math.sqrt(out[1]);
-          lower[i] = Math.sqrt(out[2]);
-        }
-      }
-      if (nb !== a) {
-        changed++;
-        assign[i] = nb;
-        if (!final) moveRow(b, o, a, nb, slotHi, slotLo, slotQHi, slotQLo, slotCount, slot);
-      }
-    } else {
-      loadRow(data, o, dims, x);
-      if (mode === MODE_LLOYD) {
-        scanPlain(x, C, k, dims, out);
-      } else {
-        scanFrom(x, C, k, dims, -1, Infinity, out, q);
-        upper[i] = Math.sqrt(out[1]);
-        lower[i] = Math.sqrt(out[2]);
-      }
-      nb = out[0];
-      d2 = out[1];
-      if (nb !== a) {
-        changed++;
-        assign[i] = nb;
-      }
-      if (!final) moveRow(b, o, -1, nb, slotHi, slotLo, slotQHi, slotQLo, slotCount, slot);
-    }
-    if (final) {
-      if (d2 < 0) {
-        loadRow(data, o, dims, x);
-        d2 = dist2(x, C, nb * dims, dims);
-      }
-      sse += d2;
-    }
-  }
-  b.slotChanged[slot] += changed;
-  if (final) b.partSse[chunk] = sse;
+  kernelFor(b.memory).processChunk(b.desc, chunk, slot);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -632,8 +574,11 @@ export const runChunksInline: ChunkRunner = (b) => {
 };
 
 export interface KMeansDriverHooks {
-  /** Allocator of the buffers (e.g. SharedArrayBuffer-backed for helper threads). */
-  alloc?: ArrayAllocator;
+  /**
+   * Where `data` lives: a matrix in `arena`'s memory (no copy). Without it the data are copied into a fresh
+   * arena for the run.
+   */
+  wasm?: { arena: WasmArena; matrix: WasmMatrix };
   /** Accumulator slots (one per thread of runChunks). */
   slots?: number;
   runChunks?: ChunkRunner;
@@ -710,12 +655,32 @@ function prepare(b: KMeansBuffers): void {
 export function kmeans(data: NumericArray, rows: number, dims: number, opts: KMeansOptions, hooks: KMeansDriverHooks = {}): KMeansResult {
   validate(data, rows, dims, opts);
   const { k } = opts;
-  const maxIterations = opts.maxIterations ?? 300;
-  const tol = opts.relativeTolerance ?? 1e-4;
-  const lloyd = opts.algorithm === 'lloyd';
+  const algorithm = resolveAlgorithm(opts.algorithm, rows, k);
+  const elkan = algorithm === 'elkan';
   const runChunks = hooks.runChunks ?? runChunksInline;
   const slots = hooks.slots ?? 1;
-  const b = allocKMeansBuffers(data, rows, dims, k, slots, hooks.alloc);
+  const wasm = hooks.wasm ?? toWasmMatrix(data, rows, dims, kmeansBufferBytes(rows, dims, k, slots, elkan));
+  const b = allocKMeansBuffers(wasm.arena, wasm.matrix, k, slots, elkan);
+  try {
+    return runKMeans(b, opts, k, algorithm, runChunks);
+  } finally {
+    wasm.arena.free(b.block);
+  }
+}
+
+/** An upper bound of the bytes allocKMeansBuffers takes (to size a fresh arena). */
+function kmeansBufferBytes(rows: number, dims: number, k: number, slots: number, elkan: boolean): number {
+  const chunks = Math.max(1, Math.ceil(rows / KMEANS_CHUNK_ROWS));
+  const words = k * dims + 2 * dims + rows * (elkan ? 1 + k / 2 : 2) + rows / 2 + 3 * k + (elkan ? k * k : 0) + P_LENGTH + slots * (2 * k * dims + 3 * k + 1) + chunks;
+  return words * 8 + 32 * 16 + 2 * 65536;
+}
+
+function runKMeans(b: KMeansBuffers, opts: KMeansOptions, k: number, algorithm: KMeansAlgorithm, runChunks: ChunkRunner): KMeansResult {
+  const { data, rows, dims, slots } = b;
+  const lloyd = algorithm === 'lloyd';
+  const elkan = algorithm === 'elkan';
+  const maxIterations = opts.maxIterations ?? 300;
+  const tol = opts.relativeTolerance ?? 1e-4;
   const { centroids: C, params, assign } = b;
   prepare(b);
 
@@ -730,7 +695,7 @@ export function kmeans(data: NumericArray, rows: number, dims: number, opts: KMe
   } else if (opts.initialCentroids) {
     C.set(opts.initialCentroids);
   } else {
-    C.set(kmeansPlusPlus(data, rows, dims, k, opts.seed ?? 0, { signal: opts.signal }));
+    C.set(kmeansPlusPlusSampled(data, rows, dims, k, opts.seed ?? 0, opts.initSample ?? DEFAULT_INIT_SAMPLE, opts.signal));
   }
   for (let i = 0; i < C.length; i++) if (!Number.isFinite(C[i])) throw new RangeError('kmeans: non-finite initial centroid');
   assign.fill(-1);
@@ -751,7 +716,7 @@ export function kmeans(data: NumericArray, rows: number, dims: number, opts: KMe
     for (let s = 0; s < slots; s++) clearSlot(b, s);
     runChunks(b);
     if ((mode & FLAG_FINAL) === 0) {
-      if ((mode & 7) !== MODE_HAMERLY) {
+      if ((mode & 7) !== MODE_HAMERLY && (mode & 7) !== MODE_ELKAN) {
         totHi.fill(0); totLo.fill(0); totQHi.fill(0); totQLo.fill(0); totCount.fill(0);
       }
       for (let s = 0; s < slots; s++) {
@@ -771,10 +736,13 @@ export function kmeans(data: NumericArray, rows: number, dims: number, opts: KMe
     return changed;
   };
 
+  const stepMode = (): number =>
+    lloyd ? MODE_LLOYD : elkan ? (boundsValid ? MODE_ELKAN : MODE_ELKAN_FULL) : boundsValid ? MODE_HAMERLY : MODE_FULL;
+  if (elkan) computeHalfDistances(C, k, dims, b.half, b.halfCC);
   while (!converged && iteration < maxIterations) {
     throwIfAborted(opts.signal);
     iteration++;
-    let changed = runStep(lloyd ? MODE_LLOYD : boundsValid ? MODE_HAMERLY : MODE_FULL);
+    let changed = runStep(stepMode());
     boundsValid = true;
 
     // Empty clusters: move the farthest rows in (deterministic; exact distances to the centroids just used).
@@ -831,6 +799,7 @@ export function kmeans(data: NumericArray, rows: number, dims: number, opts: KMe
       }
       const p = Math.sqrt(s);
       b.shift[j] = p;
+      b.cumShift[j] += p;
       if (p > maxShift) {
         max2 = maxShift;
         maxShift = p;
@@ -843,7 +812,7 @@ export function kmeans(data: NumericArray, rows: number, dims: number, opts: KMe
     params[P_MAXSHIFT_IDX] = maxIdx;
     params[P_MAXSHIFT1] = maxShift;
     params[P_MAXSHIFT2] = max2;
-    computeHalfDistances(C, k, dims, b.half);
+    computeHalfDistances(C, k, dims, b.half, elkan ? b.halfCC : undefined);
 
     const improvement = prevSse > 0 ? (prevSse - sse) / prevSse : 0;
     converged = changed === 0 || maxShift === 0 || (Number.isFinite(prevSse) && improvement < tol);
@@ -858,7 +827,7 @@ export function kmeans(data: NumericArray, rows: number, dims: number, opts: KMe
   }
 
   // Final assignment against the returned centroids, with the exact SSE (chunk sums in chunk order).
-  runStep((lloyd ? MODE_LLOYD : boundsValid ? MODE_HAMERLY : MODE_FULL) | FLAG_FINAL);
+  runStep(stepMode() | FLAG_FINAL);
   let sse = 0;
   for (let c = 0; c < b.chunks; c++) sse += b.partSse[c];
   const counts = new Int32Array(k);
@@ -875,10 +844,14 @@ export function kmeans(data: NumericArray, rows: number, dims: number, opts: KMe
   };
 }
 
-/** half[j] = ½ · min over j' ≠ j of ‖C_j − C_j'‖ (Infinity when k = 1). */
-function computeHalfDistances(C: Float64Array, k: number, dims: number, half: Float64Array): void {
+/**
+ * half[j] = ½ · min over j' ≠ j of ‖C_j − C_j'‖ (Infinity when k = 1); with `pairs` (Elkan) also every
+ * pair's ½ ‖C_a − C_c‖ (k × k, 0 on the diagonal).
+ */
+function computeHalfDistances(C: Float64Array, k: number, dims: number, half: Float64Array, pairs?: Float64Array): void {
   half.fill(Infinity);
   for (let a = 0; a < k; a++) {
+    if (pairs) pairs[a * k + a] = 0;
     for (let c = a + 1; c < k; c++) {
       let s = 0;
       for (let d = 0; d < dims; d++) {
@@ -888,8 +861,44 @@ function computeHalfDistances(C: Float64Array, k: number, dims: number, half: Fl
       const h = 0.5 * Math.sqrt(s);
       if (h < half[a]) half[a] = h;
       if (h < half[c]) half[c] = h;
+      if (pairs) {
+        pairs[a * k + c] = h;
+        pairs[c * k + a] = h;
+      }
     }
   }
+}
+
+/** The algorithm kmeans() runs: Elkan unless its bounds would not fit ELKAN_MAX_BOUND_BYTES. */
+export function resolveAlgorithm(requested: KMeansAlgorithm | undefined, rows: number, k: number): KMeansAlgorithm {
+  const algorithm = requested ?? 'elkan';
+  if (algorithm === 'elkan' && rows * k * Float32Array.BYTES_PER_ELEMENT > ELKAN_MAX_BOUND_BYTES) return 'hamerly';
+  return algorithm;
+}
+
+/**
+ * k-means++ (greedy) on a seeded uniform sample of `sample` rows — the whole data when it has no more rows.
+ * The sample is drawn with its own seed, derived from `seed`, so it does not shift the draws of the init.
+ */
+export function kmeansPlusPlusSampled(
+  data: NumericArray,
+  rows: number,
+  dims: number,
+  k: number,
+  seed: number,
+  sample: number,
+  signal?: AbortSignal,
+): Float64Array {
+  if (!Number.isInteger(sample) || sample < 1) throw new RangeError(`kmeans: initSample must be a positive integer, got ${sample}`);
+  const m = Math.max(sample, k);
+  if (m >= rows) return kmeansPlusPlus(data, rows, dims, k, seed, { signal });
+  const picked = sampleIndices(rows, m, deriveSeed(seed, 0x5a3e));
+  const subset = new Float64Array(m * dims);
+  for (let r = 0; r < m; r++) {
+    const o = picked[r] * dims;
+    for (let d = 0; d < dims; d++) subset[r * dims + d] = data[o + d];
+  }
+  return kmeansPlusPlus(subset, m, dims, k, seed, { signal });
 }
 
 export interface KMeansBestOfResult extends KMeansResult {

@@ -24,6 +24,7 @@ import { checkMatrix, checkNumericArray, NumericArray } from '../linalg/types';
 import { deserializeError, PlainKMeansOptions, Task, WorkerMessage } from './protocol';
 import { isShared, sharedFloat64, sharedInt32, toShared } from './shared';
 import { spawnWorker } from './spawn';
+import type { WasmMatrix } from '../wasm/kernel';
 
 export * from './shared';
 export { workerEntryPath, spawnWorker } from './spawn';
@@ -285,27 +286,34 @@ function kmeansTaskControl(opts: KMeansWorkerOptions): TaskControl {
  * kmeans() in a worker thread. onIteration runs in the calling thread with each checkpoint (its return value
  * is ignored: abort `signal` to stop — the worker is terminated — and resume later from the last checkpoint).
  */
-export function runKmeansInWorker(data: NumericArray, rows: number, dims: number, opts: KMeansWorkerOptions): Promise<KMeansResult> {
-  checkNumericArray('runKmeansInWorker', data);
-  checkMatrix('runKmeansInWorker', data, rows, dims);
+export function runKmeansInWorker(data: NumericArray | WasmMatrix, rows: number, dims: number, opts: KMeansWorkerOptions): Promise<KMeansResult> {
   return runTask<KMeansResult>(
-    { kind: 'kmeans', data: toShared(data), rows, dims, opts: plainKMeansOptions(opts), threads: threadCount(opts.threads ?? 1) },
+    { kind: 'kmeans', ...kmeansData('runKmeansInWorker', data, rows, dims), rows, dims, opts: plainKMeansOptions(opts), threads: threadCount(opts.threads ?? 1) },
     kmeansTaskControl(opts),
   );
 }
 
+/** A matrix in a WebAssembly arena goes to the worker as is (shared memory); a typed array as a shared copy. */
+function kmeansData(name: string, data: NumericArray | WasmMatrix, rows: number, dims: number): { data: NumericArray | null; matrix?: WasmMatrix } {
+  if (!ArrayBuffer.isView(data)) {
+    if (data.rows !== rows || data.dims !== dims) throw new RangeError(`${name}: the matrix is ${data.rows} × ${data.dims}, not ${rows} × ${dims}`);
+    return { data: null, matrix: data };
+  }
+  checkNumericArray(name, data);
+  checkMatrix(name, data, rows, dims);
+  return { data: toShared(data) };
+}
+
 /** kmeansBestOf() in a worker thread (checkpoints carry `run`). */
 export function kmeansBestOfInWorker(
-  data: NumericArray,
+  data: NumericArray | WasmMatrix,
   rows: number,
   dims: number,
   opts: KMeansWorkerOptions,
   inits: number,
 ): Promise<KMeansBestOfResult> {
-  checkNumericArray('kmeansBestOfInWorker', data);
-  checkMatrix('kmeansBestOfInWorker', data, rows, dims);
   return runTask<KMeansBestOfResult>(
-    { kind: 'kmeans', data: toShared(data), rows, dims, opts: plainKMeansOptions(opts), threads: threadCount(opts.threads ?? 1), inits },
+    { kind: 'kmeans', ...kmeansData('kmeansBestOfInWorker', data, rows, dims), rows, dims, opts: plainKMeansOptions(opts), threads: threadCount(opts.threads ?? 1), inits },
     kmeansTaskControl(opts),
   );
 }

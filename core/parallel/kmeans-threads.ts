@@ -18,7 +18,7 @@
  */
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { ChunkRunner, KMeansBuffers, KMeansDriverHooks, processChunk } from '../linalg/kmeans';
-import { sharedAllocator, sharedInt32 } from './shared';
+import { sharedInt32 } from './shared';
 import { spawnWorker } from './spawn';
 
 export const C_GEN = 0, C_CLAIM = 1, C_DONE = 2, C_STOP = 3, C_ERROR = 4, C_LENGTH = 5;
@@ -108,7 +108,7 @@ export function createThreadedRunner(threads: number): ThreadedRunner {
   };
 
   return {
-    hooks: { alloc: sharedAllocator, slots: helpers + 1, runChunks },
+    hooks: { slots: helpers + 1, runChunks },
     async close() {
       for (const p of ports) p.close();
       Atomics.store(control, C_STOP, 1);

@@ -3,6 +3,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { KMeansCheckpoint, KMeansOptions } from '../linalg/kmeans';
 import type { SilhouetteOptions } from '../linalg/silhouette';
 import type { NumericArray } from '../linalg/types';
+import type { WasmMatrix } from '../wasm/kernel';
 
 /** KMeansOptions without the callback and the signal (they stay in the calling thread). */
 export type PlainKMeansOptions = Omit<KMeansOptions, 'onIteration' | 'signal'>;
@@ -32,7 +33,17 @@ export type Task =
       assignments: Int32Array;
       distances: Float64Array;
     }
-  | { kind: 'kmeans'; data: NumericArray; rows: number; dims: number; opts: PlainKMeansOptions; threads: number; inits?: number }
+  | {
+      kind: 'kmeans';
+      /** The data, or (matrix) where it already lives in a shared WebAssembly memory: then nothing is copied. */
+      data: NumericArray | null;
+      matrix?: WasmMatrix;
+      rows: number;
+      dims: number;
+      opts: PlainKMeansOptions;
+      threads: number;
+      inits?: number;
+    }
   | { kind: 'silhouette'; data: NumericArray; rows: number; dims: number; labels: Int32Array; k: number; opts: Omit<SilhouetteOptions, 'signal'> }
   | { kind: 'kmeansHelper'; port: MessagePort; control: Int32Array; slot: number }
   | { kind: 'selfTest' };

@@ -2,7 +2,6 @@
  * SharedArrayBuffer-backed typed arrays: allocate the big matrices with these so worker threads read and
  * write them in place (posting a typed array whose buffer is a SharedArrayBuffer shares it, no copy).
  */
-import type { ArrayAllocator } from '../linalg/kmeans';
 import type { NumericArray } from '../linalg/types';
 
 export function sharedFloat64(length: number): Float64Array {
@@ -31,5 +30,3 @@ export function toShared<T extends NumericArray | Int32Array>(a: T): T {
   copy.set(a);
   return copy as T;
 }
-
-export const sharedAllocator: ArrayAllocator = { f64: sharedFloat64, i32: sharedInt32 };

@@ -7,6 +7,7 @@ import { chunkAccumulator, chunkColumnSums } from '../linalg/covariance';
 import { assignNearestRange, kmeans, kmeansBestOf, KMeansCheckpoint, KMeansResult } from '../linalg/kmeans';
 import { projectRowsRange } from '../linalg/pca';
 import { silhouetteSample } from '../linalg/silhouette';
+import { matrixView, WasmArena } from '../wasm/kernel';
 import { createThreadedRunner, helperLoop } from './kmeans-threads';
 import { serializeError, Task, WorkerMessage } from './protocol';
 
@@ -64,9 +65,12 @@ async function run(task: Task): Promise<void> {
       let result: KMeansResult;
       try {
         const opts = { ...task.opts, onIteration: (state: KMeansCheckpoint) => post({ type: 'iteration', state }) };
+        const wasm = task.matrix ? { arena: new WasmArena(task.matrix.memory), matrix: task.matrix } : undefined;
+        const data = task.matrix ? matrixView(task.matrix) : task.data!;
+        const hooks = { ...runner?.hooks, wasm };
         result = task.inits !== undefined
-          ? kmeansBestOf(task.data, task.rows, task.dims, opts, task.inits, runner?.hooks)
-          : kmeans(task.data, task.rows, task.dims, opts, runner?.hooks);
+          ? kmeansBestOf(data, task.rows, task.dims, opts, task.inits, hooks)
+          : kmeans(data, task.rows, task.dims, opts, hooks);
       } finally {
         await runner?.close();
       }

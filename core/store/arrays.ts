@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { readMatrix } from '../encoding/matrix';
+import { readInto } from '../encoding/matrix';
+import { WasmArena, WasmMatrix } from '../wasm/kernel';
 
 /** Typed arrays as raw little-endian files: how matrices and assignments move between steps. */
 export async function writeTypedArray(path: string, array: Float64Array | Float32Array | Int32Array): Promise<void> {
@@ -7,17 +8,24 @@ export async function writeTypedArray(path: string, array: Float64Array | Float3
 }
 
 /**
- * The most recently read matrix. The k sweep runs several activities at once on the same PCA scores: they share
- * one read-only copy instead of each loading ~0.5 GB (checkpoint files never change once written).
+ * The most recently read scores matrix. The k sweep runs several activities at once on the same PCA scores:
+ * they share one read-only copy (checkpoint files never change once written), loaded straight into the
+ * shared WebAssembly memory the k-means kernel works in, so no run copies it again.
  */
-let lastMatrix: { path: string; rows: number; cols: number; data: Float64Array } | undefined;
+let lastScores: { path: string; matrix: WasmMatrix } | undefined;
 
-/** A rows x cols Float64 matrix, backed by a SharedArrayBuffer so worker threads read it without copies. */
-export function readFloat64Matrix(path: string, rows: number, cols: number): Float64Array {
-  if (lastMatrix && lastMatrix.path === path && lastMatrix.rows === rows && lastMatrix.cols === cols) return lastMatrix.data;
-  const data = readMatrix(path, rows, cols, 'float64', { shared: true });
-  lastMatrix = { path, rows, cols, data };
-  return data;
+/** A rows x cols float32 matrix file, in a WebAssembly arena (see core/wasm/kernel.ts). */
+export function readScoresMatrix(path: string, rows: number, cols: number): WasmMatrix {
+  const cached = lastScores;
+  if (cached && cached.path === path && cached.matrix.rows === rows && cached.matrix.dims === cols) return cached.matrix;
+  lastScores = undefined; // let the previous arena go before allocating the next
+  const bytes = rows * cols * Float32Array.BYTES_PER_ELEMENT;
+  const arena = WasmArena.create(bytes);
+  const offset = arena.alloc(bytes);
+  readInto(path, new Uint8Array(arena.memory.buffer, offset, bytes), bytes);
+  const matrix: WasmMatrix = { memory: arena.memory, offset, rows, dims: cols, dtype: 'float32' };
+  lastScores = { path, matrix };
+  return matrix;
 }
 
 export async function readInt32Array(path: string, length: number): Promise<Int32Array> {

@@ -25,17 +25,36 @@ export function uniform(rows: number, dims: number, seed: number): Float64Array 
   return X;
 }
 
+/**
+ * The project's canonical squared distance, written out independently of core/linalg and core/wasm: four
+ * accumulators over blocks of four dimensions (lanes d, d+1, d+2, d+3), s = (l0 + l1) + (h0 + h1), then the
+ * remaining dimensions in order.
+ */
+export function canonicalDist2(X: ArrayLike<number>, xo: number, C: ArrayLike<number>, co: number, dims: number): number {
+  const acc = [0, 0, 0, 0];
+  let d = 0;
+  for (; d + 4 <= dims; d += 4) {
+    for (let lane = 0; lane < 4; lane++) {
+      const t = X[xo + d + lane] - C[co + d + lane];
+      acc[lane] += t * t;
+    }
+  }
+  let s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  for (; d < dims; d++) {
+    const t = X[xo + d] - C[co + d];
+    s += t * t;
+  }
+  return s;
+}
+
+/** Nearest centroid by brute force (canonical distances, lowest index on ties). */
 export function bruteNearest(X: ArrayLike<number>, rows: number, dims: number, C: ArrayLike<number>, k: number): { a: Int32Array; d2: Float64Array } {
   const a = new Int32Array(rows);
   const d2 = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
     let best = -1, bd = Infinity;
     for (let j = 0; j < k; j++) {
-      let s = 0;
-      for (let d = 0; d < dims; d++) {
-        const t = X[i * dims + d] - C[j * dims + d];
-        s += t * t;
-      }
+      const s = canonicalDist2(X, i * dims, C, j * dims, dims);
       if (s < bd) {
         bd = s;
         best = j;

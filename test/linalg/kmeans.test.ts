@@ -8,6 +8,7 @@ import {
   runSeed,
   sseOf,
 } from '../../core/linalg/kmeans';
+import { kmeansPlusPlusSampled, resolveAlgorithm, ELKAN_MAX_BOUND_BYTES } from '../../core/linalg/kmeans';
 import { bruteNearest, expectSameArray, mixture, uniform } from './helpers';
 
 function expectSameResult(a: KMeansResult, b: KMeansResult): void {
@@ -63,7 +64,7 @@ describe('kmeansPlusPlus', () => {
   });
 });
 
-describe('kmeans (Hamerly) vs brute force and vs plain Lloyd', () => {
+describe('kmeans (Elkan, Hamerly) vs brute force and vs plain Lloyd', () => {
   const cases: [string, number, number, number, number][] = [
     ['mixture', 2000, 6, 7, 1],
     ['mixture', 1500, 13, 4, 2],
@@ -76,6 +77,9 @@ describe('kmeans (Hamerly) vs brute force and vs plain Lloyd', () => {
     const opts = { k, seed, maxIterations: 200, relativeTolerance: 0 };
     const h = kmeans(X, rows, dims, opts);
     const l = kmeans(X, rows, dims, { ...opts, algorithm: 'lloyd' });
+    // the default (Elkan) and Hamerly prune differently but must not change a single bit either
+    expectSameResult(kmeans(X, rows, dims, { ...opts, algorithm: 'hamerly' }), l);
+    expectSameResult(kmeans(X, rows, dims, { ...opts, algorithm: 'elkan' }), h);
     // final assignments are the brute-force nearest centroids; SSE recomputed by brute force
     const ref = bruteNearest(X, rows, dims, h.centroids, k);
     expectSameArray(h.assignments, ref.a);
@@ -158,7 +162,7 @@ describe('seeding', () => {
 });
 
 describe('empty clusters', () => {
-  it('re-seeds at the farthest row, deterministically and identically in Hamerly and Lloyd', () => {
+  it('re-seeds at the farthest row, deterministically and identically in Elkan, Hamerly and Lloyd', () => {
     const rows = 400, dims = 3, k = 4;
     const X = mixture(rows, dims, 3, 31);
     const init = new Float64Array(k * dims);
@@ -170,6 +174,7 @@ describe('empty clusters', () => {
     const h = kmeans(X, rows, dims, { k, initialCentroids: init, relativeTolerance: 0 });
     const l = kmeans(X, rows, dims, { k, initialCentroids: init, relativeTolerance: 0, algorithm: 'lloyd' });
     expectSameResult(h, l);
+    expectSameResult(kmeans(X, rows, dims, { k, initialCentroids: init, relativeTolerance: 0, algorithm: 'hamerly' }), l);
     expect(h.reseeds).toBeGreaterThanOrEqual(2);
     for (let j = 0; j < k; j++) expect(h.counts[j]).toBeGreaterThan(0);
     // after the first iteration, the re-seeded centroid 2 sits exactly on the row farthest from its centroid
@@ -220,5 +225,34 @@ describe('checkpoint / resume', () => {
     const bad = Float64Array.from(X);
     bad[5] = NaN;
     expect(() => kmeans(bad, 10, 2, { k: 2 })).toThrow(/non-finite/);
+  });
+});
+
+describe('k-means++ on a sample', () => {
+  it('draws from a seeded sample when the data have more rows, and from all rows otherwise', () => {
+    const rows = 3000, dims = 4, k = 6;
+    const X = mixture(rows, dims, 6, 12);
+    expectSameArray(kmeansPlusPlusSampled(X, rows, dims, k, 9, rows), kmeansPlusPlus(X, rows, dims, k, 9));
+    const a = kmeansPlusPlusSampled(X, rows, dims, k, 9, 500);
+    expectSameArray(a, kmeansPlusPlusSampled(X, rows, dims, k, 9, 500));
+    expect(Array.from(a)).not.toEqual(Array.from(kmeansPlusPlus(X, rows, dims, k, 9)));
+    for (let j = 0; j < k; j++) {
+      const row = Array.from(a.subarray(j * dims, (j + 1) * dims));
+      let found = false;
+      for (let i = 0; i < rows && !found; i++) found = row.every((v, d) => v === X[i * dims + d]);
+      expect(found).toBe(true);
+    }
+    // kmeans uses it: same init as passing those centroids in
+    const viaSample = kmeans(X, rows, dims, { k, seed: 9, initSample: 500 });
+    expectSameResult(viaSample, kmeans(X, rows, dims, { k, initialCentroids: a }));
+  });
+});
+
+describe('algorithm choice', () => {
+  it('falls back from Elkan to Hamerly when the per-centroid bounds would not fit', () => {
+    expect(resolveAlgorithm(undefined, 1000, 10)).toBe('elkan');
+    const rows = Math.ceil(ELKAN_MAX_BOUND_BYTES / 4 / 20) + 1;
+    expect(resolveAlgorithm(undefined, rows, 20)).toBe('hamerly');
+    expect(resolveAlgorithm('lloyd', rows, 20)).toBe('lloyd');
   });
 });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { columnMeansAndCovariance } from '../../core/linalg/covariance';
@@ -156,6 +156,8 @@ describe('worker threads from compiled JavaScript (tsc → commonjs)', () => {
       ],
       { cwd: ROOT, stdio: 'pipe' },
     );
+    // tsc copies no binaries: put the WebAssembly kernel next to the compiled loader, as a dist build has it
+    copyFileSync(join(ROOT, 'core', 'wasm', 'kmeans.wasm'), join(out, 'core', 'wasm', 'kmeans.wasm'));
   }, 120_000);
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 

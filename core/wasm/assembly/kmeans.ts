@@ -1,0 +1,439 @@
+/**
+ * The k-means chunk kernel in AssemblyScript, compiled to WebAssembly with 128-bit SIMD (npm run build:wasm).
+ * It is the hot loop of core/linalg/kmeans.ts — one step (assignment + fixed-point sums) over one chunk of
+ * rows — and must stay line-for-line equivalent to the contract documented there. The JS driver owns
+ * everything else (updates, empty clusters, convergence, checkpoints).
+ *
+ * All buffers live in one shared WebAssembly.Memory; `desc` points at a table of their byte offsets (DESC_*,
+ * mirrored in core/wasm/kernel.ts). Every thread instantiates this module on the same memory, so helper
+ * threads work on the same buffers as the driver.
+ *
+ * The canonical squared distance (shared bit for bit with distance2() in core/wasm/kernel.ts): dimensions in
+ * blocks of four, lanes (d, d+1) and (d+2, d+3) accumulated separately, s = (l0 + l1) + (h0 + h1), then the
+ * 0–3 remaining dimensions added in order. Data may be float32 (promoted exactly) or float64; centroids are
+ * float64.
+ */
+
+// Descriptor slots (u32 byte offsets or values).
+const DESC_DATA = 0, DESC_F32 = 1, DESC_ROWS = 2, DESC_DIMS = 3, DESC_K = 4, DESC_CHUNK_ROWS = 5;
+const DESC_CENTROIDS = 6, DESC_ORIGIN = 7, DESC_INV_UNIT = 8, DESC_ASSIGN = 9, DESC_UPPER = 10, DESC_LOWER = 11;
+const DESC_HALF = 12, DESC_SHIFT = 13, DESC_BOUNDS = 14, DESC_HALF_CC = 15, DESC_CUM_SHIFT = 16, DESC_PARAMS = 17;
+const DESC_SLOT_HI = 18, DESC_SLOT_LO = 19, DESC_SLOT_QHI = 20, DESC_SLOT_QLO = 21, DESC_SLOT_COUNT = 22;
+const DESC_SLOT_CHANGED = 23, DESC_PART_SSE = 24;
+
+// Modes (core/linalg/kmeans.ts).
+const MODE_FULL = 0, MODE_HAMERLY = 1, MODE_LLOYD = 2, MODE_ELKAN_FULL = 3, MODE_ELKAN = 4, FLAG_FINAL = 8;
+const P_MODE = 0, P_MARGIN = 1, P_MAXSHIFT_IDX = 2, P_MAXSHIFT1 = 3, P_MAXSHIFT2 = 4, P_INV_UNIT_W = 5;
+
+const TWO20: f64 = 1048576;
+const INV_TWO20: f64 = 1.0 / 1048576;
+const ROUNDER: f64 = 6755399441055744;
+const F32_DOWN: f64 = 1 - 1.0 / 1048576;
+
+// Scan results (per instance, so per thread).
+let gBest: i32 = -1;
+let gBestD: f64 = 0;
+let gSecond: f64 = 0;
+let q0: f64 = 0, q1: f64 = 0, q2: f64 = 0, q3: f64 = 0;
+
+@inline function desc32(desc: usize, slot: i32): usize {
+  return <usize>load<u32>(desc + (<usize>slot << 2));
+}
+
+/** x[d], x[d+1] as two f64 lanes. */
+@inline function pair<T>(x: usize, d: i32): v128 {
+  if (sizeof<T>() == 4) return f64x2.promote_low_f32x4(v128.load64_zero(x + (<usize>d << 2)));
+  return v128.load(x + (<usize>d << 3));
+}
+
+@inline function one<T>(x: usize, d: i32): f64 {
+  return <f64>load<T>(x + (<usize>d << alignof<T>()));
+}
+
+@inline function lanes(lo: v128, hi: v128): f64 {
+  return (f64x2.extract_lane(lo, 0) + f64x2.extract_lane(lo, 1)) + (f64x2.extract_lane(hi, 0) + f64x2.extract_lane(hi, 1));
+}
+
+/** The canonical squared distance from row x to centroid c. */
+@inline function dist2<T>(x: usize, c: usize, dims: i32): f64 {
+  let lo = f64x2.splat(0), hi = f64x2.splat(0);
+  const d4 = dims & ~3;
+  let d = 0;
+  for (; d < d4; d += 4) {
+    const co = c + (<usize>d << 3);
+    const a = f64x2.sub(pair<T>(x, d), v128.load(co));
+    const b = f64x2.sub(pair<T>(x, d + 2), v128.load(co, 16));
+    lo = f64x2.add(lo, f64x2.mul(a, a));
+    hi = f64x2.add(hi, f64x2.mul(b, b));
+  }
+  let s = lanes(lo, hi);
+  for (; d < dims; d++) {
+    const t = one<T>(x, d) - load<f64>(c + (<usize>d << 3));
+    s += t * t;
+  }
+  return s;
+}
+
+/** dist2, abandoned once a partial sum (checked every 8 dimensions) exceeds limit; exact when ≤ limit. */
+@inline function dist2Bounded<T>(x: usize, c: usize, dims: i32, limit: f64): f64 {
+  let lo = f64x2.splat(0), hi = f64x2.splat(0);
+  const d4 = dims & ~3;
+  let d = 0;
+  for (; d < d4; d += 4) {
+    const co = c + (<usize>d << 3);
+    const a = f64x2.sub(pair<T>(x, d), v128.load(co));
+    const b = f64x2.sub(pair<T>(x, d + 2), v128.load(co, 16));
+    lo = f64x2.add(lo, f64x2.mul(a, a));
+    hi = f64x2.add(hi, f64x2.mul(b, b));
+    if ((d & 4) != 0 && d + 4 < dims) {
+      const partial = lanes(lo, hi);
+      if (partial > limit) return partial;
+    }
+  }
+  let s = lanes(lo, hi);
+  for (; d < dims; d++) {
+    const t = one<T>(x, d) - load<f64>(c + (<usize>d << 3));
+    s += t * t;
+  }
+  return s;
+}
+
+/** Squared distances to centroids j..j+3 into q0..q3 (each as dist2); all four partial (> limit) when abandoned. */
+@inline function quad<T>(x: usize, C: usize, j: i32, dims: i32, limit: f64): void {
+  const stride = <usize>dims << 3;
+  const c0 = C + <usize>j * stride, c1 = c0 + stride, c2 = c1 + stride, c3 = c2 + stride;
+  let l0 = f64x2.splat(0), h0 = f64x2.splat(0), l1 = f64x2.splat(0), h1 = f64x2.splat(0);
+  let l2 = f64x2.splat(0), h2 = f64x2.splat(0), l3 = f64x2.splat(0), h3 = f64x2.splat(0);
+  const d4 = dims & ~3;
+  let d = 0;
+  for (; d < d4; d += 4) {
+    const off = <usize>d << 3;
+    const xa = pair<T>(x, d), xb = pair<T>(x, d + 2);
+    let a = f64x2.sub(xa, v128.load(c0 + off)), b = f64x2.sub(xb, v128.load(c0 + off, 16));
+    l0 = f64x2.add(l0, f64x2.mul(a, a));
+    h0 = f64x2.add(h0, f64x2.mul(b, b));
+    a = f64x2.sub(xa, v128.load(c1 + off));
+    b = f64x2.sub(xb, v128.load(c1 + off, 16));
+    l1 = f64x2.add(l1, f64x2.mul(a, a));
+    h1 = f64x2.add(h1, f64x2.mul(b, b));
+    a = f64x2.sub(xa, v128.load(c2 + off));
+    b = f64x2.sub(xb, v128.load(c2 + off, 16));
+    l2 = f64x2.add(l2, f64x2.mul(a, a));
+    h2 = f64x2.add(h2, f64x2.mul(b, b));
+    a = f64x2.sub(xa, v128.load(c3 + off));
+    b = f64x2.sub(xb, v128.load(c3 + off, 16));
+    l3 = f64x2.add(l3, f64x2.mul(a, a));
+    h3 = f64x2.add(h3, f64x2.mul(b, b));
+    if ((d & 4) != 0 && d + 4 < dims) {
+      if (lanes(l0, h0) > limit && lanes(l1, h1) > limit && lanes(l2, h2) > limit && lanes(l3, h3) > limit) {
+        q0 = lanes(l0, h0);
+        q1 = lanes(l1, h1);
+        q2 = lanes(l2, h2);
+        q3 = lanes(l3, h3);
+        return;
+      }
+    }
+  }
+  let s0 = lanes(l0, h0), s1 = lanes(l1, h1), s2 = lanes(l2, h2), s3 = lanes(l3, h3);
+  for (; d < dims; d++) {
+    const off = <usize>d << 3;
+    const xd = one<T>(x, d);
+    let t = xd - load<f64>(c0 + off);
+    s0 += t * t;
+    t = xd - load<f64>(c1 + off);
+    s1 += t * t;
+    t = xd - load<f64>(c2 + off);
+    s2 += t * t;
+    t = xd - load<f64>(c3 + off);
+    s3 += t * t;
+  }
+  q0 = s0;
+  q1 = s1;
+  q2 = s2;
+  q3 = s3;
+}
+
+@inline function quadValue(t: i32): f64 {
+  return t == 0 ? q0 : t == 1 ? q1 : t == 2 ? q2 : q3;
+}
+
+/** Nearest and second nearest from a known candidate a (−1: none) at da2; lowest index wins exact ties. */
+function scanFrom<T>(x: usize, C: usize, k: i32, dims: i32, a: i32, da2: f64): void {
+  let best = a, bestD = da2, second = Infinity;
+  const k4 = k - (k & 3);
+  let j = 0;
+  for (; j < k4; j += 4) {
+    quad<T>(x, C, j, dims, second);
+    for (let t = 0; t < 4; t++) {
+      const jj = j + t;
+      const dj = quadValue(t);
+      if (jj == a || dj > second) continue;
+      if (dj < bestD || (dj == bestD && jj < best)) {
+        second = bestD;
+        bestD = dj;
+        best = jj;
+      } else if (dj < second) {
+        second = dj;
+      }
+    }
+  }
+  const stride = <usize>dims << 3;
+  for (; j < k; j++) {
+    if (j == a) continue;
+    const dj = dist2Bounded<T>(x, C + <usize>j * stride, dims, second);
+    if (dj > second) continue;
+    if (dj < bestD || (dj == bestD && j < best)) {
+      second = bestD;
+      bestD = dj;
+      best = j;
+    } else if (dj < second) {
+      second = dj;
+    }
+  }
+  gBest = best;
+  gBestD = bestD;
+  gSecond = second;
+}
+
+/** scanFrom(−1) that also stores a lower bound on every centroid's distance (Elkan's bounds). */
+function scanRecording<T>(x: usize, C: usize, k: i32, dims: i32, bounds: usize, cum: usize): void {
+  let best = -1, bestD = Infinity, second = Infinity;
+  const k4 = k - (k & 3);
+  let j = 0;
+  for (; j < k4; j += 4) {
+    quad<T>(x, C, j, dims, second);
+    for (let t = 0; t < 4; t++) {
+      const jj = j + t;
+      const dj = quadValue(t);
+      store<f32>(bounds + (<usize>jj << 2), <f32>((Math.sqrt(dj) + load<f64>(cum + (<usize>jj << 3))) * F32_DOWN));
+      if (dj > second) continue;
+      if (dj < bestD) {
+        second = bestD;
+        bestD = dj;
+        best = jj;
+      } else if (dj < second) {
+        second = dj;
+      }
+    }
+  }
+  const stride = <usize>dims << 3;
+  for (; j < k; j++) {
+    const dj = dist2Bounded<T>(x, C + <usize>j * stride, dims, second);
+    store<f32>(bounds + (<usize>j << 2), <f32>((Math.sqrt(dj) + load<f64>(cum + (<usize>j << 3))) * F32_DOWN));
+    if (dj > second) continue;
+    if (dj < bestD) {
+      second = bestD;
+      bestD = dj;
+      best = j;
+    } else if (dj < second) {
+      second = dj;
+    }
+  }
+  gBest = best;
+  gBestD = bestD;
+  gSecond = second;
+}
+
+/** Plain scan (the Lloyd reference: no blocking, no early exit). */
+function scanPlain<T>(x: usize, C: usize, k: i32, dims: i32): void {
+  let best = -1, bestD = Infinity, second = Infinity;
+  const stride = <usize>dims << 3;
+  for (let j = 0; j < k; j++) {
+    const dj = dist2<T>(x, C + <usize>j * stride, dims);
+    if (dj < bestD) {
+      second = bestD;
+      bestD = dj;
+      best = j;
+    } else if (dj < second) {
+      second = dj;
+    }
+  }
+  gBest = best;
+  gBestD = bestD;
+  gSecond = second;
+}
+
+/** Moves row x from cluster `from` (−1: none) to `to` in the exact fixed-point sums of one slot. */
+function moveRow<T>(desc: usize, x: usize, dims: i32, k: i32, from: i32, to: i32, slot: i32): void {
+  const origin = desc32(desc, DESC_ORIGIN), invUnit = desc32(desc, DESC_INV_UNIT);
+  const hiArr = desc32(desc, DESC_SLOT_HI), loArr = desc32(desc, DESC_SLOT_LO);
+  const toBase = <usize>(slot * k + to) * <usize>dims;
+  const fromBase = <usize>(slot * k + from) * <usize>dims;
+  let w: f64 = 0;
+  for (let d = 0; d < dims; d++) {
+    const v = one<T>(x, d) - load<f64>(origin + (<usize>d << 3));
+    w += v * v;
+    const qq = v * load<f64>(invUnit + (<usize>d << 3)) + ROUNDER - ROUNDER;
+    const hi = qq * INV_TWO20 + ROUNDER - ROUNDER;
+    const lo = qq - hi * TWO20;
+    const ti = (toBase + <usize>d) << 3;
+    store<f64>(hiArr + ti, load<f64>(hiArr + ti) + hi);
+    store<f64>(loArr + ti, load<f64>(loArr + ti) + lo);
+    if (from >= 0) {
+      const fi = (fromBase + <usize>d) << 3;
+      store<f64>(hiArr + fi, load<f64>(hiArr + fi) - hi);
+      store<f64>(loArr + fi, load<f64>(loArr + fi) - lo);
+    }
+  }
+  const params = desc32(desc, DESC_PARAMS);
+  const qw = w * load<f64>(params + (P_INV_UNIT_W << 3)) + ROUNDER - ROUNDER;
+  const whi = qw * INV_TWO20 + ROUNDER - ROUNDER;
+  const wlo = qw - whi * TWO20;
+  const qhi = desc32(desc, DESC_SLOT_QHI), qlo = desc32(desc, DESC_SLOT_QLO), cnt = desc32(desc, DESC_SLOT_COUNT);
+  const t = <usize>(slot * k + to) << 3;
+  store<f64>(qhi + t, load<f64>(qhi + t) + whi);
+  store<f64>(qlo + t, load<f64>(qlo + t) + wlo);
+  store<f64>(cnt + t, load<f64>(cnt + t) + 1);
+  if (from >= 0) {
+    const f = <usize>(slot * k + from) << 3;
+    store<f64>(qhi + f, load<f64>(qhi + f) - whi);
+    store<f64>(qlo + f, load<f64>(qlo + f) - wlo);
+    store<f64>(cnt + f, load<f64>(cnt + f) - 1);
+  }
+}
+
+function processChunkT<T>(desc: usize, chunk: i32, slot: i32): void {
+  const data = desc32(desc, DESC_DATA);
+  const rows = <i32>desc32(desc, DESC_ROWS), dims = <i32>desc32(desc, DESC_DIMS), k = <i32>desc32(desc, DESC_K);
+  const chunkRows = <i32>desc32(desc, DESC_CHUNK_ROWS);
+  const C = desc32(desc, DESC_CENTROIDS), assign = desc32(desc, DESC_ASSIGN);
+  const upper = desc32(desc, DESC_UPPER), lower = desc32(desc, DESC_LOWER), half = desc32(desc, DESC_HALF), shift = desc32(desc, DESC_SHIFT);
+  const bounds = desc32(desc, DESC_BOUNDS), halfCC = desc32(desc, DESC_HALF_CC), cum = desc32(desc, DESC_CUM_SHIFT);
+  const params = desc32(desc, DESC_PARAMS);
+  const modeFlags = <i32>load<f64>(params + (P_MODE << 3));
+  const final = (modeFlags & FLAG_FINAL) != 0;
+  const mode = modeFlags & 7;
+  const margin = load<f64>(params + (P_MARGIN << 3));
+  const maxIdx = <i32>load<f64>(params + (P_MAXSHIFT_IDX << 3));
+  const max1 = load<f64>(params + (P_MAXSHIFT1 << 3)), max2 = load<f64>(params + (P_MAXSHIFT2 << 3));
+  const rowStart = chunk * chunkRows;
+  const rowEnd = min(rows, rowStart + chunkRows);
+  const rowBytes = <usize>dims * sizeof<T>();
+  const stride = <usize>dims << 3;
+  let changed = 0;
+  let sse: f64 = 0;
+
+  for (let i = rowStart; i < rowEnd; i++) {
+    const x = data + <usize>i * rowBytes;
+    const ai = assign + (<usize>i << 2);
+    const ui = upper + (<usize>i << 3);
+    const a = load<i32>(ai);
+    let nb = a;
+    let d2: f64 = -1; // exact squared distance to the assigned centroid, when known
+    if (mode == MODE_ELKAN) {
+      let u = load<f64>(ui) + load<f64>(shift + (<usize>a << 3));
+      if (!(u + margin < load<f64>(half + (<usize>a << 3)))) {
+        const lb = bounds + ((<usize>i * <usize>k) << 2);
+        let best = a;
+        let bd2: f64 = -1;
+        for (let j = 0; j < k; j++) {
+          if (j == best) continue;
+          const lj = <f64>load<f32>(lb + (<usize>j << 2)) - load<f64>(cum + (<usize>j << 3));
+          const cc = load<f64>(halfCC + ((<usize>best * <usize>k + <usize>j) << 3));
+          if (u + margin < lj || u + margin < cc) continue;
+          if (bd2 < 0) {
+            bd2 = dist2<T>(x, C + <usize>best * stride, dims);
+            u = Math.sqrt(bd2);
+            store<f32>(lb + (<usize>best << 2), <f32>((u + load<f64>(cum + (<usize>best << 3))) * F32_DOWN));
+            if (u + margin < lj || u + margin < cc) continue;
+          }
+          const dj2 = dist2Bounded<T>(x, C + <usize>j * stride, dims, bd2);
+          store<f32>(lb + (<usize>j << 2), <f32>((Math.sqrt(dj2) + load<f64>(cum + (<usize>j << 3))) * F32_DOWN));
+          if (dj2 < bd2 || (dj2 == bd2 && j < best)) {
+            best = j;
+            bd2 = dj2;
+            u = Math.sqrt(dj2);
+          }
+        }
+        nb = best;
+        d2 = bd2;
+      }
+      store<f64>(ui, u);
+      if (nb != a) {
+        changed++;
+        store<i32>(ai, nb);
+        if (!final) moveRow<T>(desc, x, dims, k, a, nb, slot);
+      }
+    } else if (mode == MODE_HAMERLY) {
+      const li = lower + (<usize>i << 3);
+      const u0 = load<f64>(ui) + load<f64>(shift + (<usize>a << 3));
+      const l0 = load<f64>(li) - (a == maxIdx ? max2 : max1);
+      const ha = load<f64>(half + (<usize>a << 3));
+      const m = ha > l0 ? ha : l0;
+      if (u0 + margin < m) {
+        store<f64>(ui, u0);
+        store<f64>(li, l0);
+      } else {
+        const da2 = dist2<T>(x, C + <usize>a * stride, dims);
+        const u1 = Math.sqrt(da2);
+        if (u1 + margin < m) {
+          store<f64>(ui, u1);
+          store<f64>(li, l0);
+          d2 = da2;
+        } else {
+          scanFrom<T>(x, C, k, dims, a, da2);
+          nb = gBest;
+          d2 = gBestD;
+          store<f64>(ui, Math.sqrt(gBestD));
+          store<f64>(li, Math.sqrt(gSecond));
+        }
+      }
+      if (nb != a) {
+        changed++;
+        store<i32>(ai, nb);
+        if (!final) moveRow<T>(desc, x, dims, k, a, nb, slot);
+      }
+    } else {
+      if (mode == MODE_LLOYD) {
+        scanPlain<T>(x, C, k, dims);
+      } else if (mode == MODE_ELKAN_FULL) {
+        scanRecording<T>(x, C, k, dims, bounds + ((<usize>i * <usize>k) << 2), cum);
+        store<f64>(ui, Math.sqrt(gBestD));
+      } else {
+        scanFrom<T>(x, C, k, dims, -1, Infinity);
+        store<f64>(ui, Math.sqrt(gBestD));
+        store<f64>(lower + (<usize>i << 3), Math.sqrt(gSecond));
+      }
+      nb = gBest;
+      d2 = gBestD;
+      if (nb != a) {
+        changed++;
+        store<i32>(ai, nb);
+      }
+      if (!final) moveRow<T>(desc, x, dims, k, -1, nb, slot);
+    }
+    if (final) {
+      if (d2 < 0) d2 = dist2<T>(x, C + <usize>nb * stride, dims);
+      sse += d2;
+    }
+  }
+  const sc = desc32(desc, DESC_SLOT_CHANGED) + (<usize>slot << 3);
+  store<f64>(sc, load<f64>(sc) + <f64>changed);
+  if (final) store<f64>(desc32(desc, DESC_PART_SSE) + (<usize>chunk << 3), sse);
+}
+
+/** Runs the step given by params[P_MODE] on one chunk of rows, accumulating into `slot`. */
+export function processChunk(desc: usize, chunk: i32, slot: i32): void {
+  if (load<u32>(desc + (DESC_F32 << 2)) != 0) processChunkT<f32>(desc, chunk, slot);
+  else processChunkT<f64>(desc, chunk, slot);
+}
+
+/** The canonical squared distance of one row (float32 or float64 data) to one float64 centroid (for tests). */
+export function distance2(x: usize, isF32: i32, c: usize, dims: i32): f64 {
+  return isF32 != 0 ? dist2<f32>(x, c, dims) : dist2<f64>(x, c, dims);
+}
+
+/** Nearest centroid (lowest index on ties) and its squared distance for rows [rowStart, rowEnd). */
+export function assignNearest(data: usize, isF32: i32, dims: i32, C: usize, k: i32, rowStart: i32, rowEnd: i32, assign: usize, dist: usize): void {
+  if (isF32 != 0) assignNearestT<f32>(data, dims, C, k, rowStart, rowEnd, assign, dist);
+  else assignNearestT<f64>(data, dims, C, k, rowStart, rowEnd, assign, dist);
+}
+
+function assignNearestT<T>(data: usize, dims: i32, C: usize, k: i32, rowStart: i32, rowEnd: i32, assign: usize, dist: usize): void {
+  const rowBytes = <usize>dims * sizeof<T>();
+  for (let i = rowStart; i < rowEnd; i++) {
+    scanFrom<T>(data + <usize>i * rowBytes, C, k, dims, -1, Infinity);
+    store<i32>(assign + (<usize>i << 2), gBest);
+    store<f64>(dist + (<usize>i << 3), gBestD);
+  }
+}

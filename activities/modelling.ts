@@ -21,7 +21,7 @@ import {
   readMatrix,
   readRowIndex,
 } from '../core/encoding';
-import { chooseComponentCount, interpretComponent, inverseProject, pcaFromCovariance, runSeed } from '../core/linalg';
+import { chooseComponentCount, interpretComponent, inverseProject, KMEANS_CHUNK_ROWS, pcaFromCovariance, runSeed } from '../core/linalg';
 import type { KMeansCheckpoint } from '../core/linalg';
 import { CovarianceProgress, resumableCovariance } from '../core/parallel/resumable-covariance';
 import { stepKey } from '../core/store/step-store';
@@ -94,6 +94,12 @@ export interface KFitOutput {
   converged: boolean;
   centroids: string;
   assignments?: string;
+  /** Seeded inits run (runs 0..inits−1), the best one's index and its SSE as k-means computed it. */
+  inits?: number;
+  bestRun?: number;
+  bestRunSse?: number;
+  /** Final fit only: inits taken over from the sweep's fit at the same k instead of being run again. */
+  initsFromSweep?: number;
   /** Set when this result continued a crashed attempt's heartbeat state. */
   resumedFrom?: { run: number; iteration: number };
 }
@@ -115,7 +121,8 @@ const EncodeInputSchema = RunContextSchema.extend({ ingest: StepRefSchema, split
 const ScaleInputSchema = RunContextSchema.extend({ split: StepRefSchema, encode: StepRefSchema });
 const PcaInputSchema = RunContextSchema.extend({ scale: StepRefSchema });
 const SweepInputSchema = RunContextSchema.extend({ pca: StepRefSchema, k: z.number().int().min(1) });
-const FinalInputSchema = SweepInputSchema;
+/** The final fit may name the sweep's fit at its k: that one ran the same first seeded inits, so they are not run twice. */
+const FinalInputSchema = SweepInputSchema.extend({ sweep: StepRefSchema.optional() });
 const MapInputSchema = RunContextSchema.extend({ split: StepRefSchema, scale: StepRefSchema, pca: StepRefSchema, final: StepRefSchema });
 const CompareInputSchema = RunContextSchema.extend({ scale: StepRefSchema, pca: StepRefSchema, final: StepRefSchema, map: StepRefSchema });
 
@@ -228,7 +235,7 @@ export async function fitPca(rawInput: unknown): Promise<StepReport> {
           signal,
           onProgress: (done) => progress({ phase: `project ${role}`, done, rows }),
         });
-        await writeTypedArray(join(workDir, `${role}.scores`), Float32Array.from(scores));
+        await writeTypedArray(join(workDir, `${role}.scores`), new Float32Array(scores));
         projected[role] = { rows, scores: `${role}.scores` };
       }
       const interpreted = Array.from({ length: Math.min(config.pca.interpret, q) }, (_, index) => ({
@@ -298,6 +305,7 @@ async function fitKMeans(rawInput: unknown, final: boolean): Promise<StepReport>
   if (input.k > rows) throw new ConfigError(`k = ${input.k} is larger than the ${rows} clean population rows`);
   const inits = final ? config.finalInits : config.sweepInits;
   const step = final ? 'kmeans-final' : `kmeans-k${String(input.k).padStart(2, '0')}`;
+  const fromSweep = final ? await sweepInitsToReuse(input, config, inits) : undefined;
   const { ref, output } = await checkpointedStep<KFitOutput>(
     input.storeDir,
     step,
@@ -311,6 +319,7 @@ async function fitKMeans(rawInput: unknown, final: boolean): Promise<StepReport>
         maxIterations: config.maxIterations,
         relativeTolerance: config.relativeTolerance,
         inits,
+        done: fromSweep,
         // The sweep runs several k at once (one thread each); the final fit runs alone and takes every core.
         threads: final ? defaultThreads() : 1,
       });
@@ -327,6 +336,10 @@ async function fitKMeans(rawInput: unknown, final: boolean): Promise<StepReport>
         converged: result.converged,
         centroids: 'centroids.json',
         ...(final ? { assignments: 'population.assignments' } : {}),
+        inits,
+        bestRun: result.bestRun,
+        bestRunSse: result.bestRunSse,
+        ...(fromSweep ? { initsFromSweep: fromSweep.runs } : {}),
         ...(result.resumedFrom ? { resumedFrom: result.resumedFrom } : {}),
       };
     },
@@ -338,6 +351,7 @@ async function fitKMeans(rawInput: unknown, final: boolean): Promise<StepReport>
       sse: output.sse,
       ...(output.silhouette !== null ? { silhouette: output.silhouette } : {}),
       iterations: output.iterations,
+      ...(output.initsFromSweep ? { initsFromSweep: output.initsFromSweep } : {}),
       ...(output.resumedFrom ? { resumedFrom: `init ${output.resumedFrom.run}, iteration ${output.resumedFrom.iteration}` } : {}),
     },
   };
@@ -368,14 +382,34 @@ export async function resumableBestOf(
   scores: WasmMatrix | NumericArray,
   rows: number,
   dims: number,
-  options: { k: number; seed: number; maxIterations: number; relativeTolerance: number; inits: number; threads?: number },
-): Promise<{ centroids: Float64Array; assignments: Int32Array; sse: number; iterations: number; converged: boolean; resumedFrom?: { run: number; iteration: number } }> {
+  options: {
+    k: number;
+    seed: number;
+    maxIterations: number;
+    relativeTolerance: number;
+    inits: number;
+    threads?: number;
+    /** Runs 0..runs−1 already done elsewhere (the sweep), with their best. */
+    done?: { runs: number; best: { run: number; sse: number; centroids: number[] } };
+  },
+): Promise<{
+  centroids: Float64Array;
+  assignments: Int32Array;
+  sse: number;
+  iterations: number;
+  converged: boolean;
+  bestRun: number;
+  bestRunSse: number;
+  resumedFrom?: { run: number; iteration: number };
+}> {
   const { signal, progress, resumeDetails } = activityContext();
   const resumed = resumeStateFrom(resumeDetails, options.k);
-  let best = resumed?.best;
+  let best = resumed?.best ?? options.done?.best;
+  // The labels and SSE of the best run, when it ran here (k-means returns them: no extra pass needed).
+  let bestLabels: { run: number; assignments: Int32Array; sse: number } | undefined;
   let iterations = 0;
   let converged = true;
-  for (let run = resumed?.run ?? 0; run < options.inits; run++) {
+  for (let run = resumed?.run ?? options.done?.runs ?? 0; run < options.inits; run++) {
     const resumeFrom = resumed && resumed.run === run ? resumed.checkpoint : undefined;
     const result = await runKmeansInWorker(scores, rows, dims, {
       k: options.k,
@@ -390,22 +424,63 @@ export async function resumableBestOf(
     iterations += result.iterations;
     if (!best || result.sse < best.sse) {
       best = { run, sse: result.sse, centroids: Array.from(result.centroids) };
+      bestLabels = { run, assignments: result.assignments, sse: result.sse };
       converged = result.converged;
     }
     progress({ kind: 'kmeans', k: options.k, run: run + 1, best } satisfies KMeansResumeState);
   }
-  const data = ArrayBuffer.isView(scores) ? scores : matrixView(scores);
-  const { assignments, distances } = await assignNearestInWorkers(data, rows, dims, best!.centroids, options.k, { signal });
-  let sse = 0;
-  for (let i = 0; i < distances.length; i++) sse += distances[i];
+  let labels = bestLabels && bestLabels.run === best!.run ? bestLabels : undefined;
+  if (!labels) {
+    // The best run finished in an earlier attempt or in the sweep: label the rows by its centroids. The SSE is
+    // summed exactly as k-means sums it (per chunk, chunks in order), so it is the same number either way.
+    const data = ArrayBuffer.isView(scores) ? scores : matrixView(scores);
+    const { assignments, distances } = await assignNearestInWorkers(data, rows, dims, best!.centroids, options.k, { signal });
+    labels = { run: best!.run, assignments, sse: chunkedSum(distances) };
+  }
   return {
     centroids: Float64Array.from(best!.centroids),
-    assignments,
-    sse,
+    assignments: labels.assignments,
+    sse: labels.sse,
     iterations,
     converged,
+    bestRun: best!.run,
+    bestRunSse: best!.sse,
     ...(resumed ? { resumedFrom: { run: resumed.run, iteration: resumed.checkpoint?.iteration ?? 0 } } : {}),
   };
+}
+
+/** Σ values summed per KMEANS_CHUNK_ROWS chunk, chunk sums in order: how k-means sums its final SSE. */
+function chunkedSum(values: Float64Array): number {
+  let total = 0;
+  for (let start = 0; start < values.length; start += KMEANS_CHUNK_ROWS) {
+    const end = Math.min(values.length, start + KMEANS_CHUNK_ROWS);
+    let part = 0;
+    for (let i = start; i < end; i++) part += values[i];
+    total += part;
+  }
+  return total;
+}
+
+/**
+ * The sweep's fit at the final k ran the final fit's first seeded inits already (same seeds, data, tolerance
+ * and iteration cap; the kernel's result does not depend on the thread count), so the final fit starts after
+ * them with their best. Only when every one of those settings matches; otherwise nothing is reused.
+ */
+async function sweepInitsToReuse(
+  input: z.infer<typeof FinalInputSchema>,
+  config: ReturnType<typeof parseConfigSafe>,
+  finalInits: number,
+): Promise<{ runs: number; best: { run: number; sse: number; centroids: number[] } } | undefined> {
+  if (!input.sweep) return undefined;
+  const sweep = await loadStep<KFitOutput>(input.sweep);
+  const keyInputs = (sweep.keyInputs ?? {}) as Record<string, unknown>;
+  const same =
+    keyInputs.pca === input.pca.key && keyInputs.k === input.k && keyInputs.seed === config.seed &&
+    keyInputs.maxIterations === config.maxIterations && keyInputs.tol === config.relativeTolerance;
+  const { inits, bestRun, bestRunSse } = sweep.output;
+  if (!same || inits === undefined || bestRun === undefined || bestRunSse === undefined || inits > finalInits) return undefined;
+  const { centroids } = await readJson<{ centroids: number[] }>(join(sweep.dir, sweep.output.centroids));
+  return { runs: inits, best: { run: bestRun, sse: bestRunSse, centroids } };
 }
 
 /** Step 4: one point of the elbow curve (the workflow runs one of these per k, in parallel). */

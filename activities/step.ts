@@ -87,7 +87,7 @@ export async function checkpointedStep<T>(
 }
 
 /** Loads a finished upstream step's output from its manifest (never trusts payloads for data). */
-export async function loadStep<T>(ref: StepRef): Promise<{ dir: string; output: T }> {
+export async function loadStep<T>(ref: StepRef): Promise<{ dir: string; output: T; keyInputs: unknown }> {
   const manifest = await readManifest<T>(ref.dir);
   if (!manifest || manifest.key !== ref.key) {
     throw ApplicationFailure.create({
@@ -96,5 +96,5 @@ export async function loadStep<T>(ref: StepRef): Promise<{ dir: string; output: 
       nonRetryable: true,
     });
   }
-  return { dir: ref.dir, output: manifest.output };
+  return { dir: ref.dir, output: manifest.output, keyInputs: manifest.keyInputs };
 }

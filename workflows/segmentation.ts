@@ -7,6 +7,7 @@ import {
   ApplicationFailure,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -178,7 +179,15 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
   const ks = kRange(input.config);
   const sweep = await step('sweep', async () => {
     const started = Date.now(); // the workflow clock: deterministic on replay
-    const points = await Promise.all(ks.map((k) => activitiesFor(COMPUTE, `k-means with k = ${k} (elbow point)`).sweepK({ ...context, pca: pca.ref, k })));
+    // Largest k first: they take longest, so the small ones fill the cores at the end instead of one big fit
+    // running alone (longest-processing-time-first). Patched so that histories recorded before still replay.
+    const order = patched('sweep-largest-k-first') ? [...ks].sort((a, b) => b - a) : ks;
+    const byK = new Map(
+      await Promise.all(
+        order.map(async (k) => [k, await activitiesFor(COMPUTE, `k-means with k = ${k} (elbow point)`).sweepK({ ...context, pca: pca.ref, k })] as const),
+      ),
+    );
+    const points = ks.map((k) => byK.get(k)!);
     const reused = points.every((p) => p.ref.reused);
     const activitySeconds = points.reduce((sum, p) => sum + p.ref.seconds, 0);
     // Wall time of the fan-out (the k activities overlap); a fully reused sweep reports its original compute time.
@@ -192,8 +201,10 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
   const fixedK = typeof input.config.k === 'number' ? input.config.k : undefined;
   const k = fixedK ?? kneeOfCurve(ks, sweep.points.map((p) => Number(p.figures.sse))).k;
   upsertSearchAttributes([{ key: SEARCH_KEYS.k, value: k }]);
+  // The sweep's fit at this k already ran the first seeded inits: the final fit continues after them.
+  const sweepAtK = ks.includes(k) ? sweep.points[ks.indexOf(k)].ref : undefined;
   const final = await step('kmeans', () =>
-    activitiesFor(COMPUTE, `Final k-means, k = ${k}, best of several seeded inits`).fitFinalKMeans({ ...context, pca: pca.ref, k }),
+    activitiesFor(COMPUTE, `Final k-means, k = ${k}, best of several seeded inits`).fitFinalKMeans({ ...context, pca: pca.ref, k, sweep: sweepAtK }),
   );
   const map = await step('map', () =>
     activitiesFor(IO, 'Customers through the same fitted pipeline to the nearest centroid').mapCustomers({

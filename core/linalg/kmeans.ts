@@ -160,35 +160,6 @@ function loadRow(data: NumericArray, o: number, dims: number, x: Float64Array): 
   for (let d = 0; d < dims; d++) x[d] = data[o + d];
 }
 
-/** Scratch for the blocked kernel: squared distances of 4 centroids. */
-type Quad = Float64Array;
-
-/**
- * Squared distances from x to centroids j..j+3 (each exactly as dist2 would compute it), abandoning the block
- * when all four partial sums exceed `limit`; then every returned value is > limit.
- */
-function dist2Quad(x: Float64Array, C: Float64Array, j: number, dims: number, limit: number, q: Quad): void {
-  const c0 = j * dims, c1 = c0 + dims, c2 = c1 + dims, c3 = c2 + dims;
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  let d = 0;
-  for (;;) {
-    const end = d + 8 < dims ? d + 8 : dims;
-    for (; d < end; d++) {
-      const xd = x[d];
-      const t0 = xd - C[c0 + d], t1 = xd - C[c1 + d], t2 = xd - C[c2 + d], t3 = xd - C[c3 + d];
-      s0 += t0 * t0;
-      s1 += t1 * t1;
-      s2 += t2 * t2;
-      s3 += t3 * t3;
-    }
-    if (d >= dims || (s0 > limit && s1 > limit && s2 > limit && s3 > limit)) break;
-  }
-  q[0] = s0;
-  q[1] = s1;
-  q[2] = s2;
-  q[3] = s3;
-}
-
 /** Scratch result of the scans: [bestIndex, bestD2, secondD2]. */
 type ScanOut = Float64Array;
 
@@ -273,29 +244,29 @@ export function kmeansPlusPlus(
   if (!Number.isInteger(k) || k < 1 || k > rows) throw new RangeError(`kmeansPlusPlus: k must be in [1, ${rows}], got ${k}`);
   const trials = opts.localTrials ?? 2 + Math.floor(Math.log(k));
   if (!Number.isInteger(trials) || trials < 1) throw new RangeError('kmeansPlusPlus: localTrials must be a positive integer');
+  // The distance loops run in the WebAssembly kernel, on a copy of the rows (k-means++ runs on a sample).
+  const work = (rows + trials * rows + trials * dims + trials) * 8 + 4 * 65536;
+  const { arena, matrix } = toWasmMatrix(data, rows, dims, work);
+  const kernel = kernelFor(arena.memory);
+  const isF32 = matrix.dtype === 'float32' ? 1 : 0;
+  const buffer = arena.memory.buffer;
+  const closestAt = arena.alloc(rows * 8), candAt = arena.alloc(trials * rows * 8);
+  const candCAt = arena.alloc(trials * dims * 8), potAt = arena.alloc(trials * 8);
+  const closest = new Float64Array(buffer, closestAt, rows);
+  const cand = new Float64Array(buffer, candAt, trials * rows);
+  const candC = new Float64Array(buffer, candCAt, trials * dims);
+  const newPot = new Float64Array(buffer, potAt, trials);
   const rng = new Prng(seed);
   const centers = new Float64Array(k * dims);
   const x = new Float64Array(dims);
-  const q = new Float64Array(4);
-  const closest = new Float64Array(rows);
-  const cand = new Float64Array(trials * rows);
-  const candC = new Float64Array(Math.ceil(trials / 4) * 4 * dims);
   const cum = new Float64Array(rows);
-  const newPot = new Float64Array(trials);
-  const t4 = trials - (trials & 3);
 
   const first = rng.nextInt(rows);
   loadRow(data, first * dims, dims, x);
   centers.set(x, 0);
-  for (let i = 0; i < rows; i++) {
-    const o = i * dims;
-    let s = 0;
-    for (let d = 0; d < dims; d++) {
-      const t = data[o + d] - x[d];
-      s += t * t;
-    }
-    closest[i] = s;
-  }
+  candC.set(x, 0);
+  closest.fill(Infinity);
+  kernel.seedTrials(matrix.offset, isF32, rows, dims, candCAt, 1, closestAt, closestAt, potAt);
 
   for (let c = 1; c < k; c++) {
     throwIfAborted(opts.signal);
@@ -304,7 +275,6 @@ export function kmeansPlusPlus(
       pot += closest[i];
       cum[i] = pot;
     }
-    const picks: number[] = [];
     for (let t = 0; t < trials; t++) {
       let idx: number;
       if (!(pot > 0)) {
@@ -320,30 +290,10 @@ export function kmeansPlusPlus(
         idx = lo;
         while (idx > 0 && closest[idx] === 0) idx--; // r rounded onto the very end: step back to a positive weight
       }
-      picks.push(idx);
       loadRow(data, idx * dims, dims, x);
       candC.set(x, t * dims);
     }
-    newPot.fill(0);
-    for (let i = 0; i < rows; i++) {
-      loadRow(data, i * dims, dims, x);
-      const lim = closest[i];
-      let t = 0;
-      for (; t < t4; t += 4) {
-        dist2Quad(x, candC, t, dims, lim, q);
-        for (let u = 0; u < 4; u++) {
-          const m = q[u] < lim ? q[u] : lim;
-          cand[(t + u) * rows + i] = m;
-          newPot[t + u] += m;
-        }
-      }
-      for (; t < trials; t++) {
-        const dd = dist2Bounded(x, candC, t * dims, dims, lim);
-        const m = dd < lim ? dd : lim;
-        cand[t * rows + i] = m;
-        newPot[t] += m;
-      }
-    }
+    kernel.seedTrials(matrix.offset, isF32, rows, dims, candCAt, trials, closestAt, candAt, potAt);
     let bt = 0;
     for (let t = 1; t < trials; t++) if (newPot[t] < newPot[bt]) bt = t;
     centers.set(candC.subarray(bt * dims, (bt + 1) * dims), c * dims);
@@ -388,6 +338,8 @@ export interface KMeansBuffers {
   /** Byte offset of the block holding every array below (freed with the arena when the run ends). */
   block: number;
   desc: number;
+  /** Byte offset of prepare()'s scratch (4 × dims float64). */
+  stats: number;
   data: NumericArray;
   rows: number;
   dims: number;
@@ -446,12 +398,14 @@ export function allocKMeansBuffers(arena: WasmArena, matrix: WasmMatrix, k: numb
     ['SLOT_HI', slots * k * dims * f64], ['SLOT_LO', slots * k * dims * f64], ['SLOT_QHI', slots * k * f64], ['SLOT_QLO', slots * k * f64],
     ['SLOT_COUNT', slots * k * f64], ['SLOT_CHANGED', slots * f64], ['PART_SSE', chunks * f64],
   ];
+  const statsBytes = align16(4 * dims * f64); // scratch of prepare(): sums, chunk sums, minima, maxima
   const descBytes = align16(DESC.LENGTH * 4);
-  const total = sizes.reduce((sum, [, n]) => sum + align16(n), descBytes);
+  const total = sizes.reduce((sum, [, n]) => sum + align16(n), descBytes + statsBytes);
   const block = arena.alloc(total);
   const buffer = arena.memory.buffer;
   const offsets = {} as Record<keyof typeof DESC, number>;
-  let at = block + descBytes;
+  const stats = block + descBytes;
+  let at = stats + statsBytes;
   for (const [name, n] of sizes) {
     offsets[name] = at;
     at += align16(n);
@@ -467,7 +421,7 @@ export function allocKMeansBuffers(arena: WasmArena, matrix: WasmMatrix, k: numb
   for (const [name] of sizes) desc[DESC[name]] = offsets[name];
   const view64 = (name: keyof typeof DESC, n: number) => new Float64Array(buffer, offsets[name], n).fill(0);
   return {
-    memory: arena.memory, block, desc: block,
+    memory: arena.memory, block, desc: block, stats,
     data: matrixView(matrix), rows, dims, k, chunks, slots,
     centroids: view64('CENTROIDS', k * dims),
     origin: view64('ORIGIN', dims),
@@ -517,10 +471,24 @@ function moveRow(
   const { data, dims, k, origin, invUnit } = b;
   const toBase = (slot * k + to) * dims;
   const fromBase = (slot * k + from) * dims;
-  let w = 0;
-  for (let d = 0; d < dims; d++) {
+  // ‖x − origin‖² in the canonical order (as the WebAssembly kernel sums it)
+  let w0 = 0, w1 = 0, w2 = 0, w3 = 0;
+  const d4 = dims - (dims & 3);
+  for (let d = 0; d < d4; d += 4) {
+    const v0 = data[o + d] - origin[d], v1 = data[o + d + 1] - origin[d + 1];
+    const v2 = data[o + d + 2] - origin[d + 2], v3 = data[o + d + 3] - origin[d + 3];
+    w0 += v0 * v0;
+    w1 += v1 * v1;
+    w2 += v2 * v2;
+    w3 += v3 * v3;
+  }
+  let w = (w0 + w1) + (w2 + w3);
+  for (let d = d4; d < dims; d++) {
     const v = data[o + d] - origin[d];
     w += v * v;
+  }
+  for (let d = 0; d < dims; d++) {
+    const v = data[o + d] - origin[d];
     const qq = v * invUnit[d] + ROUNDER - ROUNDER;
     const hi = qq * INV_TWO20 + ROUNDER - ROUNDER;
     const lo = qq - hi * TWO20;
@@ -616,28 +584,17 @@ function gridScale(bound: number): number {
  */
 function prepare(b: KMeansBuffers): void {
   const { data, rows, dims, params } = b;
-  const lo = new Float64Array(dims).fill(Infinity);
-  const hi = new Float64Array(dims).fill(-Infinity);
-  let maxNorm2 = 0;
-  const part = new Float64Array(dims);
-  for (let c = 0; c < b.chunks; c++) {
-    const r0 = c * KMEANS_CHUNK_ROWS, r1 = Math.min(rows, r0 + KMEANS_CHUNK_ROWS);
-    part.fill(0);
-    for (let i = r0; i < r1; i++) {
-      const o = i * dims;
-      let n2 = 0;
-      for (let d = 0; d < dims; d++) {
-        const v = data[o + d];
-        if (!Number.isFinite(v)) throw new RangeError(`kmeans: non-finite value at row ${i}, column ${d}`);
-        part[d] += v;
-        n2 += v * v;
-        if (v < lo[d]) lo[d] = v;
-        if (v > hi[d]) hi[d] = v;
-      }
-      if (n2 > maxNorm2) maxNorm2 = n2;
+  const stats = new Float64Array(b.memory.buffer, b.stats, 4 * dims);
+  const at = (i: number) => b.stats + i * dims * 8;
+  const maxNorm2 = kernelFor(b.memory).columnStats(new Uint32Array(b.memory.buffer, b.desc, DESC.LENGTH)[DESC.DATA], b.data instanceof Float32Array ? 1 : 0, rows, dims, KMEANS_CHUNK_ROWS, at(0), at(1), at(2), at(3));
+  if (Number.isNaN(maxNorm2)) {
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) throw new RangeError(`kmeans: non-finite value at row ${Math.floor(i / dims)}, column ${i % dims}`);
     }
-    for (let d = 0; d < dims; d++) b.origin[d] += part[d];
   }
+  b.origin.set(stats.subarray(0, dims));
+  const lo = stats.subarray(2 * dims, 3 * dims);
+  const hi = stats.subarray(3 * dims, 4 * dims);
   if (!Number.isFinite(maxNorm2)) throw new RangeError('kmeans: values too large (squared norms overflow)');
   let wBound = 0;
   for (let d = 0; d < dims; d++) {

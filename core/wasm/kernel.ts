@@ -14,6 +14,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 
 export const WASM_PAGE = 65536;
 /** 4 GiB, the most a wasm32 memory can address. Reserved as address space only: pages are committed as they grow. */
@@ -35,6 +36,8 @@ export interface KernelExports {
   processChunk(desc: number, chunk: number, slot: number): void;
   distance2(x: number, isF32: number, c: number, dims: number): number;
   assignNearest(data: number, isF32: number, dims: number, centroids: number, k: number, rowStart: number, rowEnd: number, assign: number, dist: number): void;
+  seedTrials(data: number, isF32: number, rows: number, dims: number, cand: number, trials: number, closest: number, out: number, pot: number): void;
+  columnStats(data: number, isF32: number, rows: number, dims: number, chunkRows: number, sums: number, part: number, lo: number, hi: number): number;
 }
 
 /** Where the compiled kernel is: next to this file (sources) or in the project's core/wasm (when running from dist/). */
@@ -52,7 +55,14 @@ const instances = new WeakMap<WebAssembly.Memory, KernelExports>();
 export function kernelFor(memory: WebAssembly.Memory): KernelExports {
   let inst = instances.get(memory);
   if (!inst) {
-    compiled ??= new WebAssembly.Module(readFileSync(kernelPath()));
+    if (!compiled) {
+      // V8 first compiles WebAssembly with its baseline compiler (Liftoff) and optimises hot functions later;
+      // each k-means runs in a fresh worker thread, so much of a run would execute baseline code (measured:
+      // the first column-statistics pass at full size 228 ms instead of 80 ms). The kernel is small, so have
+      // TurboFan compile it up front. The flag is process-wide and only affects WebAssembly compiled after it.
+      setFlagsFromString('--no-liftoff');
+      compiled = new WebAssembly.Module(readFileSync(kernelPath()));
+    }
     inst = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as KernelExports;
     instances.set(memory, inst);
   }

@@ -57,3 +57,17 @@ test('a heartbeat for another k is ignored', async () => {
   const resumed = await runWith({ kind: 'kmeans', k: 9, run: 2 });
   expect(resumed.resumedFrom).toBeUndefined();
 });
+
+test('inits done by the sweep at the same k are taken over, with the same result as running them again', async () => {
+  const env = new MockActivityEnvironment({});
+  const sweep = (await env.run(() => resumableBestOf(data, ROWS, DIMS, { ...OPTIONS, inits: 1 }))) as Awaited<ReturnType<typeof resumableBestOf>>;
+  expect(sweep.bestRun).toBe(0);
+  const fresh = await runWith(undefined);
+  const taken = (await env.run(() =>
+    resumableBestOf(data, ROWS, DIMS, { ...OPTIONS, done: { runs: 1, best: { run: sweep.bestRun, sse: sweep.bestRunSse, centroids: Array.from(sweep.centroids) } } }),
+  )) as Awaited<ReturnType<typeof resumableBestOf>>;
+  expect(taken.sse).toBe(fresh.sse);
+  expect(taken.bestRun).toBe(fresh.bestRun);
+  expect(Array.from(taken.assignments)).toEqual(Array.from(fresh.assignments));
+  expect(taken.iterations).toBe(fresh.iterations - sweep.iterations);
+});

@@ -29,6 +29,8 @@ const TWO20: f64 = 1048576;
 const INV_TWO20: f64 = 1.0 / 1048576;
 const ROUNDER: f64 = 6755399441055744;
 const F32_DOWN: f64 = 1 - 1.0 / 1048576;
+/** Elkan: a row whose bounds leave this many other centroids open is rescanned in full (blocked kernel). */
+const ELKAN_RESCAN_OPEN = 6;
 
 // Scan results (per instance, so per thread).
 let gBest: i32 = -1;
@@ -253,26 +255,58 @@ function scanPlain<T>(x: usize, C: usize, k: i32, dims: i32): void {
   gSecond = second;
 }
 
-/** Moves row x from cluster `from` (−1: none) to `to` in the exact fixed-point sums of one slot. */
+/**
+ * Moves row x from cluster `from` (−1: none) to `to` in the exact fixed-point sums of one slot, two dimensions
+ * per vector op (each lane computes exactly what the scalar code in core/linalg/kmeans.ts moveRow computes).
+ * ‖x − origin‖² is summed in the canonical distance order.
+ */
 function moveRow<T>(desc: usize, x: usize, dims: i32, k: i32, from: i32, to: i32, slot: i32): void {
   const origin = desc32(desc, DESC_ORIGIN), invUnit = desc32(desc, DESC_INV_UNIT);
   const hiArr = desc32(desc, DESC_SLOT_HI), loArr = desc32(desc, DESC_SLOT_LO);
-  const toBase = <usize>(slot * k + to) * <usize>dims;
-  const fromBase = <usize>(slot * k + from) * <usize>dims;
-  let w: f64 = 0;
-  for (let d = 0; d < dims; d++) {
-    const v = one<T>(x, d) - load<f64>(origin + (<usize>d << 3));
+  const toBase = hiArr + ((<usize>(slot * k + to) * <usize>dims) << 3);
+  const toLo = loArr + ((<usize>(slot * k + to) * <usize>dims) << 3);
+  const fromBase = hiArr + ((<usize>(slot * k + (from >= 0 ? from : 0)) * <usize>dims) << 3);
+  const fromLo = loArr + ((<usize>(slot * k + (from >= 0 ? from : 0)) * <usize>dims) << 3);
+  const R = f64x2.splat(ROUNDER), S = f64x2.splat(INV_TWO20), T2 = f64x2.splat(TWO20);
+  let wl = f64x2.splat(0), wh = f64x2.splat(0);
+  const d4 = dims & ~3;
+  let d = 0;
+  for (; d < d4; d += 4) {
+    const off = <usize>d << 3;
+    const va = f64x2.sub(pair<T>(x, d), v128.load(origin + off));
+    const vb = f64x2.sub(pair<T>(x, d + 2), v128.load(origin + off, 16));
+    wl = f64x2.add(wl, f64x2.mul(va, va));
+    wh = f64x2.add(wh, f64x2.mul(vb, vb));
+    const qa = f64x2.sub(f64x2.add(f64x2.mul(va, v128.load(invUnit + off)), R), R);
+    const qb = f64x2.sub(f64x2.add(f64x2.mul(vb, v128.load(invUnit + off, 16)), R), R);
+    const ha = f64x2.sub(f64x2.add(f64x2.mul(qa, S), R), R);
+    const hb = f64x2.sub(f64x2.add(f64x2.mul(qb, S), R), R);
+    const la = f64x2.sub(qa, f64x2.mul(ha, T2));
+    const lb = f64x2.sub(qb, f64x2.mul(hb, T2));
+    v128.store(toBase + off, f64x2.add(v128.load(toBase + off), ha));
+    v128.store(toBase + off, f64x2.add(v128.load(toBase + off, 16), hb), 16);
+    v128.store(toLo + off, f64x2.add(v128.load(toLo + off), la));
+    v128.store(toLo + off, f64x2.add(v128.load(toLo + off, 16), lb), 16);
+    if (from >= 0) {
+      v128.store(fromBase + off, f64x2.sub(v128.load(fromBase + off), ha));
+      v128.store(fromBase + off, f64x2.sub(v128.load(fromBase + off, 16), hb), 16);
+      v128.store(fromLo + off, f64x2.sub(v128.load(fromLo + off), la));
+      v128.store(fromLo + off, f64x2.sub(v128.load(fromLo + off, 16), lb), 16);
+    }
+  }
+  let w = lanes(wl, wh);
+  for (; d < dims; d++) {
+    const off = <usize>d << 3;
+    const v = one<T>(x, d) - load<f64>(origin + off);
     w += v * v;
-    const qq = v * load<f64>(invUnit + (<usize>d << 3)) + ROUNDER - ROUNDER;
+    const qq = v * load<f64>(invUnit + off) + ROUNDER - ROUNDER;
     const hi = qq * INV_TWO20 + ROUNDER - ROUNDER;
     const lo = qq - hi * TWO20;
-    const ti = (toBase + <usize>d) << 3;
-    store<f64>(hiArr + ti, load<f64>(hiArr + ti) + hi);
-    store<f64>(loArr + ti, load<f64>(loArr + ti) + lo);
+    store<f64>(toBase + off, load<f64>(toBase + off) + hi);
+    store<f64>(toLo + off, load<f64>(toLo + off) + lo);
     if (from >= 0) {
-      const fi = (fromBase + <usize>d) << 3;
-      store<f64>(hiArr + fi, load<f64>(hiArr + fi) - hi);
-      store<f64>(loArr + fi, load<f64>(loArr + fi) - lo);
+      store<f64>(fromBase + off, load<f64>(fromBase + off) - hi);
+      store<f64>(fromLo + off, load<f64>(fromLo + off) - lo);
     }
   }
   const params = desc32(desc, DESC_PARAMS);
@@ -324,9 +358,22 @@ function processChunkT<T>(desc: usize, chunk: i32, slot: i32): void {
       let u = load<f64>(ui) + load<f64>(shift + (<usize>a << 3));
       if (!(u + margin < load<f64>(half + (<usize>a << 3)))) {
         const lb = bounds + ((<usize>i * <usize>k) << 2);
+        // How many centroids the bounds cannot rule out: when that is many (centroids moved far, as in the first
+        // iterations), one blocked scan of all of them is cheaper than testing and computing them one by one.
+        let open = 0;
+        for (let j = 0; j < k; j++) {
+          if (j == a) continue;
+          const lj = <f64>load<f32>(lb + (<usize>j << 2)) - load<f64>(cum + (<usize>j << 3));
+          if (!(u + margin < lj || u + margin < load<f64>(halfCC + ((<usize>a * <usize>k + <usize>j) << 3)))) open++;
+        }
         let best = a;
         let bd2: f64 = -1;
-        for (let j = 0; j < k; j++) {
+        if (open >= ELKAN_RESCAN_OPEN) {
+          scanRecording<T>(x, C, k, dims, lb, cum);
+          best = gBest;
+          bd2 = gBestD;
+          u = Math.sqrt(gBestD);
+        } else for (let j = 0; j < k; j++) {
           if (j == best) continue;
           const lj = <f64>load<f32>(lb + (<usize>j << 2)) - load<f64>(cum + (<usize>j << 3));
           const cc = load<f64>(halfCC + ((<usize>best * <usize>k + <usize>j) << 3));
@@ -435,5 +482,73 @@ function assignNearestT<T>(data: usize, dims: i32, C: usize, k: i32, rowStart: i
     scanFrom<T>(data + <usize>i * rowBytes, C, k, dims, -1, Infinity);
     store<i32>(assign + (<usize>i << 2), gBest);
     store<f64>(dist + (<usize>i << 3), gBestD);
+  }
+}
+
+/**
+ * One pass for k-means' preparation: per-column sums (per chunk of chunkRows rows, chunk sums added in chunk
+ * order), minima and maxima; returns the largest squared row norm, or NaN when a value is not finite.
+ */
+export function columnStats(data: usize, isF32: i32, rows: i32, dims: i32, chunkRows: i32, sums: usize, part: usize, lo: usize, hi: usize): f64 {
+  return isF32 != 0
+    ? columnStatsT<f32>(data, rows, dims, chunkRows, sums, part, lo, hi)
+    : columnStatsT<f64>(data, rows, dims, chunkRows, sums, part, lo, hi);
+}
+
+function columnStatsT<T>(data: usize, rows: i32, dims: i32, chunkRows: i32, sums: usize, part: usize, lo: usize, hi: usize): f64 {
+  let maxNorm2: f64 = 0;
+  let finite = true;
+  const rowBytes = <usize>dims * sizeof<T>();
+  for (let d = 0; d < dims; d++) {
+    store<f64>(sums + (<usize>d << 3), 0);
+    store<f64>(lo + (<usize>d << 3), Infinity);
+    store<f64>(hi + (<usize>d << 3), -Infinity);
+  }
+  for (let r0 = 0; r0 < rows; r0 += chunkRows) {
+    const r1 = min(rows, r0 + chunkRows);
+    for (let d = 0; d < dims; d++) store<f64>(part + (<usize>d << 3), 0);
+    for (let i = r0; i < r1; i++) {
+      const x = data + <usize>i * rowBytes;
+      let n2: f64 = 0;
+      for (let d = 0; d < dims; d++) {
+        const v = one<T>(x, d);
+        const o = <usize>d << 3;
+        store<f64>(part + o, load<f64>(part + o) + v);
+        n2 += v * v;
+        if (v < load<f64>(lo + o)) store<f64>(lo + o, v);
+        if (v > load<f64>(hi + o)) store<f64>(hi + o, v);
+      }
+      if (!isFinite(n2)) finite = false;
+      if (n2 > maxNorm2) maxNorm2 = n2;
+    }
+    for (let d = 0; d < dims; d++) store<f64>(sums + (<usize>d << 3), load<f64>(sums + (<usize>d << 3)) + load<f64>(part + (<usize>d << 3)));
+  }
+  return finite ? maxNorm2 : NaN;
+}
+
+/**
+ * k-means++'s costly loop: for each row, the squared distance to each of `trials` candidate centres (float64,
+ * at cand), capped by the row's current closest squared distance; written to out[t · rows + i], and summed per
+ * candidate into pot[t] (rows in order).
+ */
+export function seedTrials(data: usize, isF32: i32, rows: i32, dims: i32, cand: usize, trials: i32, closest: usize, out: usize, pot: usize): void {
+  if (isF32 != 0) seedTrialsT<f32>(data, rows, dims, cand, trials, closest, out, pot);
+  else seedTrialsT<f64>(data, rows, dims, cand, trials, closest, out, pot);
+}
+
+function seedTrialsT<T>(data: usize, rows: i32, dims: i32, cand: usize, trials: i32, closest: usize, out: usize, pot: usize): void {
+  const rowBytes = <usize>dims * sizeof<T>();
+  const stride = <usize>dims << 3;
+  for (let t = 0; t < trials; t++) store<f64>(pot + (<usize>t << 3), 0);
+  for (let i = 0; i < rows; i++) {
+    const x = data + <usize>i * rowBytes;
+    const lim = load<f64>(closest + (<usize>i << 3));
+    for (let t = 0; t < trials; t++) {
+      const d = dist2Bounded<T>(x, cand + <usize>t * stride, dims, lim);
+      const m = d < lim ? d : lim;
+      store<f64>(out + ((<usize>t * <usize>rows + <usize>i) << 3), m);
+      const p = pot + (<usize>t << 3);
+      store<f64>(p, load<f64>(p) + m);
+    }
   }
 }

@@ -31,6 +31,7 @@ import {
   defaultThreads,
   projectRowsInWorkers,
   runKmeansInWorker,
+  sharedFloat32,
   silhouetteInWorker,
 } from '../core/parallel';
 import { activityContext } from './step';
@@ -231,11 +232,13 @@ export async function fitPca(rawInput: unknown): Promise<StepReport> {
       for (const role of FILES) {
         const rows = scale.output[role].rows;
         const data = role === 'population' ? population : readMatrix(join(scale.dir, scale.output[role].matrix), rows, cols, MATRIX_DTYPE);
+        // Written straight into float32 (SCORES_DTYPE): no full-size float64 copy in between.
         const scores = await projectRowsInWorkers(data, rows, cols, mean, components, q, {
           signal,
+          out: sharedFloat32(rows * q),
           onProgress: (done) => progress({ phase: `project ${role}`, done, rows }),
         });
-        await writeTypedArray(join(workDir, `${role}.scores`), new Float32Array(scores));
+        await writeTypedArray(join(workDir, `${role}.scores`), scores);
         projected[role] = { rows, scores: `${role}.scores` };
       }
       const interpreted = Array.from({ length: Math.min(config.pca.interpret, q) }, (_, index) => ({

@@ -120,7 +120,8 @@ export function projectRowsRange(
   q: number,
   rowStart: number,
   rowEnd: number,
-  out: Float64Array,
+  /** Float32 output rounds each score once, when it is stored (the sums are Float64). */
+  out: Float64Array | Float32Array,
 ): void {
   const W = components instanceof Float64Array ? components : Float64Array.from(components);
   const mu = mean instanceof Float64Array ? mean : Float64Array.from(mean);

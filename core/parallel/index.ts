@@ -193,8 +193,26 @@ export async function projectRowsInWorkers(
   mean: ArrayLike<number>,
   components: ArrayLike<number>,
   q: number,
-  opts: ParallelOptions & { out?: Float64Array } = {},
-): Promise<Float64Array> {
+  opts?: ParallelOptions & { out?: Float64Array },
+): Promise<Float64Array>;
+export async function projectRowsInWorkers(
+  data: NumericArray,
+  rows: number,
+  cols: number,
+  mean: ArrayLike<number>,
+  components: ArrayLike<number>,
+  q: number,
+  opts: ParallelOptions & { out?: Float64Array | Float32Array },
+): Promise<Float64Array | Float32Array>;
+export async function projectRowsInWorkers(
+  data: NumericArray,
+  rows: number,
+  cols: number,
+  mean: ArrayLike<number>,
+  components: ArrayLike<number>,
+  q: number,
+  opts: ParallelOptions & { out?: Float64Array | Float32Array } = {},
+): Promise<Float64Array | Float32Array> {
   checkNumericArray('projectRowsInWorkers', data);
   checkMatrix('projectRowsInWorkers', data, rows, cols);
   checkProjection(mean, components, q, cols);

@@ -20,7 +20,7 @@ export type Task =
       q: number;
       rowStart: number;
       rowEnd: number;
-      out: Float64Array;
+      out: Float64Array | Float32Array;
     }
   | {
       kind: 'assignNearest';

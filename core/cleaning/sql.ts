@@ -54,14 +54,81 @@ function normalisedText(column: string): string {
   return `CASE WHEN ${number} IS NOT NULL AND isfinite(${number}) AND ${number} = floor(${number}) THEN CAST(CAST(${number} AS BIGINT) AS VARCHAR) ELSE ${trimmed(column)} END`;
 }
 
+/** A raw text cell's typed value in the column's storage (DOUBLE, or normalised text). */
+function typedExpression(column: ColumnSpec): string {
+  return column.storage === 'number' ? parsedNumber(column.name) : normalisedText(column.name);
+}
+
 /** Raw text table -> typed columns, with `row` = 0-based data row index (file order). */
 export function typedSelectSql(table: string, columns: ColumnSpec[]): string {
-  const casts = columns.map((column) =>
-    column.storage === 'number'
-      ? `${parsedNumber(column.name)} AS ${quoteIdent(column.name)}`
-      : `${normalisedText(column.name)} AS ${quoteIdent(column.name)}`,
-  );
+  const casts = columns.map((column) => `${typedExpression(column)} AS ${quoteIdent(column.name)}`);
   return `SELECT rowid AS "row", ${casts.join(',\n  ')} FROM ${table} ORDER BY rowid`;
+}
+
+/**
+ * `read_csv(...)` of a validated `;`-separated file with the header's columns, each read as VARCHAR unless
+ * `doubles` names it (then DuckDB's CSV reader parses it as DOUBLE and fails on any cell that is not a number).
+ * The same options as the all-text load, so both parse the same records and fail with the same CSV errors.
+ */
+export function readCsvSql(path: string, header: string[], doubles: ReadonlySet<string> = new Set()): string {
+  const columns = header.map((name) => `${quoteLiteral(name)}: '${doubles.has(name) ? 'DOUBLE' : 'VARCHAR'}'`).join(', ');
+  return (
+    `read_csv(${quoteLiteral(path)}, delim=';', header=true, auto_detect=false, columns={${columns}}, ` +
+    `quote='"', escape='"', strict_mode=true, null_padding=false)`
+  );
+}
+
+/** Positional name of column i in the intermediate (unnumbered) typed file. */
+function position(i: number): string {
+  return quoteIdent(`c${i}`);
+}
+
+/**
+ * One pass over a file read as text: the row count, then per column how many cells are not numbers (codes and
+ * empties excluded). Positional results (column names may be anything, "rows" included).
+ */
+export function rowAndNonNumericCountsSql(relation: string, columns: { name: string; missingCodes: string[] }[]): string {
+  const counts = columns.map((column, i) => `count(*) FILTER (WHERE ${nonNumericCellPredicate(column.name, column.missingCodes)}) AS ${position(i)}`);
+  return `SELECT count(*) AS "rows", ${counts.join(',\n  ')} FROM ${relation}`;
+}
+
+/**
+ * Raw text file (every column VARCHAR) -> typed columns named c0, c1, ... in file order, without the row index
+ * (see numberedSelectSql). Same values as typedSelectSql.
+ */
+export function typedFromTextSql(relation: string, columns: ColumnSpec[]): string {
+  return `SELECT ${columns.map((column, i) => `${typedExpression(column)} AS ${position(i)}`).join(',\n  ')} FROM ${relation}`;
+}
+
+/**
+ * The fast typed pass: number columns are read as DOUBLE by the CSV reader itself (readCsvSql with `doubles` =
+ * the number columns), text columns as VARCHAR. It yields exactly what typedFromTextSql yields, or fails: DuckDB's
+ * CSV reader accepts a cell as DOUBLE only when TRY_CAST(trim(cell) AS DOUBLE) gives the same value (its number
+ * parser is the same; it rejects blank cells that trim to ''), so what is left to catch are non-finite numbers
+ * ('inf', 'NaN'), which fail through error(), and text in a numeric-type text column (one with letter codes).
+ * A failure means "use the exact path", never a user-facing message.
+ */
+export function typedFromTypedCsvSql(relation: string, columns: ColumnSpec[]): string {
+  const values = columns.map((column, i) => {
+    const id = quoteIdent(column.name);
+    if (column.storage === 'number') {
+      return `CASE WHEN isfinite(${id}) OR ${id} IS NULL THEN ${id} ELSE error('not a finite number') END AS ${position(i)}`;
+    }
+    if (NUMERIC_TYPES.has(column.type)) {
+      return `CASE WHEN ${nonNumericCellPredicate(column.name, column.missingCodes)} THEN error('not a number') ELSE ${normalisedText(column.name)} END AS ${position(i)}`;
+    }
+    return `${normalisedText(column.name)} AS ${position(i)}`;
+  });
+  return `SELECT ${values.join(',\n  ')} FROM ${relation}`;
+}
+
+/**
+ * An intermediate typed file (typedFromTextSql / typedFromTypedCsvSql, written in file order) -> the ingest
+ * output: `row` = 0-based data row index (the Parquet file row number), then the columns by name.
+ */
+export function numberedSelectSql(parquetPath: string, columns: { name: string }[]): string {
+  const named = columns.map((column, i) => `${position(i)} AS ${quoteIdent(column.name)}`);
+  return `SELECT file_row_number AS "row", ${named.join(',\n  ')} FROM read_parquet(${quoteLiteral(parquetPath)}, file_row_number=true)`;
 }
 
 /** The literal list a column's missing codes compare against, in the column's storage type. */
@@ -79,14 +146,18 @@ export function isMissingCodeSql(column: ColumnSpec): string {
   return literals.length ? `${quoteIdent(column.name)} IN (${casted.join(', ')})` : 'false';
 }
 
-/** Typed table -> the same table with every listed missing code turned into NULL. */
-export function recodeSelectSql(source: string, columns: ColumnSpec[]): string {
+/**
+ * Typed table -> the same table with every listed missing code turned into NULL. `ordered: false` leaves out
+ * the ORDER BY "row": for a source already in row order (a step's own Parquet output), DuckDB keeps the order
+ * anyway (preserve_insertion_order) without sorting the whole file in memory.
+ */
+export function recodeSelectSql(source: string, columns: ColumnSpec[], ordered = true): string {
   const recoded = columns.map((column) => {
     const predicate = isMissingCodeSql(column);
     const name = quoteIdent(column.name);
     return predicate === 'false' ? name : `CASE WHEN ${predicate} THEN NULL ELSE ${name} END AS ${name}`;
   });
-  return `SELECT "row", ${recoded.join(',\n  ')} FROM ${source} ORDER BY "row"`;
+  return `SELECT "row", ${recoded.join(',\n  ')} FROM ${source}${ordered ? ' ORDER BY "row"' : ''}`;
 }
 
 /** Per column: cells already empty, and cells holding a missing code (what recoding turns into NULL). */
@@ -115,11 +186,20 @@ export function rowMissingHistogramSql(source: string, columns: string[]): strin
   return `SELECT ${rowMissingCountExpr(columns)} AS missing, count(*) AS "rows" FROM ${source} GROUP BY ALL ORDER BY missing`;
 }
 
-/** Rows of `source` with at most / more than `maxMissing` NULLs over `columns`, keeping `row` + the columns. */
-export function splitSelectSql(source: string, columns: string[], maxMissing: number, heavy: boolean): string {
+/**
+ * Rows of `source` with at most / more than `maxMissing` NULLs over `columns`, keeping `row` + the columns.
+ * `ordered: false` for a source already in row order (see recodeSelectSql).
+ */
+export function splitSelectSql(source: string, columns: string[], maxMissing: number, heavy: boolean, ordered = true): string {
   const comparison = heavy ? '>' : '<=';
   const selected = ['"row"', ...columns.map(quoteIdent)].join(', ');
-  return `SELECT ${selected} FROM ${source} WHERE ${rowMissingCountExpr(columns)} ${comparison} ${maxMissing} ORDER BY "row"`;
+  return `SELECT ${selected} FROM ${source} WHERE ${rowMissingCountExpr(columns)} ${comparison} ${maxMissing}${ordered ? ' ORDER BY "row"' : ''}`;
+}
+
+/** The heavy-missing rows of a source in row order: `row` and how many of `columns` they miss. */
+export function heavyRowsSelectSql(source: string, columns: string[], maxMissing: number, ordered = true): string {
+  const missing = rowMissingCountExpr(columns);
+  return `SELECT "row", ${missing} AS missing FROM ${source} WHERE ${missing} > ${maxMissing}${ordered ? ' ORDER BY "row"' : ''}`;
 }
 
 /** Value counts of several columns by the boolean column `heavy` of `source`, long format (column, value, heavy, n). */
@@ -132,7 +212,46 @@ export function valueCountsByGroupSql(source: string, columns: string[]): string
     .join('\nUNION ALL\n');
 }
 
+/**
+ * One scan for the clean-vs-heavy comparison: per group (`heavy`), per column its value counts (histogram),
+ * the count of NULLs and, for number columns, the count of negative zeros. The histogram keys come back as
+ * text exactly as CAST(value AS VARCHAR) writes them (the list cast casts each key alike); -0.0 and 0.0 share
+ * one key in a histogram, so a column holding -0.0 is counted again by valueCountsByGroupSql (positional
+ * results: heavy, then keys / counts / nulls / negative zeros per column).
+ */
+export function valueHistogramsByGroupSql(
+  source: string,
+  columns: { name: string; number: boolean }[],
+  keptColumns: string[],
+  maxMissing: number,
+): string {
+  const inner = columns.flatMap(({ name, number }, i) => {
+    const id = quoteIdent(name);
+    return [
+      `histogram(${id}) AS ${quoteIdent(`h${i}`)}`,
+      `count(*) FILTER (WHERE ${id} IS NULL) AS ${quoteIdent(`n${i}`)}`,
+      number ? `count(*) FILTER (WHERE ${id} = 0 AND signbit(${id})) AS ${quoteIdent(`z${i}`)}` : `0 AS ${quoteIdent(`z${i}`)}`,
+    ];
+  });
+  const outer = columns.flatMap((_, i) => [
+    `CAST(map_keys(${quoteIdent(`h${i}`)}) AS VARCHAR[])`,
+    `map_values(${quoteIdent(`h${i}`)})`,
+    quoteIdent(`n${i}`),
+    quoteIdent(`z${i}`),
+  ]);
+  const flagged = `SELECT ${columns.map(({ name }) => quoteIdent(name)).join(', ')}, (${rowMissingCountExpr(keptColumns)}) > ${maxMissing} AS heavy FROM ${source}`;
+  return `SELECT heavy, ${outer.join(', ')} FROM (SELECT heavy, ${inner.join(',\n  ')} FROM (${flagged}) GROUP BY heavy) ORDER BY heavy`;
+}
 
-export function copyToParquetSql(select: string, path: string): string {
-  return `COPY (${select}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`;
+export interface ParquetWriteOptions {
+  /** zstd (default, the steps' outputs) or uncompressed (short-lived intermediate files). */
+  compression?: 'zstd' | 'uncompressed';
+  /** Rows per row group (default 122880). */
+  rowGroupSize?: number;
+}
+
+export function copyToParquetSql(select: string, path: string, options: ParquetWriteOptions = {}): string {
+  const rowGroupSize = options.rowGroupSize ?? 122880;
+  if (!Number.isInteger(rowGroupSize) || rowGroupSize < 1) throw new Error(`rowGroupSize must be a positive integer, got ${rowGroupSize}`);
+  return `COPY (${select}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION ${options.compression ?? 'zstd'}, ROW_GROUP_SIZE ${rowGroupSize})`;
 }

@@ -3,6 +3,7 @@
  * assess missingness, split rows. Activities wrap them with validation and checkpoints.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, InputError } from '../../common/errors';
 import type { FeatureSummary } from '../../schemas/feature-summary';
@@ -15,28 +16,41 @@ import {
   NUMERIC_TYPES,
   copyToParquetSql,
   firstNonNumericCellSql,
+  heavyRowsSelectSql,
   missingCountsSql,
-  nonNumericCountsSql,
   nullCountsSql,
+  numberedSelectSql,
+  readCsvSql,
   recodeSelectSql,
+  rowAndNonNumericCountsSql,
   rowMissingCountExpr,
   rowMissingHistogramSql,
   splitSelectSql,
-  typedSelectSql,
+  typedFromTextSql,
+  typedFromTypedCsvSql,
   valueCountsByGroupSql,
+  valueHistogramsByGroupSql,
 } from './sql';
 
 export const FILES = ['population', 'customers'] as const;
 export type FileRole = (typeof FILES)[number];
 
+/**
+ * Rows per row group of the cleaning steps' Parquet files. DuckDB's order-preserving COPY holds a few row
+ * groups per thread in memory (as read and as encoded), so this drives the steps' peak memory: at the full
+ * Arvato size 30720 rows keep each step under ~0.7 GB where 122880 took ~1 GB and more, at no cost in time.
+ */
+export const CLEANING_ROW_GROUP_SIZE = 30720;
+
+/** COPY of a step's output (zstd, CLEANING_ROW_GROUP_SIZE rows per row group). */
+function outputCopySql(select: string, path: string): string {
+  return copyToParquetSql(select, path, { rowGroupSize: CLEANING_ROW_GROUP_SIZE });
+}
+
 /** Loads a validated `;`-separated file as an all-text table (DuckDB's parse errors name file and line). */
 export async function loadRawCsv(conn: DuckDBConnection, table: string, path: string, header: string[]): Promise<number> {
-  const columns = header.map((name) => `${quoteLiteral(name)}: 'VARCHAR'`).join(', ');
   try {
-    await conn.run(
-      `CREATE OR REPLACE TABLE ${table} AS SELECT * FROM read_csv(${quoteLiteral(path)}, delim=';', header=true, ` +
-        `auto_detect=false, columns={${columns}}, quote='"', escape='"', strict_mode=true, null_padding=false)`,
-    );
+    await conn.run(`CREATE OR REPLACE TABLE ${table} AS SELECT * FROM ${readCsvSql(path, header)}`);
   } catch (error) {
     throw csvReadError(path, error);
   }
@@ -44,9 +58,30 @@ export async function loadRawCsv(conn: DuckDBConnection, table: string, path: st
   return toNumber(rows);
 }
 
+/** Data rows of each file the fast ingest path reads (as text) to guess which categorical columns hold text. */
+export const INGEST_SAMPLE_ROWS = 20000;
+
+/** The fast ingest path cannot vouch for its result; the exact path decides (and names any bad input). */
+class FastPathMiss extends Error {}
+
+export interface IngestedFiles {
+  rows: Record<FileRole, number>;
+  columns: ColumnSpec[];
+}
+
 /**
- * Validates both files against the summary, loads them as text, decides each column's storage and writes
- * typed Parquet with a `row` column. Text in an ordinal/numeric/interval column fails with file, column, line.
+ * Validates both files against the summary, decides each column's storage and writes typed Parquet with a `row`
+ * column. Text in an ordinal/numeric/interval column fails with file, column, line.
+ *
+ * Neither path materialises a file in DuckDB: each file is streamed from the CSV into an intermediate Parquet
+ * file in file order (columns c0, c1, ...), which is then rewritten with `row` = its Parquet file row number.
+ * - The fast path guesses the storage from the first INGEST_SAMPLE_ROWS rows of each file and lets DuckDB's CSV
+ *   reader parse the number columns as DOUBLE; any surprise (text further down, a blank or non-finite cell, a
+ *   CSV error, a header problem) fails it, and the exact path runs instead, from scratch.
+ * - The exact path is the reference: per file, the header check, one counting pass over the file read as text
+ *   (CSV errors, the row count, the non-numeric cells per column), the first bad cell for the error message,
+ *   and the typed pass from text. Its results and errors are those of the all-text table it replaced.
+ * Both write the same files: the fast path only runs to the end when every cell gives what the text path gives.
  */
 export async function ingest(
   conn: DuckDBConnection,
@@ -54,24 +89,122 @@ export async function ingest(
   summary: FeatureSummary,
   outDir: string,
   hashes: { population: string; customers: string; featureSummary: string },
+  /** 'exact' skips the fast path (tests compare the two). */
+  mode: 'auto' | 'exact' = 'auto',
 ): Promise<IngestOutput> {
+  let result: IngestedFiles | null = null;
+  if (mode === 'auto') {
+    try {
+      result = await ingestFast(conn, inputs, summary, outDir);
+    } catch {
+      for (const role of FILES) await rm(join(outDir, `${role}.parquet`), { force: true });
+    }
+  }
+  result ??= await ingestExact(conn, inputs, summary, outDir);
+  const { rows, columns } = result;
+  return {
+    population: { path: inputs.population, rows: rows.population, sha256: hashes.population, parquet: 'population.parquet' },
+    customers: { path: inputs.customers, rows: rows.customers, sha256: hashes.customers, parquet: 'customers.parquet' },
+    featureSummary: { path: inputs.featureSummaryPath, sha256: hashes.featureSummary },
+    columns,
+  };
+}
+
+/** Column storage: text for letter-coded columns and for those holding non-numeric cells, else number. */
+function columnSpecs(summary: FeatureSummary, textColumns: ReadonlySet<string>): ColumnSpec[] {
+  return summary.features.map((feature) => ({
+    name: feature.attribute,
+    type: feature.type,
+    // A letter code ('X', 'XX') marks a code column: keep it as text so the codes are counted as codes.
+    storage: textColumns.has(feature.attribute) || hasLetterCode(feature.missingCodes) ? 'text' : 'number',
+    missingCodes: feature.missingCodes,
+  }));
+}
+
+function countColumns(summary: FeatureSummary): { name: string; missingCodes: string[] }[] {
+  return summary.features.map((f) => ({ name: f.attribute, missingCodes: f.missingCodes }));
+}
+
+/**
+ * Writes `<outDir>/<role>.parquet` from a select that yields the typed columns c0, c1, ... in file order:
+ * through an intermediate file, so the row numbers come from Parquet (parallel) rather than a window over the
+ * CSV (one thread). Returns the number of rows written.
+ */
+async function writeTyped(conn: DuckDBConnection, select: string, columns: ColumnSpec[], outDir: string, role: FileRole): Promise<number> {
+  const intermediate = join(outDir, `.${role}.typed.parquet.tmp`);
+  try {
+    const written = copyToParquetSql(select, intermediate, { compression: 'uncompressed', rowGroupSize: CLEANING_ROW_GROUP_SIZE });
+    const copied = await conn.runAndReadAll(written);
+    const rows = toNumber(copied.getRowsJS()[0]?.[0]);
+    await conn.run(outputCopySql(numberedSelectSql(intermediate, columns), join(outDir, `${role}.parquet`)));
+    return rows;
+  } finally {
+    await rm(intermediate, { force: true });
+  }
+}
+
+/** The fast path alone (exported for tests): throws where `ingest` would fall back to the exact path. */
+export async function ingestFast(
+  conn: DuckDBConnection,
+  inputs: { population: string; customers: string },
+  summary: FeatureSummary,
+  outDir: string,
+): Promise<IngestedFiles> {
   const features = summary.features;
-  const rows: Record<FileRole, number> = { population: 0, customers: 0 };
+  const headers = {} as Record<FileRole, string[]>;
+  const textColumns = new Set<string>();
+  for (const role of FILES) {
+    headers[role] = await validateCsvHeader(inputs[role], summary);
+    const sample = `(SELECT * FROM ${readCsvSql(inputs[role], headers[role])} LIMIT ${INGEST_SAMPLE_ROWS})`;
+    const [counts] = (await conn.runAndReadAll(rowAndNonNumericCountsSql(sample, countColumns(summary)))).getRowsJS();
+    features.forEach((feature, i) => {
+      if (toNumber(counts[i + 1]) === 0) return;
+      if (NUMERIC_TYPES.has(feature.type)) throw new FastPathMiss(`${feature.attribute}: bad cells in the sample`);
+      textColumns.add(feature.attribute);
+    });
+  }
+  const columns = columnSpecs(summary, textColumns);
+  const doubles = new Set(columns.filter((column) => column.storage === 'number').map((column) => column.name));
+  const rows = {} as Record<FileRole, number>;
+  for (const role of FILES) {
+    rows[role] = await writeTyped(conn, typedFromTypedCsvSql(readCsvSql(inputs[role], headers[role], doubles), columns), columns, outDir, role);
+    if (rows[role] === 0) throw new FastPathMiss('no data rows');
+  }
+  return { rows, columns };
+}
+
+async function ingestExact(
+  conn: DuckDBConnection,
+  inputs: { population: string; customers: string },
+  summary: FeatureSummary,
+  outDir: string,
+): Promise<IngestedFiles> {
+  const features = summary.features;
+  const headers = {} as Record<FileRole, string[]>;
+  const rows = {} as Record<FileRole, number>;
   const textColumns = new Set<string>();
   for (const role of FILES) {
     const path = inputs[role];
-    const header = await validateCsvHeader(path, summary);
-    rows[role] = await loadRawCsv(conn, `raw_${role}`, path, header);
+    headers[role] = await validateCsvHeader(path, summary);
+    const source = readCsvSql(path, headers[role]);
+    let counts: unknown[];
+    try {
+      [counts] = (await conn.runAndReadAll(rowAndNonNumericCountsSql(source, countColumns(summary)))).getRowsJS();
+    } catch (error) {
+      throw csvReadError(path, error);
+    }
+    rows[role] = toNumber(counts[0]);
     if (rows[role] === 0) throw new InputError('the file has no data rows', { file: path, line: 2 });
-    const counts = await queryOne(conn, nonNumericCountsSql(`raw_${role}`, features.map((f) => ({ name: f.attribute, missingCodes: f.missingCodes }))));
-    for (const feature of features) {
-      if (toNumber(counts[feature.attribute]) === 0) continue;
+    for (const [i, feature] of features.entries()) {
+      const cells = toNumber(counts[i + 1]);
+      if (cells === 0) continue;
       if (NUMERIC_TYPES.has(feature.type)) {
-        const [bad] = await queryRows(conn, firstNonNumericCellSql(`raw_${role}`, feature.attribute, feature.missingCodes));
+        // The column alone, as a table whose rowid is the data row index (file order).
+        await conn.run(`CREATE OR REPLACE TEMP TABLE bad_column AS SELECT ${quoteIdent(feature.attribute)} FROM ${source}`);
+        const [bad] = await queryRows(conn, firstNonNumericCellSql('bad_column', feature.attribute, feature.missingCodes));
         const line = toNumber(bad.row) + 2;
         // JSON quoting shows a quoted cell's embedded newline or delimiter as it is, on one line.
         const value = JSON.stringify(String(bad.value));
-        const cells = toNumber(counts[feature.attribute]);
         throw new InputError(
           `value ${value} is not a number, but the column is ${feature.type} and ${value} is not one of its missing codes [${feature.missingCodes.join(',')}] (${cells} such ${cells === 1 ? 'cell' : 'cells'})`,
           { file: path, column: feature.attribute, line },
@@ -80,23 +213,11 @@ export async function ingest(
       textColumns.add(feature.attribute);
     }
   }
-  const columns: ColumnSpec[] = features.map((feature) => ({
-    name: feature.attribute,
-    type: feature.type,
-    // A letter code ('X', 'XX') marks a code column: keep it as text so the codes are counted as codes.
-    storage: textColumns.has(feature.attribute) || hasLetterCode(feature.missingCodes) ? 'text' : 'number',
-    missingCodes: feature.missingCodes,
-  }));
+  const columns = columnSpecs(summary, textColumns);
   for (const role of FILES) {
-    await conn.run(copyToParquetSql(typedSelectSql(`raw_${role}`, columns), join(outDir, `${role}.parquet`)));
-    await conn.run(`DROP TABLE raw_${role}`);
+    await writeTyped(conn, typedFromTextSql(readCsvSql(inputs[role], headers[role]), columns), columns, outDir, role);
   }
-  return {
-    population: { path: inputs.population, rows: rows.population, sha256: hashes.population, parquet: 'population.parquet' },
-    customers: { path: inputs.customers, rows: rows.customers, sha256: hashes.customers, parquet: 'customers.parquet' },
-    featureSummary: { path: inputs.featureSummaryPath, sha256: hashes.featureSummary },
-    columns,
-  };
+  return { rows, columns };
 }
 
 function hasLetterCode(codes: string[]): boolean {
@@ -110,16 +231,28 @@ export async function recodeMissing(
   outDir: string,
 ): Promise<RecodeOutput> {
   const { columns } = ingested.output;
-  const perFile = {} as Record<FileRole, Record<string, unknown>>;
+  const names = ['row', ...columns.map((column) => column.name)];
+  const perFile = {} as Record<FileRole, Map<string, { empty: number; coded: number }>>;
   for (const role of FILES) {
-    const source = parquetRelation(join(ingested.dir, ingested.output[role].parquet));
-    perFile[role] = await queryOne(conn, missingCountsSql(source, columns));
-    await conn.run(copyToParquetSql(recodeSelectSql(source, columns), join(outDir, `${role}.parquet`)));
+    const input = join(ingested.dir, ingested.output[role].parquet);
+    const output = join(outDir, `${role}.parquet`);
+    const source = parquetRelation(input);
+    // The ingest file is in row order, and the copy keeps it (no sort).
+    await conn.run(outputCopySql(recodeSelectSql(source, columns, false), output));
+    // Empty cells are the NULLs before, coded cells the NULLs recoding added: both from the two files' footers.
+    const before = await parquetNullCounts(conn, input, names);
+    const after = before && (await parquetNullCounts(conn, output, names));
+    if (before && after && before.rows === after.rows) {
+      const nulls = (counts: ParquetNullCounts, name: string) => counts.nulls.get(name) ?? 0;
+      perFile[role] = new Map(columns.map(({ name }) => [name, { empty: nulls(before, name), coded: nulls(after, name) - nulls(before, name) }]));
+    } else {
+      const counted = await queryOne(conn, missingCountsSql(source, columns));
+      perFile[role] = new Map(
+        columns.map(({ name }) => [name, { empty: toNumber(counted[`${name}:empty`]), coded: toNumber(counted[`${name}:coded`]) }]),
+      );
+    }
   }
-  const counts = (role: FileRole, name: string) => ({
-    empty: toNumber(perFile[role][`${name}:empty`]),
-    coded: toNumber(perFile[role][`${name}:coded`]),
-  });
+  const counts = (role: FileRole, name: string) => perFile[role].get(name) as { empty: number; coded: number };
   const columnCounts = columns.map(({ name }) => ({ name, population: counts('population', name), customers: counts('customers', name) }));
   const total = (role: FileRole) =>
     columnCounts.reduce((sum, column) => ({ empty: sum.empty + column[role].empty, coded: sum.coded + column[role].coded }), {
@@ -132,6 +265,41 @@ export async function recodeMissing(
     columns: columnCounts,
     totals: { population: total('population'), customers: total('customers') },
   };
+}
+
+export interface ParquetNullCounts {
+  rows: number;
+  nulls: Map<string, number>;
+}
+
+/**
+ * Row count and per-column NULL counts of a Parquet file written by these steps, from its footer (the writer's
+ * exact statistics; no scan). `names` are the file's columns in order; null when the footer does not hold
+ * them all (other columns, a missing null count), so the caller counts by a scan instead.
+ */
+export async function parquetNullCounts(conn: DuckDBConnection, path: string, names: readonly string[]): Promise<ParquetNullCounts | null> {
+  const file = quoteLiteral(path);
+  const [[rows]] = (await conn.runAndReadAll(`SELECT num_rows FROM parquet_file_metadata(${file})`)).getRowsJS();
+  const columns = (
+    await conn.runAndReadAll(
+      `SELECT column_id, any_value(path_in_schema), sum(stats_null_count), count(*) = count(stats_null_count), sum(row_group_num_rows) ` +
+        `FROM parquet_metadata(${file}) GROUP BY column_id ORDER BY column_id`,
+    )
+  ).getRowsJS();
+  const total = toNumber(rows);
+  if (total > 0 && columns.length !== names.length) return null;
+  const nulls = new Map<string, number>();
+  for (const [id, path_, count, known, groupRows] of columns) {
+    const index = toNumber(id);
+    if (names[index] !== path_ || known !== true || toNumber(groupRows) !== total) return null;
+    nulls.set(names[index], toNumber(count));
+  }
+  if (total === 0) for (const name of names) nulls.set(name, 0);
+  return { rows: total, nulls };
+}
+
+function recodedColumns(output: RecodeOutput): string[] {
+  return output.columns.map((column) => column.name);
 }
 
 function histogram(rows: Record<string, unknown>[], size: number): number[] {
@@ -153,10 +321,16 @@ export async function assessMissingness(
     population: parquetRelation(join(recoded.dir, recoded.output.population)),
     customers: parquetRelation(join(recoded.dir, recoded.output.customers)),
   };
-  const nulls = {
-    population: await queryOne(conn, nullCountsSql(sources.population, columnNames)),
-    customers: await queryOne(conn, nullCountsSql(sources.customers, columnNames)),
+  const nullCounts = async (role: FileRole): Promise<Record<string, unknown>> => {
+    // The recode files' footers hold every column's NULL count; a scan only when they do not.
+    const path = join(recoded.dir, recoded.output[role]);
+    const footer = await parquetNullCounts(conn, path, ['row', ...recodedColumns(recoded.output)]);
+    if (footer && columnNames.every((name) => footer.nulls.has(name))) {
+      return { rows: footer.rows, ...Object.fromEntries(columnNames.map((name) => [name, footer.nulls.get(name)])) };
+    }
+    return queryOne(conn, nullCountsSql(sources[role], columnNames));
   };
+  const nulls = { population: await nullCounts('population'), customers: await nullCounts('customers') };
   const total = { population: toNumber(nulls.population.rows), customers: toNumber(nulls.customers.rows) };
   const columns = columnNames.map((column) => {
     const populationMissing = toNumber(nulls.population[column]);
@@ -255,13 +429,9 @@ export async function splitRows(
   const counts = {} as Record<FileRole, SplitOutput['population']>;
   for (const role of FILES) {
     const source = parquetRelation(join(recoded.dir, recoded.output[role]));
-    await conn.run(copyToParquetSql(splitSelectSql(source, kept, maxRowMissing, false), join(outDir, `${role}_clean.parquet`)));
-    await conn.run(
-      copyToParquetSql(
-        `SELECT "row", ${rowMissingCountExpr(kept)} AS missing FROM ${source} WHERE ${rowMissingCountExpr(kept)} > ${maxRowMissing} ORDER BY "row"`,
-        join(outDir, `${role}_heavy.parquet`),
-      ),
-    );
+    // The recode file is in row order, and the copies keep it (no sort).
+    await conn.run(outputCopySql(splitSelectSql(source, kept, maxRowMissing, false, false), join(outDir, `${role}_clean.parquet`)));
+    await conn.run(outputCopySql(heavyRowsSelectSql(source, kept, maxRowMissing, false), join(outDir, `${role}_heavy.parquet`)));
     const rows = missingness.rowHistogram[role].reduce((a, b) => a + b, 0);
     const heavyRows = missingness.rowHistogram[role].slice(maxRowMissing + 1).reduce((a, b) => a + b, 0);
     counts[role] = {
@@ -280,18 +450,9 @@ export async function splitRows(
   const divergence: SplitOutput['divergence'] = [];
   if (compared.length > 0 && counts.population.heavyRows > 0 && counts.population.cleanRows > 0) {
     const source = parquetRelation(join(recoded.dir, recoded.output.population));
-    await conn.run(
-      `CREATE OR REPLACE TEMP TABLE flagged AS SELECT ${compared.map(quoteIdent).join(', ')}, (${rowMissingCountExpr(kept)}) > ${maxRowMissing} AS heavy FROM ${source}`,
-    );
-    const valueCounts = await queryRows(conn, valueCountsByGroupSql('flagged', compared));
-    await conn.run('DROP TABLE flagged');
+    const valueCounts = await valueCountsByGroup(conn, source, compared, kept, maxRowMissing);
     for (const column of compared) {
-      const clean = new Map<string, number>();
-      const heavy = new Map<string, number>();
-      for (const row of valueCounts) {
-        if (row.column !== column) continue;
-        (row.heavy ? heavy : clean).set(String(row.value), toNumber(row.n));
-      }
+      const { clean, heavy } = valueCounts.get(column) as { clean: Map<string, number>; heavy: Map<string, number> };
       const levels = [...new Set([...clean.keys(), ...heavy.keys()])].sort();
       const p = levels.map((level) => clean.get(level) ?? 0);
       const q = levels.map((level) => heavy.get(level) ?? 0);
@@ -300,6 +461,48 @@ export async function splitRows(
     divergence.sort((a, b) => b.jensenShannon - a.jensenShannon);
   }
   return { maxRowMissing, keptColumns: kept, population: counts.population, customers: counts.customers, divergence };
+}
+
+/**
+ * Per compared column, the clean and the heavy rows' value counts, keyed by CAST(value AS VARCHAR) ('null' for
+ * NULL), in one scan of the recode file. A column holding -0.0 (which a histogram counts with 0.0, but whose
+ * text differs) is counted again by value text.
+ */
+async function valueCountsByGroup(
+  conn: DuckDBConnection,
+  source: string,
+  compared: string[],
+  kept: string[],
+  maxRowMissing: number,
+): Promise<Map<string, { clean: Map<string, number>; heavy: Map<string, number> }>> {
+  const types = new Map(
+    (await queryRows(conn, `DESCRIBE SELECT * FROM ${source}`)).map((row) => [String(row.column_name), String(row.column_type)]),
+  );
+  const columns = compared.map((name) => ({ name, number: types.get(name) !== 'VARCHAR' }));
+  const groups = (await conn.runAndReadAll(valueHistogramsByGroupSql(source, columns, kept, maxRowMissing))).getRowsJS();
+  const out = new Map(compared.map((name) => [name, { clean: new Map<string, number>(), heavy: new Map<string, number>() }]));
+  const recount: string[] = [];
+  compared.forEach((name, i) => {
+    const counts = out.get(name) as { clean: Map<string, number>; heavy: Map<string, number> };
+    for (const group of groups) {
+      const target = group[0] ? counts.heavy : counts.clean;
+      const keys = (group[1 + 4 * i] as string[] | null) ?? [];
+      const values = (group[2 + 4 * i] as unknown[] | null) ?? [];
+      keys.forEach((key, k) => target.set(String(key), toNumber(values[k])));
+      const nulls = toNumber(group[3 + 4 * i]);
+      if (nulls > 0) target.set(String(null), nulls);
+      if (toNumber(group[4 + 4 * i]) > 0 && !recount.includes(name)) recount.push(name);
+    }
+  });
+  if (recount.length > 0) {
+    const flagged = `(SELECT ${recount.map(quoteIdent).join(', ')}, (${rowMissingCountExpr(kept)}) > ${maxRowMissing} AS heavy FROM ${source})`;
+    for (const name of recount) out.set(name, { clean: new Map(), heavy: new Map() });
+    for (const row of await queryRows(conn, valueCountsByGroupSql(flagged, recount))) {
+      const counts = out.get(String(row.column)) as { clean: Map<string, number>; heavy: Map<string, number> };
+      (row.heavy ? counts.heavy : counts.clean).set(String(row.value), toNumber(row.n));
+    }
+  }
+  return out;
 }
 
 /** The split threshold: a fixed count, or a share of the kept columns. */

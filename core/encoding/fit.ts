@@ -365,6 +365,15 @@ export function encodeSelectSql(model: EncodingModel, sourceRelationSql: string)
   return `SELECT src."row" AS "row", ${columns.join(', ')} FROM ${sourceRelationSql} AS src`;
 }
 
+/**
+ * The matrix export's query: `row` as INTEGER (fails loudly beyond 2^31 - 1), then every encoded feature in
+ * model order, named c0, c1, ... (narrow types, NULL where missing).
+ */
+export function encodedExportSql(model: EncodingModel, sourceRelationSql: string): string {
+  const columns = model.features.map((feature, j) => `enc.${quoteIdent(feature.name)} AS ${quoteIdent(`c${j}`)}`);
+  return `SELECT CAST(enc."row" AS INTEGER) AS "row", ${columns.join(', ')} FROM (${encodeSelectSql(model, sourceRelationSql)}) AS enc`;
+}
+
 /** `(encodeSelectSql(...))` over a cleaned Parquet file: a relation usable after FROM. */
 export function encodedParquetRelation(model: EncodingModel, parquetPath: string): string {
   return `(${encodeSelectSql(model, parquetRelation(parquetPath))})`;

@@ -1,8 +1,10 @@
-import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, write } from 'node:fs';
+import { promisify } from 'node:util';
 import { endianness } from 'node:os';
 import { type DuckDBConnection, type DuckDBDataChunk, DuckDBInstance, type DuckDBVector } from '@duckdb/node-api';
 import type { EncodingModel } from './model';
-import { type FittedTransform, transformSelectSql } from './impute-scale';
+import { type FittedTransform, assertTransformMatchesModel } from './impute-scale';
+import { encodedExportSql } from './fit';
 import { parquetRelation, quoteLiteral } from './sql';
 
 export type MatrixDtype = 'float32' | 'float64';
@@ -10,6 +12,7 @@ export type MatrixArray = Float32Array | Float64Array;
 
 const BYTES: Record<MatrixDtype, number> = { float32: 4, float64: 8 };
 const LITTLE_ENDIAN = endianness() === 'LE';
+const writeAsync = promisify(write);
 
 export interface DuckDBSettings {
   /** DuckDB worker threads (SET threads). */
@@ -154,6 +157,78 @@ export function vectorValues<T extends Float64Array | Float32Array | Int32Array>
   return { values, nulls };
 }
 
+/** Typed views a fixed-width numeric vector may expose as `items` (all convert to double exactly). */
+const NUMERIC_VIEWS = [Float64Array, Float32Array, Int32Array, Int16Array, Int8Array, Uint32Array, Uint16Array, Uint8Array] as const;
+
+/**
+ * Imputes and standardises one numeric vector into `target[0 .. rowCount)`: (x - mean) / std, and `fill`
+ * (the standardised fill value) for NULL cells. The same IEEE operations, in the same order, as the SQL
+ * ((COALESCE(CAST(x AS DOUBLE), fill) - mean) / std), so the values are bit-identical to DuckDB's. Reads the
+ * vector's `items` view like vectorValues, and falls back to getItem when the internals differ.
+ */
+export function standardiseVector(
+  vector: DuckDBVector,
+  rowCount: number,
+  target: Float64Array,
+  mean: number,
+  std: number,
+  fill: number,
+): void {
+  const internals = vector as unknown as {
+    items?: unknown;
+    validity?: { data?: unknown; offset?: unknown };
+  };
+  const items = internals.items;
+  const validity = internals.validity;
+  if (
+    NUMERIC_VIEWS.some((view) => items instanceof view) &&
+    (items as Float64Array).length === rowCount &&
+    validity !== undefined &&
+    (validity.data === null ||
+      validity.data === undefined ||
+      (validity.data instanceof BigUint64Array && validity.offset === 0 && LITTLE_ENDIAN))
+  ) {
+    target.set(items as Float64Array);
+    for (let i = 0; i < rowCount; i++) target[i] = (target[i] - mean) / std;
+    const data = validity.data;
+    if (data instanceof BigUint64Array) {
+      // Validity bit i lives in byte i >> 3, bit i & 7 of the little-endian uint64 words.
+      const bits = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      for (let b = 0; b << 3 < rowCount; b++) {
+        const byte = bits[b];
+        if (byte === 0xff) continue;
+        const end = Math.min(rowCount, (b + 1) << 3);
+        for (let i = b << 3; i < end; i++) if ((byte & (1 << (i & 7))) === 0) target[i] = fill;
+      }
+    }
+    return;
+  }
+  for (let i = 0; i < rowCount; i++) {
+    const value = vector.getItem(i);
+    target[i] = value === null || value === undefined ? fill : (Number(value as number | bigint) - mean) / std;
+  }
+}
+
+/** Rows per tile of the column-to-row transposition (a tile of the output block stays in cache). */
+const TILE_ROWS = 64;
+
+/**
+ * Copies rows [from, to) of the columns into the row-major block starting at element `start`, tile by tile.
+ * (A function of its own, so V8 optimises the hot loop for the block's one array type.)
+ */
+function transposeInto(block: MatrixArray, start: number, columns: Float64Array[], from: number, to: number): void {
+  const cols = columns.length;
+  for (let tile = from; tile < to; tile += TILE_ROWS) {
+    const end = Math.min(tile + TILE_ROWS, to);
+    const first = start + (tile - from) * cols;
+    for (let j = 0; j < cols; j++) {
+      const values = columns[j];
+      let out = first + j;
+      for (let i = tile; i < end; i++, out += cols) block[out] = values[i];
+    }
+  }
+}
+
 export interface ExportMatrixOptions {
   model: EncodingModel;
   transform: FittedTransform;
@@ -186,18 +261,20 @@ export interface MatrixExport {
 /** Where the export's wall time went (seconds). */
 export interface ExportStats {
   seconds: number;
-  /** Waiting for DuckDB to produce chunks (encode + impute + scale run there). */
+  /** Waiting for DuckDB to produce chunks (the encoding runs there). */
   queryWaitSeconds: number;
-  /** Copying chunk columns into row-major blocks. */
+  /** Imputing, standardising and copying chunk columns into row-major blocks. */
   copySeconds: number;
+  /** Waiting for block writes (they run while the next block is filled). */
   writeSeconds: number;
 }
 
 /**
  * Streams the imputed + standardised feature matrix out of DuckDB into `<outPrefix>.matrix` (row-major,
  * little-endian, rows x cols of float32 / float64) and the 0-based source row indices into
- * `<outPrefix>.rows` (Int32, same order). The arithmetic (COALESCE, (x - mean) / std) runs in DuckDB;
- * chunks are read as typed arrays and written in large blocks. Files appear atomically (temp + rename).
+ * `<outPrefix>.rows` (Int32, same order). DuckDB encodes; the imputation and standardisation (the arithmetic
+ * of transformSelectSql, bit for bit) run on the chunks' typed arrays as they are transposed into large
+ * row-major blocks. Files appear atomically (temp + rename).
  */
 export async function exportMatrix(conn: DuckDBConnection, options: ExportMatrixOptions): Promise<MatrixExport> {
   const { model, transform, outPrefix, dtype } = options;
@@ -205,10 +282,15 @@ export async function exportMatrix(conn: DuckDBConnection, options: ExportMatrix
   const source =
     options.sourceRelationSql ?? (options.sourceParquet !== undefined ? parquetRelation(options.sourceParquet) : undefined);
   if (source === undefined) throw new Error('exportMatrix needs sourceParquet or sourceRelationSql');
-  // DOUBLE out of DuckDB in both cases: its DOUBLE -> FLOAT cast costs more than the rounding done by the
-  // Float32Array store below (both round to nearest).
-  const sql = transformSelectSql(model, transform, source, { floatType: 'DOUBLE', positionalNames: true, rowAsInteger: true });
+  // DuckDB encodes (narrow types, NULL where missing); imputation and standardisation happen here, per column,
+  // while the chunk is transposed (standardiseVector: bit-identical to transformSelectSql's arithmetic). The
+  // Float32Array store rounds to nearest, as DuckDB's DOUBLE -> FLOAT cast does.
+  assertTransformMatchesModel(model, transform);
+  const sql = encodedExportSql(model, source);
   const cols = model.features.length;
+  const means = transform.features.map((feature) => feature.mean);
+  const stds = transform.features.map((feature) => feature.std);
+  const fills = transform.features.map((feature) => (feature.fill - feature.mean) / feature.std);
   const bytes = BYTES[dtype];
   const Ctor: TypedArrayCtor<MatrixArray> = dtype === 'float32' ? Float32Array : Float64Array;
   const blockRows = Math.max(2048, Math.floor((options.blockBytes ?? 16 * 1024 * 1024) / (cols * bytes)));
@@ -224,21 +306,43 @@ export async function exportMatrix(conn: DuckDBConnection, options: ExportMatrix
     const matrixFd = openSync(matrixTmp, 'w');
     const rowsFd = openSync(rowsTmp, 'w');
     let next: Promise<DuckDBDataChunk | null> | null = null;
+    // Two blocks: one is filled while the other is written (on a libuv thread, at its own file offset), so the
+    // transposition and DuckDB's work go on while the kernel takes the previous block.
+    const writes: (Promise<void> | null)[] = [null, null];
     try {
-      const block = new Ctor(blockRows * cols);
-      const rowBlock = new Int32Array(blockRows);
-      const columns = new Array<Float64Array>(cols);
+      const blocks = [new Ctor(blockRows * cols), new Ctor(blockRows * cols)];
+      const rowBlocks = [new Int32Array(blockRows), new Int32Array(blockRows)];
+      let current = 0;
+      let block = blocks[current];
+      let rowBlock = rowBlocks[current];
+      let capacity = 2048;
+      let columns = Array.from({ length: cols }, () => new Float64Array(capacity));
       let filled = 0;
+      let issued = 0;
       let written = 0;
-      const flush = (): void => {
+      const flush = async (): Promise<void> => {
         if (filled === 0) return;
-        const start = performance.now();
-        writeAll(matrixFd, block, filled * cols, bytes);
-        writeAll(rowsFd, rowBlock, filled, 4);
-        stats.writeSeconds += (performance.now() - start) / 1000;
-        written += filled;
+        const count = filled;
+        const index = current;
+        const at = issued;
+        issued += count;
         filled = 0;
-        options.onProgress?.(written);
+        const writing = (async () => {
+          await writeAllAt(matrixFd, blocks[index], count * cols, bytes, at * cols * bytes);
+          await writeAllAt(rowsFd, rowBlocks[index], count, 4, at * 4);
+          written += count;
+          options.onProgress?.(written);
+        })();
+        writing.catch(() => undefined); // a failure is raised where it is awaited; never left unhandled
+        writes[index] = writing;
+        current = 1 - current;
+        const start = performance.now();
+        const pending = writes[current];
+        writes[current] = null;
+        if (pending) await pending;
+        stats.writeSeconds += (performance.now() - start) / 1000;
+        block = blocks[current];
+        rowBlock = rowBlocks[current];
       };
       let mark = performance.now();
       const result = await conn.stream(sql);
@@ -260,36 +364,38 @@ export async function exportMatrix(conn: DuckDBConnection, options: ExportMatrix
         const n = chunk.rowCount;
         const rowIds = vectorValues(chunk.getColumnVector(0), n, Int32Array);
         if (rowIds.nulls > 0) throw new Error('the cleaned relation has NULL in column "row"');
-        for (let j = 0; j < cols; j++) {
-          const { values, nulls } = vectorValues(chunk.getColumnVector(j + 1), n, Float64Array);
-          if (nulls > 0) throw new Error(`unexpected NULL after imputation in feature ${model.features[j].name}`);
-          columns[j] = values;
+        if (n > capacity) {
+          capacity = n;
+          columns = Array.from({ length: cols }, () => new Float64Array(capacity));
         }
+        for (let j = 0; j < cols; j++) standardiseVector(chunk.getColumnVector(j + 1), n, columns[j], means[j], stds[j], fills[j]);
         let offset = 0;
         while (offset < n) {
           const take = Math.min(n - offset, blockRows - filled);
           rowBlock.set(rowIds.values.subarray(offset, offset + take), filled);
-          for (let j = 0; j < cols; j++) {
-            const values = columns[j];
-            let out = filled * cols + j;
-            for (let i = offset; i < offset + take; i++, out += cols) block[out] = values[i];
-          }
+          transposeInto(block, filled * cols, columns, offset, offset + take);
           filled += take;
           offset += take;
           if (filled === blockRows) {
             stats.copySeconds += (performance.now() - mark) / 1000;
-            flush();
+            await flush();
             mark = performance.now();
           }
         }
         stats.copySeconds += (performance.now() - mark) / 1000;
         mark = performance.now();
       }
-      flush();
+      await flush();
+      const start = performance.now();
+      for (const pending of writes) if (pending) await pending;
+      stats.writeSeconds += (performance.now() - start) / 1000;
+      if (written !== issued) throw new Error(`wrote ${written} of ${issued} rows`);
       return written;
     } finally {
-      // Never leave a fetch running on the connection (the caller may reuse it right away).
+      // Never leave a fetch running on the connection (the caller may reuse it right away), nor a write on a
+      // file about to be closed.
       if (next !== null) await next.catch(() => null);
+      for (const pending of writes) if (pending) await pending.catch(() => undefined);
       closeSync(matrixFd);
       closeSync(rowsFd);
     }
@@ -311,8 +417,8 @@ export async function exportMatrix(conn: DuckDBConnection, options: ExportMatrix
   return { rows, cols, matrixPath, rowsPath, dtype, features: model.features.map((feature) => feature.name), stats };
 }
 
-/** Writes the first `count` elements of a typed array, little-endian. */
-function writeAll(fd: number, array: MatrixArray | Int32Array, count: number, bytes: number): void {
+/** Writes the first `count` elements of a typed array at byte `position` of the file, little-endian. */
+async function writeAllAt(fd: number, array: MatrixArray | Int32Array, count: number, bytes: number, position: number): Promise<void> {
   let buffer = Buffer.from(array.buffer, array.byteOffset, count * bytes);
   if (!LITTLE_ENDIAN) {
     buffer = Buffer.from(buffer); // copy before swapping
@@ -320,7 +426,10 @@ function writeAll(fd: number, array: MatrixArray | Int32Array, count: number, by
     else buffer.swap32();
   }
   let done = 0;
-  while (done < buffer.length) done += writeSync(fd, buffer, done, buffer.length - done);
+  while (done < buffer.length) {
+    const { bytesWritten } = await writeAsync(fd, buffer, done, buffer.length - done, position + done);
+    done += bytesWritten;
+  }
 }
 
 export interface ReadMatrixOptions {

@@ -3,8 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, InputError } from '../../common/errors';
 import { csvReadError } from '../../core/cleaning/csv-header';
-import { MIN_CLEAN_ROWS, assessMissingness, checkCleanRows, ingest, recodeMissing, resolveMaxRowMissing, splitRows } from '../../core/cleaning/steps';
-import { queryRows, toNumber, withDuckDb } from '../../core/duckdb';
+import { missingCountsSql, nullCountsSql, rowMissingCountExpr, valueCountsByGroupSql } from '../../core/cleaning/sql';
+import {
+  INGEST_SAMPLE_ROWS,
+  MIN_CLEAN_ROWS,
+  assessMissingness,
+  checkCleanRows,
+  ingest,
+  ingestFast,
+  parquetNullCounts,
+  recodeMissing,
+  resolveMaxRowMissing,
+  splitRows,
+} from '../../core/cleaning/steps';
+import { parquetRelation, queryOne, queryRows, toNumber, withDuckDb } from '../../core/duckdb';
+import { jensenShannon, totalVariation } from '../../core/stats/divergence';
 import { parseFeatureSummary } from '../../schemas/feature-summary';
 
 const SUMMARY = `attribute;information_level;type;missing_or_unknown
@@ -237,5 +250,166 @@ describe('the data must leave something to model', () => {
     expect(() => checkCleanRows(missingness, 5, { k: 30, kMin: 2, kMax: 10 })).toThrow(/^k = 30 exceeds the 29 clean population rows .*; lower k$/);
     expect(() => checkCleanRows(missingness, 5, { kMin: 2, kMax: 30 })).toThrow(/^kMin\.\.kMax = 2\.\.30 exceeds .*; lower kMax$/);
     expect(() => checkCleanRows(missingness, 5, { k: 31, kMin: 30, kMax: 40 })).toThrow(/^k = 31 and kMin\.\.kMax = 30\.\.40 exceed .*; lower k and kMin and kMax$/);
+  });
+});
+
+describe('the streaming ingest: fast path, exact path, footer counts', () => {
+  const SIZE = INGEST_SAMPLE_ROWS + 500;
+
+  /** SIZE population rows of plain numbers (and '4A'-style text in CODE), with `edit` applied per row. */
+  function bigFiles(base: string, edit: (row: string[], i: number) => string[] = (row) => row) {
+    const population = Array.from({ length: SIZE }, (_, i) =>
+      edit([String(1 + (i % 4)), String(1 + (i % 2)), i % 7 === 0 ? 'XX' : `${i % 5}A`, i % 3 === 0 ? '' : `${(i % 9) + 0.5}`, String(i % 3)], i),
+    );
+    return files(base, population, CUSTOMERS);
+  }
+
+  async function ingestBoth(paths: { population: string; customers: string }, base: string) {
+    const summary = parseFeatureSummary(SUMMARY, 'summary.csv');
+    const hashes = { population: 'p', customers: 'c', featureSummary: 's' };
+    const auto = sub(base, 'auto');
+    const exact = sub(base, 'exact');
+    const outputs = await withDuckDb({}, async (conn) => ({
+      auto: await ingest(conn, { ...paths, featureSummaryPath: 'summary.csv' }, summary, auto, hashes),
+      exact: await ingest(conn, { ...paths, featureSummaryPath: 'summary.csv' }, summary, exact, hashes, 'exact'),
+    }));
+    expect(outputs.auto).toEqual(outputs.exact);
+    for (const role of ['population', 'customers']) {
+      // Same types, same values in the same order (every cell's text and sign), same row index.
+      const digest = (dir: string) =>
+        withDuckDb({}, (conn) =>
+          queryRows(
+            conn,
+            `SELECT typeof(COLUMNS(*)), sum(hash(file_row_number, CAST(COLUMNS(*) AS VARCHAR)))::VARCHAR, count(*) FROM read_parquet('${join(dir, `${role}.parquet`)}', file_row_number=true) GROUP BY ALL`,
+          ),
+        );
+      expect(await digest(auto)).toEqual(await digest(exact));
+    }
+    return { ...outputs, dirs: { auto, exact } };
+  }
+
+  test('DuckDB reads a cell as DOUBLE exactly when TRY_CAST(trim(cell) AS DOUBLE) gives that value', async () => {
+    // The fast path relies on this: the CSV reader's DOUBLE is the text path's number, or the read fails.
+    const cells = ['1', '3.0', '-1', '+3', ' 3 ', '\t3', '.5', '5.', '1e3', '1E-3', '1e400', 'inf', '-Infinity', 'NaN', '-0', '0x10', '1_000',
+      '1,5', '1 000', '3.0.0', '+-3', '--3', '0.30000000000000004', '123456789012345678901234567890', '4.9e-324', '9007199254740993', '  ',
+      '"3"', '" 3 "', '""', '3\u00a0', '１', 'e3', '.', '-', 'X'];
+    const base = dir();
+    const path = join(base, 'cells.csv');
+    writeFileSync(path, ['id;v', ...cells.map((cell, i) => `${i};${cell}`)].join('\n') + '\n');
+    const options = `delim=';', header=true, auto_detect=false, quote='"', escape='"', strict_mode=true, null_padding=false`;
+    const [asDouble, asText] = await withDuckDb({}, async (conn) => [
+      await queryRows(conn, `SELECT id, CAST(v AS VARCHAR) AS v, signbit(v) AS sign FROM read_csv('${path}', columns={'id': 'INTEGER', 'v': 'DOUBLE'}, ${options}, ignore_errors=true) ORDER BY id`),
+      await queryRows(conn, `SELECT id, CAST(TRY_CAST(NULLIF(trim(v), '') AS DOUBLE) AS VARCHAR) AS v, signbit(TRY_CAST(NULLIF(trim(v), '') AS DOUBLE)) AS sign FROM read_csv('${path}', columns={'id': 'INTEGER', 'v': 'VARCHAR'}, ${options}) ORDER BY id`),
+    ]);
+    const text = new Map(asText.map((row) => [row.id, row]));
+    for (const row of asDouble) expect([cells[Number(row.id)], row]).toEqual([cells[Number(row.id)], text.get(row.id)]);
+    // Whitespace-only cells are NULL for the text path but rejected by the reader (the fast path then falls back).
+    expect(asDouble.map((row) => cells[Number(row.id)])).not.toContain('  ');
+    expect(asDouble.length).toBeGreaterThan(20);
+  });
+
+  test('plain numbers, padded and exponent forms: the fast path writes what the exact path writes', async () => {
+    const base = dir();
+    const paths = bigFiles(base, (row, i) => (i === 3 ? [' 2', '+1', '"4A"', '1e1', '-2.5e0'] : i === SIZE - 1 ? ['2', '1', 'ZZ', '.5', '0'] : row));
+    const summary = parseFeatureSummary(SUMMARY, 'summary.csv');
+    const fast = await withDuckDb({}, (conn) => ingestFast(conn, paths, summary, sub(base, 'fast')));
+    expect(fast.rows).toEqual({ population: SIZE, customers: 2 });
+    const { auto } = await ingestBoth(paths, base);
+    expect(Object.fromEntries(auto.columns.map((c) => [c.name, c.storage]))).toEqual({ AGE: 'number', SEX: 'number', CODE: 'text', SIZE: 'number', SPARSE: 'number' });
+    const cells = await withDuckDb({}, (conn) =>
+      queryRows(conn, `SELECT "row", AGE, SEX, CODE, SIZE, SPARSE FROM read_parquet('${join(base, 'auto', 'population.parquet')}') WHERE "row" IN (3, ${SIZE - 1}) ORDER BY "row"`),
+    );
+    expect(cells.map((c) => [toNumber(c.row), c.AGE, c.SEX, c.CODE, c.SIZE, c.SPARSE])).toEqual([
+      [3, 2, 1, '4A', 10, -2.5],
+      [SIZE - 1, 2, 1, 'ZZ', 0.5, 0],
+    ]);
+  });
+
+  test.each([
+    ['text in a categorical column after the sample rows', (row: string[], i: number) => (i === SIZE - 2 ? [row[0], 'M', ...row.slice(2)] : row)],
+    ['a blank cell in a number column', (row: string[], i: number) => (i === SIZE - 100 ? [row[0], row[1], row[2], '   ', row[4]] : row)],
+    ['a non-finite number in a categorical column', (row: string[], i: number) => (i === SIZE - 50 ? [row[0], 'inf', ...row.slice(2)] : row)],
+  ])('%s: the fast path gives up and the exact path decides', async (_name, edit) => {
+    const base = dir();
+    const paths = bigFiles(base, edit);
+    const summary = parseFeatureSummary(SUMMARY, 'summary.csv');
+    await expect(withDuckDb({}, (conn) => ingestFast(conn, paths, summary, sub(base, 'fast')))).rejects.toThrow();
+    const { auto } = await ingestBoth(paths, base);
+    expect(auto.population.rows).toBe(SIZE);
+  });
+
+  test('text in a numeric column after the sample rows is still named by file, column and line', async () => {
+    const base = dir();
+    const paths = bigFiles(base, (row, i) => (i === SIZE - 10 ? ['old', ...row.slice(1)] : row));
+    await expectInputError(runIngest(paths, sub(base, 'ingest')), /value "old" is not a number.*\(1 such cell\)$/, {
+      file: paths.population,
+      column: 'AGE',
+      line: SIZE - 10 + 2,
+    });
+  });
+
+  test('recode and missingness counts from the Parquet footers equal counting by a scan', async () => {
+    const base = dir();
+    const paths = bigFiles(base);
+    const ingestDir = sub(base, 'ingest');
+    const ingested = await runIngest(paths, ingestDir);
+    const recodeDir = sub(base, 'recode');
+    const recoded = await withDuckDb({}, (conn) => recodeMissing(conn, { dir: ingestDir, output: ingested }, recodeDir));
+    const names = ingested.columns.map((c) => c.name);
+    await withDuckDb({}, async (conn) => {
+      for (const role of ['population', 'customers'] as const) {
+        const scanned = await queryOne(conn, missingCountsSql(parquetRelation(join(ingestDir, `${role}.parquet`)), ingested.columns));
+        for (const column of recoded.columns) {
+          expect([column.name, column[role]]).toEqual([column.name, { empty: toNumber(scanned[`${column.name}:empty`]), coded: toNumber(scanned[`${column.name}:coded`]) }]);
+        }
+        const footer = await parquetNullCounts(conn, join(recodeDir, `${role}.parquet`), ['row', ...names]);
+        const nulls = await queryOne(conn, nullCountsSql(parquetRelation(join(recodeDir, `${role}.parquet`)), names));
+        expect(footer?.rows).toBe(toNumber(nulls.rows));
+        for (const name of names) expect(footer?.nulls.get(name)).toBe(toNumber(nulls[name]));
+        // Another file's columns: no answer from the footer, the caller scans.
+        expect(await parquetNullCounts(conn, join(recodeDir, `${role}.parquet`), ['row', ...names.slice(1)])).toBeNull();
+      }
+    });
+    // Recoded files stay in row order (written without a sort).
+    const rows = await withDuckDb({}, (conn) => queryRows(conn, `SELECT "row" FROM read_parquet('${join(recodeDir, 'population.parquet')}')`));
+    expect(rows.every((r, i) => toNumber(r.row) === i)).toBe(true);
+  });
+
+  test('the clean-vs-heavy comparison counts values by their text, -0.0 apart from 0.0', async () => {
+    const base = dir();
+    // SPARSE holds 0 and -0; rows missing AGE and SEX (two of the five kept columns) are heavy.
+    const population = Array.from({ length: 400 }, (_, i) => {
+      const heavy = i % 5 === 0;
+      return [heavy ? '' : String(1 + (i % 4)), heavy ? '' : String(1 + (i % 2)), `${i % 3}A`, String(i % 6), i % 4 === 0 ? '-0' : i % 4 === 1 ? '0' : String(1 + (i % 3))];
+    });
+    const paths = files(base, population, CUSTOMERS);
+    const summaryText = SUMMARY.replace('SPARSE;household;numeric;[0]', 'SPARSE;household;numeric;[]');
+    const ingestDir = sub(base, 'ingest');
+    const ingested = await runIngest(paths, ingestDir, summaryText);
+    const recodeDir = sub(base, 'recode');
+    const recoded = await withDuckDb({}, (conn) => recodeMissing(conn, { dir: ingestDir, output: ingested }, recodeDir));
+    const columns = ['AGE', 'SEX', 'CODE', 'SIZE', 'SPARSE'];
+    const missingness = await withDuckDb({}, (conn) => assessMissingness(conn, { dir: recodeDir, output: recoded }, columns, 0.5));
+    const split = await withDuckDb({}, (conn) => splitRows(conn, { dir: recodeDir, output: recoded }, missingness, 1, sub(base, 'split')));
+    // The reference: value counts by CAST(value AS VARCHAR), one GROUP BY per column.
+    const compared = missingness.columns.filter((c) => !c.dropped && c.populationShare <= 0.05).map((c) => c.column);
+    expect(compared).toContain('SPARSE');
+    const source = parquetRelation(join(recodeDir, 'population.parquet'));
+    const counted = await withDuckDb({}, (conn) =>
+      queryRows(conn, valueCountsByGroupSql(`(SELECT *, (${rowMissingCountExpr(missingness.kept)}) > 1 AS heavy FROM ${source})`, compared)),
+    );
+    expect(counted.some((row) => row.column === 'SPARSE' && row.value === '-0.0')).toBe(true);
+    const expected = compared
+      .map((column) => {
+        const clean = new Map<string, number>();
+        const heavy = new Map<string, number>();
+        for (const row of counted) if (row.column === column) (row.heavy ? heavy : clean).set(String(row.value), toNumber(row.n));
+        const levels = [...new Set([...clean.keys(), ...heavy.keys()])].sort();
+        const p = levels.map((level) => clean.get(level) ?? 0);
+        const q = levels.map((level) => heavy.get(level) ?? 0);
+        return { column, jensenShannon: jensenShannon(p, q), totalVariation: totalVariation(p, q) };
+      })
+      .sort((a, b) => b.jensenShannon - a.jensenShannon);
+    expect(split.divergence).toEqual(expected);
   });
 });

@@ -13,6 +13,7 @@ import {
   parquetRelation,
   readMatrix,
   readRowIndex,
+  standardiseVector,
   transformSelectSql,
   vectorValues,
   withDuckDBSettings,
@@ -175,6 +176,35 @@ describe('vectorValues', () => {
     const fb = vectorValues(fake, 3, Float64Array);
     expect(Array.from(fb.values)).toEqual([0, NaN, 4]);
     expect(fb.nulls).toBe(1);
+  });
+});
+
+describe('standardiseVector', () => {
+  test('imputes and standardises UTINYINT, SMALLINT and DOUBLE vectors bit for bit as the SQL does', async () => {
+    const mean = 0.37;
+    const std = 1.9;
+    const fill = 2;
+    const standardised = (column: string) =>
+      `(COALESCE(CAST(${column} AS DOUBLE), '${fill}'::DOUBLE) - '${mean}'::DOUBLE) / '${std}'::DOUBLE`;
+    const source = `SELECT CASE WHEN range % 5 = 0 THEN NULL ELSE (range % 7)::UTINYINT END AS u,
+      CASE WHEN range % 3 = 0 THEN NULL ELSE (range % 1000 - 500)::SMALLINT END AS s,
+      CASE WHEN range % 4 = 0 THEN NULL ELSE range::DOUBLE / 3 END AS d FROM range(3000)`;
+    const result = await db.conn.stream(source);
+    const chunk = await result.fetchChunk();
+    if (!chunk) throw new Error('no chunk');
+    const n = chunk.rowCount;
+    const want = (await db.conn.runAndReadAll(`SELECT ${['u', 's', 'd'].map(standardised).join(', ')} FROM (${source} LIMIT ${n})`)).getRowsJS();
+    const spies = [0, 1, 2].map((j) => jest.spyOn(chunk.getColumnVector(j), 'getItem'));
+    const target = new Float64Array(n + 5);
+    for (let j = 0; j < 3; j++) {
+      standardiseVector(chunk.getColumnVector(j), n, target, mean, std, (fill - mean) / std);
+      for (let i = 0; i < n; i++) if (!Object.is(target[i], want[i][j])) throw new Error(`column ${j} row ${i}: ${target[i]} vs ${want[i][j]}`);
+    }
+    for (const spy of spies) expect(spy).not.toHaveBeenCalled();
+    // Something without the internals falls back to getItem.
+    const fake = { getItem: (k: number) => (k === 1 ? null : k * 2) } as unknown as DuckDBVector;
+    standardiseVector(fake, 3, target, 1, 2, -7);
+    expect(Array.from(target.subarray(0, 3))).toEqual([-0.5, -7, 1.5]);
   });
 });
 

@@ -37,7 +37,7 @@ import {
 import { activityContext } from './step';
 import { describeDeviation } from '../core/stats/describe';
 import { compareGroups, rankRepresentation } from '../core/stats/representation';
-import { readInt32Array, readScoresMatrix, writeTypedArray } from '../core/store/arrays';
+import { acquireScoresMatrix, readInt32Array, writeTypedArray } from '../core/store/arrays';
 import { matrixView, WasmMatrix } from '../core/wasm/kernel';
 import { loadEncodingRules } from '../schemas/encoding-rules';
 import { readFeatureSummary } from '../schemas/feature-summary';
@@ -315,38 +315,46 @@ async function fitKMeans(rawInput: unknown, final: boolean): Promise<StepReport>
     { pca: input.pca.key, k: input.k, inits, seed: config.seed, maxIterations: config.maxIterations, tol: config.relativeTolerance, silhouette: config.silhouetteSample },
     async (workDir) => {
       const q = pca.output.keptComponents;
-      const scores = readScoresMatrix(join(pca.dir, pca.output.population.scores), rows, q);
-      const result = await resumableBestOf(scores, rows, q, {
-        k: input.k,
-        seed: config.seed,
-        maxIterations: config.maxIterations,
-        relativeTolerance: config.relativeTolerance,
-        inits,
-        done: fromSweep,
-        // The sweep runs several k at once (one thread each); the final fit runs alone and takes every core.
-        threads: final ? defaultThreads() : 1,
-      });
-      const silhouette = final
-        ? null
-        : (await silhouetteInWorker(matrixView(scores), rows, q, result.assignments, input.k, { sampleSize: config.silhouetteSample, seed: config.seed, signal: activityContext().signal })).score;
-      await writeFile(join(workDir, 'centroids.json'), JSON.stringify({ k: input.k, dims: q, centroids: Array.from(result.centroids) }));
-      if (final) await writeTypedArray(join(workDir, 'population.assignments'), result.assignments);
-      return {
-        k: input.k,
-        sse: result.sse,
-        silhouette: silhouette !== null && Number.isFinite(silhouette) ? silhouette : null,
-        iterations: result.iterations,
-        converged: result.converged,
-        centroids: 'centroids.json',
-        ...(final ? { assignments: 'population.assignments' } : {}),
-        inits,
-        bestRun: result.bestRun,
-        bestRunSse: result.bestRunSse,
-        ...(fromSweep ? { initsFromSweep: fromSweep.runs } : {}),
-        ...(result.resumedFrom ? { resumedFrom: result.resumedFrom } : {}),
-      };
+      const lease = acquireScoresMatrix(join(pca.dir, pca.output.population.scores), rows, q);
+      try {
+        return await fitOnScores(lease.matrix, q, workDir);
+      } finally {
+        lease.release();
+      }
     },
   );
+  /** The fit on the scores held for this activity: best of the seeded inits, silhouette for a sweep point. */
+  async function fitOnScores(scores: WasmMatrix, q: number, workDir: string): Promise<KFitOutput> {
+    const result = await resumableBestOf(scores, rows, q, {
+      k: input.k,
+      seed: config.seed,
+      maxIterations: config.maxIterations,
+      relativeTolerance: config.relativeTolerance,
+      inits,
+      done: fromSweep,
+      // The sweep runs several k at once (one thread each); the final fit runs alone and takes every core.
+      threads: final ? defaultThreads() : 1,
+    });
+    const silhouette = final
+      ? null
+      : (await silhouetteInWorker(matrixView(scores), rows, q, result.assignments, input.k, { sampleSize: config.silhouetteSample, seed: config.seed, signal: activityContext().signal })).score;
+    await writeFile(join(workDir, 'centroids.json'), JSON.stringify({ k: input.k, dims: q, centroids: Array.from(result.centroids) }));
+    if (final) await writeTypedArray(join(workDir, 'population.assignments'), result.assignments);
+    return {
+      k: input.k,
+      sse: result.sse,
+      silhouette: silhouette !== null && Number.isFinite(silhouette) ? silhouette : null,
+      iterations: result.iterations,
+      converged: result.converged,
+      centroids: 'centroids.json',
+      ...(final ? { assignments: 'population.assignments' } : {}),
+      inits,
+      bestRun: result.bestRun,
+      bestRunSse: result.bestRunSse,
+      ...(fromSweep ? { initsFromSweep: fromSweep.runs } : {}),
+      ...(result.resumedFrom ? { resumedFrom: result.resumedFrom } : {}),
+    };
+  }
   return {
     ref,
     figures: {

@@ -14,7 +14,7 @@ import { queryRows, quoteLiteral, toNumber, withDuckDb } from '../core/duckdb';
 import { CUSTOMERS_FILE, FEATURE_SUMMARY_FILE, POPULATION_FILE, TRUTH_POPULATION_FILE } from '../core/generator';
 import { kmeans, KMeansAlgorithm, resolveAlgorithm } from '../core/linalg';
 import { adjustedRandIndex } from '../core/stats/agreement';
-import { readScoresMatrix } from '../core/store/arrays';
+import { acquireScoresMatrix } from '../core/store/arrays';
 import { matrixView, WasmArena } from '../core/wasm/kernel';
 import { PipelineConfigInput, parseConfig } from '../schemas/config';
 import { createWorker } from '../worker/worker';
@@ -299,7 +299,8 @@ async function lloydCheck(outDir: string, k: number, configInput: PipelineConfig
     output: { keptComponents: number; population: { rows: number; scores: string } };
   };
   const { keptComponents: q, population } = manifest.output;
-  const matrix = readScoresMatrix(join(pcaRoot, keys[0], population.scores), population.rows, q);
+  const lease = acquireScoresMatrix(join(pcaRoot, keys[0], population.scores), population.rows, q);
+  const { matrix } = lease;
   const scores = matrixView(matrix);
   const wasm = { arena: new WasmArena(matrix.memory), matrix };
   const options = { k, seed: config.seed, maxIterations: config.maxIterations, relativeTolerance: config.relativeTolerance };

@@ -8,24 +8,54 @@ export async function writeTypedArray(path: string, array: Float64Array | Float3
 }
 
 /**
- * The most recently read scores matrix. The k sweep runs several activities at once on the same PCA scores:
- * they share one read-only copy (checkpoint files never change once written), loaded straight into the
- * shared WebAssembly memory the k-means kernel works in, so no run copies it again.
+ * PCA scores in the k-means kernel's memory, shared by every k-means of this process. The k sweep runs several
+ * activities at once on the same scores: they share one read-only copy (checkpoint files never change once
+ * written), loaded straight into the shared WebAssembly memory the kernel reads, so no run copies it again.
+ * One arena serves every matrix: a matrix nobody holds is freed when another is loaded, so a long-lived worker
+ * reuses the same memory month after month instead of leaving each run's copy to the garbage collector.
  */
-let lastScores: { path: string; matrix: WasmMatrix } | undefined;
+let scoresArena: WasmArena | undefined;
+const loadedScores = new Map<string, { matrix: WasmMatrix; holders: number }>();
 
-/** A rows x cols float32 matrix file, in a WebAssembly arena (see core/wasm/kernel.ts). */
-export function readScoresMatrix(path: string, rows: number, cols: number): WasmMatrix {
-  const cached = lastScores;
-  if (cached && cached.path === path && cached.matrix.rows === rows && cached.matrix.dims === cols) return cached.matrix;
-  lastScores = undefined; // let the previous arena go before allocating the next
-  const bytes = rows * cols * Float32Array.BYTES_PER_ELEMENT;
-  const arena = WasmArena.create(bytes);
-  const offset = arena.alloc(bytes);
-  readInto(path, new Uint8Array(arena.memory.buffer, offset, bytes), bytes);
-  const matrix: WasmMatrix = { memory: arena.memory, offset, rows, dims: cols, dtype: 'float32' };
-  lastScores = { path, matrix };
-  return matrix;
+export interface ScoresLease {
+  matrix: WasmMatrix;
+  /** Lets the matrix go (it stays loaded for the next holder until another matrix needs the room). */
+  release(): void;
+}
+
+/** Holds the rows x cols float32 matrix in `path`, loading it unless it is loaded already. */
+export function acquireScoresMatrix(path: string, rows: number, cols: number): ScoresLease {
+  const key = `${path}\u0000${rows}x${cols}`;
+  let entry = loadedScores.get(key);
+  if (!entry) {
+    scoresArena ??= WasmArena.create();
+    for (const [otherKey, other] of loadedScores) {
+      if (other.holders > 0) continue;
+      scoresArena.free(other.matrix.offset);
+      loadedScores.delete(otherKey);
+    }
+    const bytes = rows * cols * Float32Array.BYTES_PER_ELEMENT;
+    const offset = scoresArena.alloc(bytes);
+    try {
+      readInto(path, new Uint8Array(scoresArena.memory.buffer, offset, bytes), bytes);
+    } catch (error) {
+      scoresArena.free(offset);
+      throw error;
+    }
+    entry = { matrix: { memory: scoresArena.memory, offset, rows, dims: cols, dtype: 'float32' }, holders: 0 };
+    loadedScores.set(key, entry);
+  }
+  const held = entry;
+  held.holders++;
+  let released = false;
+  return {
+    matrix: held.matrix,
+    release() {
+      if (released) return;
+      released = true;
+      held.holders--;
+    },
+  };
 }
 
 export async function readInt32Array(path: string, length: number): Promise<Int32Array> {

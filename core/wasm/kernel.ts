@@ -24,6 +24,7 @@ const FIRST_BLOCK_PAGE = 2;
 /** Table layout (Int32 slots): [0] lock, [1] block count, then per block: first page, page count, in use. */
 const T_LOCK = 0, T_COUNT = 1, T_BLOCKS = 4, T_FIELDS = 3;
 const MAX_BLOCKS = Math.floor((WASM_PAGE / 4 - T_BLOCKS) / T_FIELDS);
+const LOCK_STALE_MS = 2000;
 
 /** Descriptor slots of processChunk (byte offsets or values, u32): mirrors DESC_* in the AssemblyScript source. */
 export const DESC = {
@@ -95,8 +96,17 @@ export class WasmArena {
     return new WasmArena(new WebAssembly.Memory({ initial: pages, maximum: MAX_PAGES, shared: true }));
   }
 
+  /**
+   * The table's lock. It is held for microseconds; a holder that has not let go after LOCK_STALE_MS was a
+   * thread terminated inside alloc/free (an aborted k-means), so the lock is taken over rather than waited on
+   * forever.
+   */
   private lock(): void {
-    while (Atomics.compareExchange(this.table, T_LOCK, 0, 1) !== 0) Atomics.wait(this.table, T_LOCK, 1, 1);
+    const start = Date.now();
+    while (Atomics.compareExchange(this.table, T_LOCK, 0, 1) !== 0) {
+      Atomics.wait(this.table, T_LOCK, 1, 5);
+      if (Date.now() - start > LOCK_STALE_MS) return;
+    }
   }
 
   private unlock(): void {

@@ -65,3 +65,43 @@ describe('WasmArena', () => {
     }
   });
 });
+
+describe('PCA scores shared in the kernel memory', () => {
+  it('loads a file once for every holder and reuses the memory of a released matrix for the next one', async () => {
+    const { acquireScoresMatrix } = await import('../../core/store/arrays');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'scores-'));
+    try {
+      const write = (name: string, values: number[]) => {
+        writeFileSync(join(dir, name), Buffer.from(Float32Array.from(values).buffer));
+        return join(dir, name);
+      };
+      const a = write('a.scores', [1, 2, 3, 4, 5, 6]);
+      const b = write('b.scores', [7, 8, 9, 10, 11, 12]);
+      const first = acquireScoresMatrix(a, 3, 2);
+      const second = acquireScoresMatrix(a, 3, 2);
+      expect(second.matrix).toBe(first.matrix); // one copy for both holders
+      expect(Array.from(matrixView(first.matrix))).toEqual([1, 2, 3, 4, 5, 6]);
+      const other = acquireScoresMatrix(b, 3, 2); // a is still held: loaded next to it
+      expect(other.matrix.offset).not.toBe(first.matrix.offset);
+      expect(Array.from(matrixView(first.matrix))).toEqual([1, 2, 3, 4, 5, 6]);
+      first.release();
+      second.release();
+      other.release();
+      const again = acquireScoresMatrix(a, 3, 2); // still loaded: no reading
+      expect(again.matrix).toBe(first.matrix);
+      again.release();
+      const c = write('c.scores', [13, 14, 15, 16, 17, 18]);
+      const third = acquireScoresMatrix(c, 3, 2); // nothing held: a and b go, and c takes their memory
+      expect(third.matrix.offset).toBe(Math.min(first.matrix.offset, other.matrix.offset));
+      expect(third.matrix.memory).toBe(first.matrix.memory);
+      expect(Array.from(matrixView(third.matrix))).toEqual([13, 14, 15, 16, 17, 18]);
+      third.release();
+      expect(() => acquireScoresMatrix(join(dir, 'missing.scores'), 3, 2)).toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -313,6 +313,7 @@ async function lloydCheck(outDir: string, k: number, configInput: PipelineConfig
   const prunedAlgorithm = resolveAlgorithm(undefined, population.rows, k);
   const hamerly = timed(prunedAlgorithm);
   const lloyd = timed('lloyd');
+  lease.release();
   const relativeDifference = Math.abs(hamerly.result.sse - lloyd.result.sse) / lloyd.result.sse;
   const a = hamerly.result.assignments;
   const b = lloyd.result.assignments;

@@ -11,6 +11,8 @@
  * --repeat     repetitions per size (default 1); the tables show medians
  * --k          fixed k (passed to the pipeline config; the k sweep still runs)
  * --workers    extra `segments worker` processes next to the bench's own in-process worker
+ * --slots      activities each worker runs at once (default one per core); `--slots 1` with and without
+ *              `--workers 1` shows the sweep fanning out over worker processes on a machine this small
  * --seed       generator seed (default 1); data are generated once per size and seed under --data
  * --data       data folder (default bench-data/ in the project)
  * --out        JSON output (default bench-output/bench-<timestamp>.json in the project)
@@ -81,6 +83,7 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       k: { type: 'string' },
       workers: { type: 'string' },
+      slots: { type: 'string' },
       seed: { type: 'string' },
       keep: { type: 'boolean', default: false },
     },
@@ -93,6 +96,7 @@ async function main(): Promise<void> {
       : [positiveInt(values.rows, 'rows', DEFAULT_POPULATION_ROWS)];
   const repeat = positiveInt(values.repeat, 'repeat', 1);
   const extraWorkers = positiveInt(values.workers, 'workers', 0);
+  const slots = values.slots === undefined ? undefined : positiveInt(values.slots, 'slots', 1);
   const seed = positiveInt(values.seed, 'seed', 1);
   const config: PipelineConfigInput = values.k !== undefined ? { k: positiveInt(values.k, 'k', 0) } : {};
   const dataRoot = resolve(values.data ?? join(root, 'bench-data'));
@@ -111,7 +115,7 @@ async function main(): Promise<void> {
     `customer-segments bench — commit ${environment.commit?.slice(0, 10) ?? 'unknown'}${environment.dirty ? ' (uncommitted changes)' : ''}, ` +
       `node ${environment.node}, ${environment.cpus} cpus, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
   );
-  console.log(`sizes ${sizes.map((s) => s.toLocaleString('en-US')).join(', ')}; ${repeat} repetition(s); workers: 1 in-process + ${extraWorkers} process(es); config ${JSON.stringify(config)}\n`);
+  console.log(`sizes ${sizes.map((s) => s.toLocaleString('en-US')).join(', ')}; ${repeat} repetition(s); workers: 1 in-process + ${extraWorkers} process(es), ${slots ?? 'one per core'} activities at once each; config ${JSON.stringify(config)}\n`);
 
   const datasets: Dataset[] = [];
   for (const size of sizes) datasets.push(await ensureDataset(dataRoot, size, seed));
@@ -125,7 +129,7 @@ async function main(): Promise<void> {
   const summaries: SizeSummary[] = [];
   const write = (extra: Record<string, unknown> = {}) => {
     mkdirSync(dirname(outFile), { recursive: true });
-    writeFileSync(outFile, JSON.stringify({ environment, options: { sizes, repeat, extraWorkers, seed, config }, temporal: temporal.address, sizes: summaries, ...extra }, null, 1));
+    writeFileSync(outFile, JSON.stringify({ environment, options: { sizes, repeat, extraWorkers, slots: slots ?? null, seed, config }, temporal: temporal.address, sizes: summaries, ...extra }, null, 1));
   };
   try {
     console.error(`Temporal at ${temporal.address} (${temporal.mode})`);
@@ -133,13 +137,13 @@ async function main(): Promise<void> {
     const client = new Client({ connection: temporal.connection, namespace: temporal.namespace });
     const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
     const server = { connection: temporal.connection, address: temporal.address, namespace: temporal.namespace, taskQueue: TASK_QUEUE };
-    for (let i = 0; i < extraWorkers; i++) children.push(await startChildWorker(root, server, `worker ${i + 1}`));
+    for (let i = 0; i < extraWorkers; i++) children.push(await startChildWorker(root, server, `worker ${i + 1}`, slots));
 
     for (const data of datasets) {
       const runs: RunFigures[] = [];
       for (let r = 0; r < repeat; r++) {
         const label = `[${data.populationRows.toLocaleString('en-US')} rows, run ${r + 1}/${repeat}]`;
-        runs.push(await runOnce({ client, nativeConnection, namespace: temporal.namespace, workflowBundle, children, config, keep: values.keep }, data, label));
+        runs.push(await runOnce({ client, nativeConnection, namespace: temporal.namespace, workflowBundle, children, config, keep: values.keep, slots }, data, label));
         console.error(`  ${label} ${runs[r].totalSeconds.toFixed(1)} s`);
         const summary = summarise(runs);
         if (r === 0) summaries.push(summary);

@@ -93,12 +93,12 @@ async function activityPollers(server: ServerRef): Promise<string[]> {
  * Starts `node bin/segments.js worker` against the bench's Temporal server and waits until the server sees a
  * new activity poller (the worker bundles the workflow code first, which takes a few seconds).
  */
-export async function startChildWorker(projectRoot: string, server: ServerRef, label: string): Promise<ChildWorker> {
+export async function startChildWorker(projectRoot: string, server: ServerRef, label: string, slots?: number): Promise<ChildWorker> {
   const { address, namespace } = server;
   const before = new Set(await activityPollers(server));
   const child = spawn(process.execPath, [join(projectRoot, 'bin', 'segments.js'), 'worker'], {
     cwd: projectRoot,
-    env: { ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace },
+    env: { ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, ...(slots ? { SEGMENTS_WORKER_ACTIVITIES: String(slots) } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -37,6 +37,8 @@ export interface RunContext {
   config: PipelineConfigInput;
   /** Keep the temporary outDir (artifacts, results) instead of deleting it. */
   keep: boolean;
+  /** Activities the in-process worker runs at once (default: one per core). */
+  slots?: number;
 }
 
 export interface StepFigures {
@@ -123,6 +125,7 @@ export async function runOnce(ctx: RunContext, data: Dataset, label: string): Pr
       namespace: ctx.namespace,
       workflowBundle: ctx.workflowBundle,
       identity: `bench-${process.pid}`,
+      ...(ctx.slots ? { maxConcurrentActivities: ctx.slots } : {}),
     });
     const hwmReset = [resetHwm('self'), ...ctx.children.map((c) => resetHwm(c.pid))].every(Boolean);
     const loadStart = loadavg();

@@ -111,22 +111,7 @@ export interface KMeansResult {
 
 /** ‖x − C[j]‖² (canonical order) with x a Float64Array row buffer and co = j · dims. */
 export function dist2(x: Float64Array, C: Float64Array, co: number, dims: number): number {
-  let l0 = 0, l1 = 0, h0 = 0, h1 = 0;
-  const d4 = dims - (dims & 3);
-  let d = 0;
-  for (; d < d4; d += 4) {
-    const t0 = x[d] - C[co + d], t1 = x[d + 1] - C[co + d + 1], t2 = x[d + 2] - C[co + d + 2], t3 = x[d + 3] - C[co + d + 3];
-    l0 += t0 * t0;
-    l1 += t1 * t1;
-    h0 += t2 * t2;
-    h1 += t3 * t3;
-  }
-  let s = (l0 + l1) + (h0 + h1);
-  for (; d < dims; d++) {
-    const t = x[d] - C[co + d];
-    s += t * t;
-  }
-  return s;
+  return dist2Bounded(x, C, co, dims, Infinity);
 }
 
 /**

@@ -159,8 +159,13 @@ let q0: f64 = 0, q1: f64 = 0, q2: f64 = 0, q3: f64 = 0;
   return t == 0 ? q0 : t == 1 ? q1 : t == 2 ? q2 : q3;
 }
 
-/** Nearest and second nearest from a known candidate a (−1: none) at da2; lowest index wins exact ties. */
-function scanFrom<T>(x: usize, C: usize, k: i32, dims: i32, a: i32, da2: f64): void {
+/**
+ * Nearest and second nearest from a known candidate a (−1: none) at da2; lowest index wins exact ties. With
+ * `bounds` (≠ 0; a = −1), it also stores a lower bound on every centroid's distance for Elkan: the exact
+ * distance, or the partial sum where the blocked kernel gave up (terms are ≥ 0, so a partial sum never exceeds
+ * the full one), plus cum[j] (see KMeansBuffers.bounds).
+ */
+function scanFrom<T>(x: usize, C: usize, k: i32, dims: i32, a: i32, da2: f64, bounds: usize = 0, cum: usize = 0): void {
   let best = a, bestD = da2, second = Infinity;
   const k4 = k - (k & 3);
   let j = 0;
@@ -169,6 +174,7 @@ function scanFrom<T>(x: usize, C: usize, k: i32, dims: i32, a: i32, da2: f64): v
     for (let t = 0; t < 4; t++) {
       const jj = j + t;
       const dj = quadValue(t);
+      if (bounds != 0) store<f32>(bounds + (<usize>jj << 2), <f32>((Math.sqrt(dj) + load<f64>(cum + (<usize>jj << 3))) * F32_DOWN));
       if (jj == a || dj > second) continue;
       if (dj < bestD || (dj == bestD && jj < best)) {
         second = bestD;
@@ -183,47 +189,9 @@ function scanFrom<T>(x: usize, C: usize, k: i32, dims: i32, a: i32, da2: f64): v
   for (; j < k; j++) {
     if (j == a) continue;
     const dj = dist2Bounded<T>(x, C + <usize>j * stride, dims, second);
+    if (bounds != 0) store<f32>(bounds + (<usize>j << 2), <f32>((Math.sqrt(dj) + load<f64>(cum + (<usize>j << 3))) * F32_DOWN));
     if (dj > second) continue;
     if (dj < bestD || (dj == bestD && j < best)) {
-      second = bestD;
-      bestD = dj;
-      best = j;
-    } else if (dj < second) {
-      second = dj;
-    }
-  }
-  gBest = best;
-  gBestD = bestD;
-  gSecond = second;
-}
-
-/** scanFrom(−1) that also stores a lower bound on every centroid's distance (Elkan's bounds). */
-function scanRecording<T>(x: usize, C: usize, k: i32, dims: i32, bounds: usize, cum: usize): void {
-  let best = -1, bestD = Infinity, second = Infinity;
-  const k4 = k - (k & 3);
-  let j = 0;
-  for (; j < k4; j += 4) {
-    quad<T>(x, C, j, dims, second);
-    for (let t = 0; t < 4; t++) {
-      const jj = j + t;
-      const dj = quadValue(t);
-      store<f32>(bounds + (<usize>jj << 2), <f32>((Math.sqrt(dj) + load<f64>(cum + (<usize>jj << 3))) * F32_DOWN));
-      if (dj > second) continue;
-      if (dj < bestD) {
-        second = bestD;
-        bestD = dj;
-        best = jj;
-      } else if (dj < second) {
-        second = dj;
-      }
-    }
-  }
-  const stride = <usize>dims << 3;
-  for (; j < k; j++) {
-    const dj = dist2Bounded<T>(x, C + <usize>j * stride, dims, second);
-    store<f32>(bounds + (<usize>j << 2), <f32>((Math.sqrt(dj) + load<f64>(cum + (<usize>j << 3))) * F32_DOWN));
-    if (dj > second) continue;
-    if (dj < bestD) {
       second = bestD;
       bestD = dj;
       best = j;
@@ -369,7 +337,7 @@ function processChunkT<T>(desc: usize, chunk: i32, slot: i32): void {
         let best = a;
         let bd2: f64 = -1;
         if (open >= ELKAN_RESCAN_OPEN) {
-          scanRecording<T>(x, C, k, dims, lb, cum);
+          scanFrom<T>(x, C, k, dims, -1, Infinity, lb, cum);
           best = gBest;
           bd2 = gBestD;
           u = Math.sqrt(gBestD);
@@ -434,7 +402,7 @@ function processChunkT<T>(desc: usize, chunk: i32, slot: i32): void {
       if (mode == MODE_LLOYD) {
         scanPlain<T>(x, C, k, dims);
       } else if (mode == MODE_ELKAN_FULL) {
-        scanRecording<T>(x, C, k, dims, bounds + ((<usize>i * <usize>k) << 2), cum);
+        scanFrom<T>(x, C, k, dims, -1, Infinity, bounds + ((<usize>i * <usize>k) << 2), cum);
         store<f64>(ui, Math.sqrt(gBestD));
       } else {
         scanFrom<T>(x, C, k, dims, -1, Infinity);

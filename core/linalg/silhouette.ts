@@ -6,6 +6,7 @@
  *   s(i) = (b − a) / max(a, b), and s(i) = 0 when i is alone in its cluster (scikit-learn's convention).
  * The score is the mean of s(i) over the sample.
  */
+import { kernelFor, WASM_PAGE, WasmArena } from '../wasm/kernel';
 import { sampleIndices } from './prng';
 import { checkMatrix, checkNumericArray, NumericArray, throwIfAborted } from './types';
 
@@ -44,8 +45,11 @@ export function silhouetteSample(
   if (!Number.isInteger(m0) || m0 < 2) throw new RangeError('silhouetteSample: sampleSize must be an integer ≥ 2');
   const idx = sampleIndices(rows, m0, opts.seed ?? 0);
   const m = idx.length;
-  const X = new Float64Array(m * dims);
-  const lab = new Int32Array(m);
+  // The sample goes into the WebAssembly kernel's memory: its pairwise pass is the whole cost (m² / 2 distances).
+  const arena = WasmArena.create(m * dims * 8 + m * 4 + m * k * 8 + 4 * WASM_PAGE);
+  const xAt = arena.alloc(m * dims * 8), labAt = arena.alloc(m * 4), sumsAt = arena.alloc(m * k * 8);
+  const X = new Float64Array(arena.memory.buffer, xAt, m * dims);
+  const lab = new Int32Array(arena.memory.buffer, labAt, m);
   const counts = new Int32Array(k);
   for (let s = 0; s < m; s++) {
     const r = idx[s];
@@ -59,23 +63,10 @@ export function silhouetteSample(
   for (let j = 0; j < k; j++) if (counts[j] > 0) present++;
   if (present < 2) throw new RangeError('silhouetteSample: the sample holds fewer than 2 clusters; the silhouette is undefined');
 
-  // sums[i * k + c] = Σ distance from sampled row i to the sampled rows of cluster c
-  const sums = new Float64Array(m * k);
-  for (let i = 0; i < m; i++) {
-    if ((i & 255) === 0) throwIfAborted(opts.signal);
-    const oi = i * dims, li = lab[i];
-    for (let j = i + 1; j < m; j++) {
-      const oj = j * dims;
-      let s = 0;
-      for (let d = 0; d < dims; d++) {
-        const t = X[oi + d] - X[oj + d];
-        s += t * t;
-      }
-      const dist = Math.sqrt(s);
-      sums[i * k + lab[j]] += dist;
-      sums[j * k + li] += dist;
-    }
-  }
+  // sums[i * k + c] = Σ distance from sampled row i to the sampled rows of cluster c (canonical distances)
+  throwIfAborted(opts.signal);
+  const sums = new Float64Array(arena.memory.buffer, sumsAt, m * k).fill(0);
+  kernelFor(arena.memory).silhouetteSums(xAt, m, dims, labAt, k, sumsAt);
   const perSum = new Float64Array(k);
   let total = 0;
   for (let i = 0; i < m; i++) {

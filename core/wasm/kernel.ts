@@ -38,6 +38,7 @@ export interface KernelExports {
   distance2(x: number, isF32: number, c: number, dims: number): number;
   assignNearest(data: number, isF32: number, dims: number, centroids: number, k: number, rowStart: number, rowEnd: number, assign: number, dist: number): void;
   seedTrials(data: number, isF32: number, rows: number, dims: number, cand: number, trials: number, closest: number, out: number, pot: number): void;
+  silhouetteSums(x: number, m: number, dims: number, lab: number, k: number, sums: number): void;
   columnStats(data: number, isF32: number, rows: number, dims: number, chunkRows: number, sums: number, part: number, lo: number, hi: number): number;
 }
 

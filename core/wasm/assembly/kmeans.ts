@@ -520,3 +520,24 @@ function seedTrialsT<T>(data: usize, rows: i32, dims: i32, cand: usize, trials: 
     }
   }
 }
+
+/**
+ * The silhouette's pairwise pass over m sampled rows (float64, row-major at x; labels at lab): for every pair
+ * i < j, the distance (square root of the canonical squared distance) is added to sums[i · k + lab[j]] and to
+ * sums[j · k + lab[i]], pairs in the order (0,1), (0,2), …, (1,2), …
+ */
+export function silhouetteSums(x: usize, m: i32, dims: i32, lab: usize, k: i32, sums: usize): void {
+  const stride = <usize>dims << 3;
+  for (let i = 0; i < m; i++) {
+    const xi = x + <usize>i * stride;
+    const li = load<i32>(lab + (<usize>i << 2));
+    const rowI = sums + ((<usize>i * <usize>k) << 3);
+    for (let j = i + 1; j < m; j++) {
+      const dist = Math.sqrt(dist2<f64>(xi, x + <usize>j * stride, dims));
+      const a = rowI + (<usize>load<i32>(lab + (<usize>j << 2)) << 3);
+      store<f64>(a, load<f64>(a) + dist);
+      const b = sums + ((<usize>j * <usize>k + <usize>li) << 3);
+      store<f64>(b, load<f64>(b) + dist);
+    }
+  }
+}

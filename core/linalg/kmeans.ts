@@ -79,10 +79,13 @@ export interface KMeansOptions {
    */
   algorithm?: KMeansAlgorithm;
   /**
-   * k-means++ draws its centres from a seeded uniform sample of this many rows (all rows when there are
-   * fewer). Default DEFAULT_INIT_SAMPLE. Each greedy step costs a pass over the rows it draws from, so on the
-   * full data the init alone can cost as much as the whole fit; a sample of tens of thousands of rows
-   * represents the density the D² sampling needs.
+   * Rows of the seeded uniform sample the initial centroids come from (default DEFAULT_INIT_SAMPLE): k-means++
+   * on the sample, then k-means on the sample from there (same tolerance and iteration cap), and the full data
+   * start from the sample's centroids. With no more rows than this, plain k-means++ on all rows.
+   * Why: each greedy k-means++ step costs a pass over the rows it draws from, and the first iterations after
+   * k-means++ move the centroids far, so that the bounds prune nothing and every row is rescanned. Measured
+   * at full size (798,073 × 87, k = 5..20, two seeds each): the full data then needed 2–5 iterations instead
+   * of 6–19, the whole fit took 41–56 % of the time, and the final SSE was equal or lower in all eight cases.
    */
   initSample?: number;
 }
@@ -637,7 +640,7 @@ function runKMeans(b: KMeansBuffers, opts: KMeansOptions, k: number, algorithm: 
   } else if (opts.initialCentroids) {
     C.set(opts.initialCentroids);
   } else {
-    C.set(kmeansPlusPlusSampled(data, rows, dims, k, opts.seed ?? 0, opts.initSample ?? DEFAULT_INIT_SAMPLE, opts.signal));
+    C.set(sampledInit(data, rows, dims, opts));
   }
   for (let i = 0; i < C.length; i++) if (!Number.isFinite(C[i])) throw new RangeError('kmeans: non-finite initial centroid');
   assign.fill(-1);
@@ -818,10 +821,23 @@ export function resolveAlgorithm(requested: KMeansAlgorithm | undefined, rows: n
   return algorithm;
 }
 
-/**
- * k-means++ (greedy) on a seeded uniform sample of `sample` rows — the whole data when it has no more rows.
- * The sample is drawn with its own seed, derived from `seed`, so it does not shift the draws of the init.
- */
+/** The seeded uniform sample of the init (its own seed, derived from `seed`, so it does not shift the init's draws). */
+function initSampleRows(data: NumericArray, rows: number, dims: number, seed: number, m: number): Float64Array {
+  const picked = sampleIndices(rows, m, deriveSeed(seed, 0x5a3e));
+  const subset = new Float64Array(m * dims);
+  for (let r = 0; r < m; r++) {
+    const o = picked[r] * dims;
+    for (let d = 0; d < dims; d++) subset[r * dims + d] = data[o + d];
+  }
+  return subset;
+}
+
+function initSampleSize(sample: number, k: number): number {
+  if (!Number.isInteger(sample) || sample < 1) throw new RangeError(`kmeans: initSample must be a positive integer, got ${sample}`);
+  return Math.max(sample, k);
+}
+
+/** k-means++ (greedy) on the init sample of `sample` rows — on the whole data when it has no more rows. */
 export function kmeansPlusPlusSampled(
   data: NumericArray,
   rows: number,
@@ -831,16 +847,29 @@ export function kmeansPlusPlusSampled(
   sample: number,
   signal?: AbortSignal,
 ): Float64Array {
-  if (!Number.isInteger(sample) || sample < 1) throw new RangeError(`kmeans: initSample must be a positive integer, got ${sample}`);
-  const m = Math.max(sample, k);
+  const m = initSampleSize(sample, k);
   if (m >= rows) return kmeansPlusPlus(data, rows, dims, k, seed, { signal });
-  const picked = sampleIndices(rows, m, deriveSeed(seed, 0x5a3e));
-  const subset = new Float64Array(m * dims);
-  for (let r = 0; r < m; r++) {
-    const o = picked[r] * dims;
-    for (let d = 0; d < dims; d++) subset[r * dims + d] = data[o + d];
-  }
-  return kmeansPlusPlus(subset, m, dims, k, seed, { signal });
+  return kmeansPlusPlus(initSampleRows(data, rows, dims, seed, m), m, dims, k, seed, { signal });
+}
+
+/**
+ * The initial centroids kmeans() starts from without initialCentroids (see KMeansOptions.initSample): k-means++
+ * then k-means on the init sample, or k-means++ on all rows when there are no more than the sample.
+ */
+export function sampledInit(data: NumericArray, rows: number, dims: number, opts: KMeansOptions): Float64Array {
+  const seed = opts.seed ?? 0;
+  const m = initSampleSize(opts.initSample ?? DEFAULT_INIT_SAMPLE, opts.k);
+  if (m >= rows) return kmeansPlusPlus(data, rows, dims, opts.k, seed, { signal: opts.signal });
+  const subset = initSampleRows(data, rows, dims, seed, m);
+  const centres = kmeansPlusPlus(subset, m, dims, opts.k, seed, { signal: opts.signal });
+  return kmeans(subset, m, dims, {
+    k: opts.k,
+    initialCentroids: centres,
+    maxIterations: opts.maxIterations,
+    relativeTolerance: opts.relativeTolerance,
+    algorithm: opts.algorithm,
+    signal: opts.signal,
+  }).centroids;
 }
 
 export interface KMeansBestOfResult extends KMeansResult {

@@ -8,7 +8,7 @@ import {
   runSeed,
   sseOf,
 } from '../../core/linalg/kmeans';
-import { kmeansPlusPlusSampled, resolveAlgorithm, ELKAN_MAX_BOUND_BYTES } from '../../core/linalg/kmeans';
+import { kmeansPlusPlusSampled, resolveAlgorithm, sampledInit, ELKAN_MAX_BOUND_BYTES } from '../../core/linalg/kmeans';
 import { bruteNearest, expectSameArray, mixture, uniform } from './helpers';
 
 function expectSameResult(a: KMeansResult, b: KMeansResult): void {
@@ -242,9 +242,13 @@ describe('k-means++ on a sample', () => {
       for (let i = 0; i < rows && !found; i++) found = row.every((v, d) => v === X[i * dims + d]);
       expect(found).toBe(true);
     }
-    // kmeans uses it: same init as passing those centroids in
+    // kmeans starts from k-means on the sample, begun at those k-means++ centres
+    const subsetInit = sampledInit(X, rows, dims, { k, seed: 9, initSample: 500 });
     const viaSample = kmeans(X, rows, dims, { k, seed: 9, initSample: 500 });
-    expectSameResult(viaSample, kmeans(X, rows, dims, { k, initialCentroids: a }));
+    expectSameResult(viaSample, kmeans(X, rows, dims, { k, initialCentroids: subsetInit }));
+    expect(Array.from(subsetInit)).not.toEqual(Array.from(a));
+    // without more rows than the sample: plain k-means++ on all rows
+    expectSameArray(sampledInit(X, rows, dims, { k, seed: 9, initSample: rows }), kmeansPlusPlus(X, rows, dims, k, 9));
   });
 });
 

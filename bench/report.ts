@@ -105,7 +105,7 @@ export function sizeTable(summary: SizeSummary): string {
   lines.push(`               ARI vs planted segments ${aris.join(' / ')} over ${int(q.ariRows)} clean rows; heavy split matches truth on ${(100 * q.heavyAgreement).toFixed(2)} % of rows`);
   const l = q.lloyd;
   lines.push(
-    `  Lloyd check  k = ${l.k}, seed ${l.seed}, same k-means++ init: ${l.pruned.algorithm} SSE ${l.pruned.sse.toExponential(9)} (${l.pruned.iterations} it, ${l.pruned.seconds.toFixed(1)} s), ` +
+    `  Lloyd check  k = ${l.k}, seed ${l.seed}, same init: ${l.pruned.algorithm} SSE ${l.pruned.sse.toExponential(9)} (${l.pruned.iterations} it, ${l.pruned.seconds.toFixed(1)} s), ` +
       `lloyd to its fixed point SSE ${l.lloyd.sse.toExponential(9)} (${l.lloyd.iterations} it, ${l.lloyd.seconds.toFixed(1)} s)`,
   );
   lines.push(

@@ -225,69 +225,78 @@ export function kmeansPlusPlus(
   dims: number,
   k: number,
   seed: number,
-  opts: { localTrials?: number; signal?: AbortSignal } = {},
+  opts: { localTrials?: number; signal?: AbortSignal; wasm?: { arena: WasmArena; matrix: WasmMatrix } } = {},
 ): Float64Array {
   checkNumericArray('kmeansPlusPlus', data);
   checkMatrix('kmeansPlusPlus', data, rows, dims);
   if (!Number.isInteger(k) || k < 1 || k > rows) throw new RangeError(`kmeansPlusPlus: k must be in [1, ${rows}], got ${k}`);
   const trials = opts.localTrials ?? 2 + Math.floor(Math.log(k));
   if (!Number.isInteger(trials) || trials < 1) throw new RangeError('kmeansPlusPlus: localTrials must be a positive integer');
-  // The distance loops run in the WebAssembly kernel, on a copy of the rows (k-means++ runs on a sample).
+  // The distance loops run in the WebAssembly kernel: on the rows where they are (opts.wasm), or on a copy.
   const work = (rows + trials * rows + trials * dims + trials) * 8 + 4 * 65536;
-  const { arena, matrix } = toWasmMatrix(data, rows, dims, work);
+  const { arena, matrix } = opts.wasm ?? toWasmMatrix(data, rows, dims, work);
   const kernel = kernelFor(arena.memory);
   const isF32 = matrix.dtype === 'float32' ? 1 : 0;
+  const scratch = arena.alloc(work);
   const buffer = arena.memory.buffer;
-  const closestAt = arena.alloc(rows * 8), candAt = arena.alloc(trials * rows * 8);
-  const candCAt = arena.alloc(trials * dims * 8), potAt = arena.alloc(trials * 8);
-  const closest = new Float64Array(buffer, closestAt, rows);
-  const cand = new Float64Array(buffer, candAt, trials * rows);
-  const candC = new Float64Array(buffer, candCAt, trials * dims);
-  const newPot = new Float64Array(buffer, potAt, trials);
-  const rng = new Prng(seed);
-  const centers = new Float64Array(k * dims);
-  const x = new Float64Array(dims);
-  const cum = new Float64Array(rows);
-
-  const first = rng.nextInt(rows);
-  loadRow(data, first * dims, dims, x);
-  centers.set(x, 0);
-  candC.set(x, 0);
-  closest.fill(Infinity);
-  kernel.seedTrials(matrix.offset, isF32, rows, dims, candCAt, 1, closestAt, closestAt, potAt);
-
-  for (let c = 1; c < k; c++) {
-    throwIfAborted(opts.signal);
-    let pot = 0;
-    for (let i = 0; i < rows; i++) {
-      pot += closest[i];
-      cum[i] = pot;
-    }
-    for (let t = 0; t < trials; t++) {
-      let idx: number;
-      if (!(pot > 0)) {
-        idx = rng.nextInt(rows);
-      } else {
-        const r = rng.nextFloat() * pot;
-        let lo = 0, hi = rows - 1; // first i with cum[i] > r
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if (cum[mid] > r) hi = mid;
-          else lo = mid + 1;
-        }
-        idx = lo;
-        while (idx > 0 && closest[idx] === 0) idx--; // r rounded onto the very end: step back to a positive weight
-      }
-      loadRow(data, idx * dims, dims, x);
-      candC.set(x, t * dims);
-    }
-    kernel.seedTrials(matrix.offset, isF32, rows, dims, candCAt, trials, closestAt, candAt, potAt);
-    let bt = 0;
-    for (let t = 1; t < trials; t++) if (newPot[t] < newPot[bt]) bt = t;
-    centers.set(candC.subarray(bt * dims, (bt + 1) * dims), c * dims);
-    closest.set(cand.subarray(bt * rows, (bt + 1) * rows));
+  const closestAt = scratch, candAt = closestAt + rows * 8;
+  const candCAt = candAt + trials * rows * 8, potAt = candCAt + trials * dims * 8;
+  try {
+    return seedCentres();
+  } finally {
+    arena.free(scratch);
   }
-  return centers;
+
+  function seedCentres(): Float64Array {
+    const closest = new Float64Array(buffer, closestAt, rows);
+    const cand = new Float64Array(buffer, candAt, trials * rows);
+    const candC = new Float64Array(buffer, candCAt, trials * dims);
+    const newPot = new Float64Array(buffer, potAt, trials);
+    const rng = new Prng(seed);
+    const centers = new Float64Array(k * dims);
+    const x = new Float64Array(dims);
+    const cum = new Float64Array(rows);
+
+    const first = rng.nextInt(rows);
+    loadRow(data, first * dims, dims, x);
+    centers.set(x, 0);
+    candC.set(x, 0);
+    closest.fill(Infinity);
+    kernel.seedTrials(matrix.offset, isF32, rows, dims, candCAt, 1, closestAt, closestAt, potAt);
+
+    for (let c = 1; c < k; c++) {
+      throwIfAborted(opts.signal);
+      let pot = 0;
+      for (let i = 0; i < rows; i++) {
+        pot += closest[i];
+        cum[i] = pot;
+      }
+      for (let t = 0; t < trials; t++) {
+        let idx: number;
+        if (!(pot > 0)) {
+          idx = rng.nextInt(rows);
+        } else {
+          const r = rng.nextFloat() * pot;
+          let lo = 0, hi = rows - 1; // first i with cum[i] > r
+          while (lo < hi) {
+            const mid = (lo + hi) >>> 1;
+            if (cum[mid] > r) hi = mid;
+            else lo = mid + 1;
+          }
+          idx = lo;
+          while (idx > 0 && closest[idx] === 0) idx--; // r rounded onto the very end: step back to a positive weight
+        }
+        loadRow(data, idx * dims, dims, x);
+        candC.set(x, t * dims);
+      }
+      kernel.seedTrials(matrix.offset, isF32, rows, dims, candCAt, trials, closestAt, candAt, potAt);
+      let bt = 0;
+      for (let t = 1; t < trials; t++) if (newPot[t] < newPot[bt]) bt = t;
+      centers.set(candC.subarray(bt * dims, (bt + 1) * dims), c * dims);
+      closest.set(cand.subarray(bt * rows, (bt + 1) * rows));
+    }
+    return centers;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -821,15 +830,21 @@ export function resolveAlgorithm(requested: KMeansAlgorithm | undefined, rows: n
   return algorithm;
 }
 
-/** The seeded uniform sample of the init (its own seed, derived from `seed`, so it does not shift the init's draws). */
-function initSampleRows(data: NumericArray, rows: number, dims: number, seed: number, m: number): Float64Array {
+/**
+ * The seeded uniform sample of the init (its own seed, derived from `seed`, so it does not shift the init's
+ * draws), in the data's own type, straight into a fresh kernel arena with `extraBytes` of room.
+ */
+function initSampleRows(data: NumericArray, rows: number, dims: number, seed: number, m: number, extraBytes: number) {
   const picked = sampleIndices(rows, m, deriveSeed(seed, 0x5a3e));
-  const subset = new Float64Array(m * dims);
+  const bytes = m * dims * data.BYTES_PER_ELEMENT;
+  const arena = WasmArena.create(bytes + extraBytes);
+  const matrix: WasmMatrix = { memory: arena.memory, offset: arena.alloc(bytes), rows: m, dims, dtype: data instanceof Float32Array ? 'float32' : 'float64' };
+  const subset = matrixView(matrix);
   for (let r = 0; r < m; r++) {
     const o = picked[r] * dims;
     for (let d = 0; d < dims; d++) subset[r * dims + d] = data[o + d];
   }
-  return subset;
+  return { subset, wasm: { arena, matrix } };
 }
 
 function initSampleSize(sample: number, k: number): number {
@@ -849,7 +864,8 @@ export function kmeansPlusPlusSampled(
 ): Float64Array {
   const m = initSampleSize(sample, k);
   if (m >= rows) return kmeansPlusPlus(data, rows, dims, k, seed, { signal });
-  return kmeansPlusPlus(initSampleRows(data, rows, dims, seed, m), m, dims, k, seed, { signal });
+  const { subset, wasm } = initSampleRows(data, rows, dims, seed, m, 0);
+  return kmeansPlusPlus(subset, m, dims, k, seed, { signal, wasm });
 }
 
 /**
@@ -860,16 +876,11 @@ export function sampledInit(data: NumericArray, rows: number, dims: number, opts
   const seed = opts.seed ?? 0;
   const m = initSampleSize(opts.initSample ?? DEFAULT_INIT_SAMPLE, opts.k);
   if (m >= rows) return kmeansPlusPlus(data, rows, dims, opts.k, seed, { signal: opts.signal });
-  const subset = initSampleRows(data, rows, dims, seed, m);
-  const centres = kmeansPlusPlus(subset, m, dims, opts.k, seed, { signal: opts.signal });
-  return kmeans(subset, m, dims, {
-    k: opts.k,
-    initialCentroids: centres,
-    maxIterations: opts.maxIterations,
-    relativeTolerance: opts.relativeTolerance,
-    algorithm: opts.algorithm,
-    signal: opts.signal,
-  }).centroids;
+  // One arena for the sample, k-means++'s scratch and the sample's k-means buffers (each freed after use).
+  const { subset, wasm } = initSampleRows(data, rows, dims, seed, m, kmeansBufferBytes(m, dims, opts.k, 1, true));
+  const centres = kmeansPlusPlus(subset, m, dims, opts.k, seed, { signal: opts.signal, wasm });
+  const options = { k: opts.k, initialCentroids: centres, maxIterations: opts.maxIterations, relativeTolerance: opts.relativeTolerance };
+  return kmeans(subset, m, dims, { ...options, algorithm: opts.algorithm, signal: opts.signal }, { wasm }).centroids;
 }
 
 export interface KMeansBestOfResult extends KMeansResult {

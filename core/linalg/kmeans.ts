@@ -1,7 +1,9 @@
 /**
- * k-means: greedy k-means++ initialisation, then Hamerly's bound-based algorithm, which returns exactly what
- * plain Lloyd returns from the same initial centroids (same assignments, same centroids bit for bit, same
- * iteration count) — `algorithm: 'lloyd'` runs the plain reference for tests and benchmarks.
+ * k-means: seeded initial centroids (k-means++ and k-means on a row sample, see KMeansOptions.initSample), then
+ * Elkan's bound-based algorithm (Hamerly's where Elkan's bounds would not fit), which returns exactly what plain
+ * Lloyd returns from the same initial centroids (same assignments, same centroids bit for bit, same iteration
+ * count) — `algorithm: 'lloyd'` runs the plain reference for tests and benchmarks. The assignment step runs in
+ * the WebAssembly kernel (core/wasm); this module drives it.
  *
  * One iteration t:
  *   1. assignment: every row goes to its nearest centroid of C_t (lowest index on exact ties);
@@ -14,12 +16,12 @@
  * After the loop a final assignment step makes the returned assignments the nearest-centroid labels of the
  * returned centroids, and `sse` is computed exactly from them (Σ of squared distances).
  *
- * Exactness of Hamerly vs Lloyd: distances are always computed by the same kernel (differences, summed in
- * dimension order), partial-distance early exit only skips candidates that cannot win, bounds are compared
- * with a safety margin of 1e-9 × max‖x‖ so round-off in the bounds can never prune a row Lloyd would move,
- * and the cluster sums are exact fixed-point integers (see "Chunk kernel" below), so Hamerly's incremental
- * updates, Lloyd's full recomputation, a resumed run and any split of the rows over threads all give the same
- * centroids bit for bit. Rows are processed in chunks of KMEANS_CHUNK_ROWS (the unit of work of the helper
+ * Exactness of Elkan / Hamerly vs Lloyd: distances are always the canonical squared distance (see dist2),
+ * partial-distance early exit only skips candidates that cannot win, bounds are compared with a safety margin
+ * of 1e-9 × max‖x‖ (and Elkan's float32 bounds are rounded down) so round-off in the bounds can never prune a
+ * row Lloyd would move, and the cluster sums are exact fixed-point integers (see "Chunk kernel" below), so
+ * incremental updates, Lloyd's full recomputation, a resumed run and any split of the rows over threads all
+ * give the same centroids bit for bit. Rows are processed in chunks of KMEANS_CHUNK_ROWS (the unit of work of the helper
  * threads in core/parallel); the final SSE is summed per chunk, in chunk order.
  *
  * Resumption: `onIteration` receives a JSON-serialisable checkpoint after every iteration; passing it back as

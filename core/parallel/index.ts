@@ -185,40 +185,26 @@ export async function covarianceInWorkers(
 
 export { COVARIANCE_CHUNK_ROWS };
 
-/** projectRows on worker threads. Returns `out` (or a new shared rows × q array). */
-export async function projectRowsInWorkers(
+/**
+ * projectRows on worker threads. Returns `out` (or a new shared rows × q Float64Array); a Float32Array `out`
+ * stores each score rounded once.
+ */
+export async function projectRowsInWorkers<Out extends Float64Array | Float32Array = Float64Array>(
   data: NumericArray,
   rows: number,
   cols: number,
   mean: ArrayLike<number>,
   components: ArrayLike<number>,
   q: number,
-  opts?: ParallelOptions & { out?: Float64Array },
-): Promise<Float64Array>;
-export async function projectRowsInWorkers(
-  data: NumericArray,
-  rows: number,
-  cols: number,
-  mean: ArrayLike<number>,
-  components: ArrayLike<number>,
-  q: number,
-  opts: ParallelOptions & { out?: Float64Array | Float32Array },
-): Promise<Float64Array | Float32Array>;
-export async function projectRowsInWorkers(
-  data: NumericArray,
-  rows: number,
-  cols: number,
-  mean: ArrayLike<number>,
-  components: ArrayLike<number>,
-  q: number,
-  opts: ParallelOptions & { out?: Float64Array | Float32Array } = {},
-): Promise<Float64Array | Float32Array> {
+  opts: ParallelOptions & { out?: Out } = {},
+): Promise<Out> {
   checkNumericArray('projectRowsInWorkers', data);
   checkMatrix('projectRowsInWorkers', data, rows, cols);
   checkProjection(mean, components, q, cols);
   if (opts.out && opts.out.length !== rows * q) throw new RangeError(`projectRowsInWorkers: out must have ${rows * q} elements`);
   const shared = toShared(data);
-  const target = opts.out && isShared(opts.out) ? opts.out : sharedFloat64(rows * q);
+  // Without `out`, Out is its default, Float64Array.
+  const target = (opts.out && isShared(opts.out) ? opts.out : sharedFloat64(rows * q)) as Out;
   const W = Float64Array.from({ length: q * cols }, (_, i) => components[i]);
   let done = 0;
   await runAll<null>(

@@ -86,8 +86,8 @@ export interface KMeansOptions {
    * start from the sample's centroids. With no more rows than this, plain k-means++ on all rows.
    * Why: each greedy k-means++ step costs a pass over the rows it draws from, and the first iterations after
    * k-means++ move the centroids far, so that the bounds prune nothing and every row is rescanned. Measured
-   * at full size (798,073 × 87, k = 5..20, two seeds each): the full data then needed 2–5 iterations instead
-   * of 6–19, the whole fit took 41–56 % of the time, and the final SSE was equal or lower in all eight cases.
+   * at full size (798,073 × 87, k = 5, 10, 15, 20, two seeds each): the full data then needed 2–5 iterations
+   * instead of 6–19, the whole fit took 35–55 % of the time, and the final SSE was equal or lower in all eight.
    */
   initSample?: number;
 }
@@ -383,11 +383,10 @@ export interface KMeansBuffers {
 const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 
 /**
- * Allocates a run's buffers in one block of `arena` (whose memory holds `matrix`, the data) and writes the
- * kernel's descriptor. Free with arena.free(buffers.block).
+ * Where a run's arrays go in its block: after the descriptor and prepare()'s scratch (sums, chunk sums, minima,
+ * maxima: 4 × dims float64), each array 16-byte aligned.
  */
-export function allocKMeansBuffers(arena: WasmArena, matrix: WasmMatrix, k: number, slots = 1, elkan = false): KMeansBuffers {
-  const { rows, dims } = matrix;
+function kmeansLayout(rows: number, dims: number, k: number, slots: number, elkan: boolean) {
   const chunks = Math.max(1, Math.ceil(rows / KMEANS_CHUNK_ROWS));
   const f64 = 8, f32 = 4, i32 = 4;
   const sizes: [keyof typeof DESC, number][] = [
@@ -397,18 +396,29 @@ export function allocKMeansBuffers(arena: WasmArena, matrix: WasmMatrix, k: numb
     ['SLOT_HI', slots * k * dims * f64], ['SLOT_LO', slots * k * dims * f64], ['SLOT_QHI', slots * k * f64], ['SLOT_QLO', slots * k * f64],
     ['SLOT_COUNT', slots * k * f64], ['SLOT_CHANGED', slots * f64], ['PART_SSE', chunks * f64],
   ];
-  const statsBytes = align16(4 * dims * f64); // scratch of prepare(): sums, chunk sums, minima, maxima
-  const descBytes = align16(DESC.LENGTH * 4);
-  const total = sizes.reduce((sum, [, n]) => sum + align16(n), descBytes + statsBytes);
-  const block = arena.alloc(total);
-  const buffer = arena.memory.buffer;
+  const statsAt = align16(DESC.LENGTH * 4);
   const offsets = {} as Record<keyof typeof DESC, number>;
-  const stats = block + descBytes;
-  let at = stats + statsBytes;
+  let at = statsAt + align16(4 * dims * f64);
   for (const [name, n] of sizes) {
     offsets[name] = at;
     at += align16(n);
   }
+  return { chunks, statsAt, offsets, bytes: at };
+}
+
+/**
+ * Allocates a run's buffers in one block of `arena` (whose memory holds `matrix`, the data) and writes the
+ * kernel's descriptor. Free with arena.free(buffers.block).
+ */
+export function allocKMeansBuffers(arena: WasmArena, matrix: WasmMatrix, k: number, slots = 1, elkan = false): KMeansBuffers {
+  const { rows, dims } = matrix;
+  const layout = kmeansLayout(rows, dims, k, slots, elkan);
+  const { chunks } = layout;
+  const block = arena.alloc(layout.bytes);
+  const buffer = arena.memory.buffer;
+  const offsets = {} as Record<keyof typeof DESC, number>;
+  for (const [name, at] of Object.entries(layout.offsets) as [keyof typeof DESC, number][]) offsets[name] = block + at;
+  const stats = block + layout.statsAt;
   const desc = new Uint32Array(buffer, block, DESC.LENGTH);
   desc.fill(0);
   desc[DESC.DATA] = matrix.offset;
@@ -417,7 +427,7 @@ export function allocKMeansBuffers(arena: WasmArena, matrix: WasmMatrix, k: numb
   desc[DESC.DIMS] = dims;
   desc[DESC.K] = k;
   desc[DESC.CHUNK_ROWS] = KMEANS_CHUNK_ROWS;
-  for (const [name] of sizes) desc[DESC[name]] = offsets[name];
+  for (const name of Object.keys(offsets) as (keyof typeof DESC)[]) desc[DESC[name]] = offsets[name];
   const view64 = (name: keyof typeof DESC, n: number) => new Float64Array(buffer, offsets[name], n).fill(0);
   return {
     memory: arena.memory, block, desc: block, stats,
@@ -585,7 +595,7 @@ function prepare(b: KMeansBuffers): void {
   const { data, rows, dims, params } = b;
   const stats = new Float64Array(b.memory.buffer, b.stats, 4 * dims);
   const at = (i: number) => b.stats + i * dims * 8;
-  const maxNorm2 = kernelFor(b.memory).columnStats(new Uint32Array(b.memory.buffer, b.desc, DESC.LENGTH)[DESC.DATA], b.data instanceof Float32Array ? 1 : 0, rows, dims, KMEANS_CHUNK_ROWS, at(0), at(1), at(2), at(3));
+  const maxNorm2 = kernelFor(b.memory).columnStats(data.byteOffset, data instanceof Float32Array ? 1 : 0, rows, dims, KMEANS_CHUNK_ROWS, at(0), at(1), at(2), at(3));
   if (Number.isNaN(maxNorm2)) {
     for (let i = 0; i < data.length; i++) {
       if (!Number.isFinite(data[i])) throw new RangeError(`kmeans: non-finite value at row ${Math.floor(i / dims)}, column ${i % dims}`);
@@ -615,20 +625,13 @@ export function kmeans(data: NumericArray, rows: number, dims: number, opts: KMe
   const elkan = algorithm === 'elkan';
   const runChunks = hooks.runChunks ?? runChunksInline;
   const slots = hooks.slots ?? 1;
-  const wasm = hooks.wasm ?? toWasmMatrix(data, rows, dims, kmeansBufferBytes(rows, dims, k, slots, elkan));
+  const wasm = hooks.wasm ?? toWasmMatrix(data, rows, dims, kmeansLayout(rows, dims, k, slots, elkan).bytes);
   const b = allocKMeansBuffers(wasm.arena, wasm.matrix, k, slots, elkan);
   try {
     return runKMeans(b, opts, k, algorithm, runChunks);
   } finally {
     wasm.arena.free(b.block);
   }
-}
-
-/** An upper bound of the bytes allocKMeansBuffers takes (to size a fresh arena). */
-function kmeansBufferBytes(rows: number, dims: number, k: number, slots: number, elkan: boolean): number {
-  const chunks = Math.max(1, Math.ceil(rows / KMEANS_CHUNK_ROWS));
-  const words = k * dims + 2 * dims + rows * (elkan ? 1 + k / 2 : 2) + rows / 2 + 3 * k + (elkan ? k * k : 0) + P_LENGTH + slots * (2 * k * dims + 3 * k + 1) + chunks;
-  return words * 8 + 32 * 16 + 2 * 65536;
 }
 
 function runKMeans(b: KMeansBuffers, opts: KMeansOptions, k: number, algorithm: KMeansAlgorithm, runChunks: ChunkRunner): KMeansResult {
@@ -879,7 +882,7 @@ export function sampledInit(data: NumericArray, rows: number, dims: number, opts
   const m = initSampleSize(opts.initSample ?? DEFAULT_INIT_SAMPLE, opts.k);
   if (m >= rows) return kmeansPlusPlus(data, rows, dims, opts.k, seed, { signal: opts.signal });
   // One arena for the sample, k-means++'s scratch and the sample's k-means buffers (each freed after use).
-  const { subset, wasm } = initSampleRows(data, rows, dims, seed, m, kmeansBufferBytes(m, dims, opts.k, 1, true));
+  const { subset, wasm } = initSampleRows(data, rows, dims, seed, m, kmeansLayout(m, dims, opts.k, 1, true).bytes);
   const centres = kmeansPlusPlus(subset, m, dims, opts.k, seed, { signal: opts.signal, wasm });
   const options = { k: opts.k, initialCentroids: centres, maxIterations: opts.maxIterations, relativeTolerance: opts.relativeTolerance };
   return kmeans(subset, m, dims, { ...options, algorithm: opts.algorithm, signal: opts.signal }, { wasm }).centroids;
@@ -910,6 +913,10 @@ export function kmeansBestOf(
 ): KMeansBestOfResult {
   if (!Number.isInteger(inits) || inits < 1) throw new RangeError(`kmeansBestOf: inits must be a positive integer, got ${inits}`);
   if (opts.initialCentroids || opts.resumeFrom) throw new RangeError('kmeansBestOf: initialCentroids/resumeFrom make every run identical');
+  validate(data, rows, dims, opts);
+  // The data go into the kernel's memory once for every run (kmeans() alone would copy them per run).
+  const slots = hooks.slots ?? 1;
+  const runHooks = hooks.wasm ? hooks : { ...hooks, wasm: toWasmMatrix(data, rows, dims, kmeansLayout(rows, dims, opts.k, slots, true).bytes) };
   const seed = opts.seed ?? 0;
   let best: KMeansResult | null = null;
   let bestSeed = seed;
@@ -921,7 +928,7 @@ export function kmeansBestOf(
       ...opts,
       seed: s,
       onIteration: onIteration ? (st) => onIteration({ ...st, run }) : undefined,
-    }, hooks);
+    }, runHooks);
     runs.push({ run, seed: s, sse: res.sse, iterations: res.iterations, converged: res.converged });
     if (!best || res.sse < best.sse) {
       best = res;

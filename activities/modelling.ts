@@ -21,7 +21,7 @@ import {
   readMatrix,
   readRowIndex,
 } from '../core/encoding';
-import { chooseComponentCount, interpretComponent, inverseProject, KMEANS_CHUNK_ROWS, pcaFromCovariance, runSeed } from '../core/linalg';
+import { chooseComponentCount, DEFAULT_INIT_SAMPLE, interpretComponent, inverseProject, KMEANS_CHUNK_ROWS, pcaFromCovariance, runSeed } from '../core/linalg';
 import type { KMeansCheckpoint } from '../core/linalg';
 import { CovarianceProgress, resumableCovariance } from '../core/parallel/resumable-covariance';
 import { stepKey } from '../core/store/step-store';
@@ -312,7 +312,7 @@ async function fitKMeans(rawInput: unknown, final: boolean): Promise<StepReport>
   const { ref, output } = await checkpointedStep<KFitOutput>(
     input.storeDir,
     step,
-    { pca: input.pca.key, k: input.k, inits, seed: config.seed, maxIterations: config.maxIterations, tol: config.relativeTolerance, silhouette: config.silhouetteSample },
+    { ...fitKeyInputs(input.pca.key, input.k, config), inits, silhouette: config.silhouetteSample },
     async (workDir) => {
       const q = pca.output.keptComponents;
       const lease = acquireScoresMatrix(join(pca.dir, pca.output.population.scores), rows, q);
@@ -472,6 +472,19 @@ function chunkedSum(values: Float64Array): number {
   return total;
 }
 
+/** What a k-means fit's result depends on, besides the number of inits (and, for a sweep point, the silhouette). */
+function fitKeyInputs(pca: string, k: number, config: ReturnType<typeof parseConfigSafe>) {
+  return {
+    pca,
+    k,
+    seed: config.seed,
+    maxIterations: config.maxIterations,
+    tol: config.relativeTolerance,
+    // How each init starts: a checkpoint made with another start is another result, not a reusable one.
+    init: `k-means++ and k-means on ${DEFAULT_INIT_SAMPLE} sampled rows`,
+  };
+}
+
 /**
  * The sweep's fit at the final k ran the final fit's first seeded inits already (same seeds, data, tolerance
  * and iteration cap; the kernel's result does not depend on the thread count), so the final fit starts after
@@ -485,9 +498,7 @@ async function sweepInitsToReuse(
   if (!input.sweep) return undefined;
   const sweep = await loadStep<KFitOutput>(input.sweep);
   const keyInputs = (sweep.keyInputs ?? {}) as Record<string, unknown>;
-  const same =
-    keyInputs.pca === input.pca.key && keyInputs.k === input.k && keyInputs.seed === config.seed &&
-    keyInputs.maxIterations === config.maxIterations && keyInputs.tol === config.relativeTolerance;
+  const same = Object.entries(fitKeyInputs(input.pca.key, input.k, config)).every(([name, value]) => keyInputs[name] === value);
   const { inits, bestRun, bestRunSse } = sweep.output;
   if (!same || inits === undefined || bestRun === undefined || bestRunSse === undefined || inits > finalInits) return undefined;
   const { centroids } = await readJson<{ centroids: number[] }>(join(sweep.dir, sweep.output.centroids));

@@ -3,7 +3,7 @@
  * files: every step runs as an activity, results and targeting lists are published, planted segments are found.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { followRun, startRun } from '../cli/run';
@@ -106,6 +106,22 @@ describe('segmentation workflow', () => {
     expect(sse[sse.length - 1]).toBeLessThan(sse[0]);
     expect(results.k).toBe(truth.segments.length);
     expect(results.kChosenBy).toBe('fixed');
+  });
+
+  test('the final fit takes over the sweep\'s fit at its k as its first init instead of running it again', () => {
+    const manifestOf = (step: string) => {
+      const dir = join(outDir, 'artifacts', step);
+      const [key] = readdirSync(dir).filter((name) => !name.startsWith('.'));
+      return JSON.parse(readFileSync(join(dir, key, 'manifest.json'), 'utf8')) as { output: Record<string, unknown> };
+    };
+    const k = truth.segments.length;
+    const final = manifestOf('kmeans-final').output;
+    const sweep = manifestOf(`kmeans-k${String(k).padStart(2, '0')}`).output;
+    expect(final.initsFromSweep).toBe(1);
+    expect(final.inits).toBe(3);
+    // the final SSE is the best of the three inits, the sweep's among them
+    expect(final.bestRunSse as number).toBeLessThanOrEqual(sweep.bestRunSse as number);
+    if (final.bestRun === 0) expect(final.bestRunSse).toBe(sweep.bestRunSse);
   });
 
   test('assignments cover every input row once; heavy-missing rows are cluster -1', async () => {

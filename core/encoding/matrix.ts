@@ -104,47 +104,58 @@ export async function withDuckDBSettings<T>(
 
 type TypedArrayCtor<T> = { new (length: number): T; readonly BYTES_PER_ELEMENT: number };
 
+/** Typed views a fixed-width numeric vector may expose as `items` (all convert to double exactly). */
+const NUMERIC_VIEWS = [Float64Array, Float32Array, Int32Array, Int16Array, Int8Array, Uint32Array, Uint16Array, Uint8Array] as const;
+type NumericView = InstanceType<(typeof NUMERIC_VIEWS)[number]>;
+
 /**
- * The values of a fixed-width numeric vector as a typed array, without per-cell objects. The fast path uses
- * the vector's (private) `items` view of the chunk's memory (node-api 1.5: DuckDBDoubleVector /
- * DuckDBFloatVector / DuckDBIntegerVector); NULL cells become NaN (0 for integers) and are counted.
- * Falls back to getItem when the internals do not look as expected.
+ * A fixed-width numeric vector's cells without per-cell objects: its (private) `items` view of the chunk's
+ * memory (node-api 1.5: DuckDBDoubleVector / DuckDBFloatVector / DuckDBIntegerVector, …) and its validity bits
+ * (null when no cell is NULL; bit i lives in byte i >> 3, bit i & 7 of the little-endian uint64 words).
+ * Undefined when the internals do not look as expected: callers then fall back to getItem.
+ */
+function vectorInternals(vector: DuckDBVector, rowCount: number): { items: NumericView; validBits: Uint8Array | null } | undefined {
+  const internals = vector as unknown as { items?: unknown; validity?: { data?: unknown; offset?: unknown } };
+  const { items, validity } = internals;
+  if (!NUMERIC_VIEWS.some((view) => items instanceof view) || (items as NumericView).length !== rowCount || validity === undefined) return undefined;
+  const data = validity.data;
+  if (data === null || data === undefined) return { items: items as NumericView, validBits: null };
+  if (data instanceof BigUint64Array && validity.offset === 0 && LITTLE_ENDIAN) {
+    return { items: items as NumericView, validBits: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  }
+  return undefined;
+}
+
+/**
+ * The values of a fixed-width numeric vector as a typed array of `ctor`'s type, without per-cell objects (the
+ * vector's own view when it has that type and no NULL); NULL cells become NaN (0 for integers) and are counted.
  */
 export function vectorValues<T extends Float64Array | Float32Array | Int32Array>(
   vector: DuckDBVector,
   rowCount: number,
   ctor: TypedArrayCtor<T>,
 ): { values: T; nulls: number } {
-  const internals = vector as unknown as {
-    items?: unknown;
-    validity?: { data?: unknown; offset?: unknown };
-  };
-  const items = internals.items;
-  const validity = internals.validity;
-  if (items instanceof (ctor as unknown as typeof Float64Array) && (items as T).length === rowCount && validity !== undefined) {
-    const data = validity.data;
-    if (data === null || data === undefined) return { values: items as T, nulls: 0 };
-    if (data instanceof BigUint64Array && validity.offset === 0 && LITTLE_ENDIAN) {
-      // Validity bit i lives in byte i >> 3, bit i & 7 of the little-endian uint64 words.
-      const bits = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      let nulls = 0;
-      let copy: T | null = null;
-      for (let i = 0; i < rowCount; i++) {
-        if ((bits[i >> 3] & (1 << (i & 7))) === 0) {
-          if (copy === null) {
-            copy = new ctor(rowCount);
-            copy.set(items as T);
-          }
-          copy[i] = ctor === (Int32Array as unknown) ? 0 : NaN;
-          nulls++;
+  const isInt = ctor === (Int32Array as unknown);
+  const fast = vectorInternals(vector, rowCount);
+  if (fast && fast.items instanceof (ctor as unknown as typeof Float64Array)) {
+    const { items, validBits } = fast;
+    if (validBits === null) return { values: items as T, nulls: 0 };
+    let nulls = 0;
+    let copy: T | null = null;
+    for (let i = 0; i < rowCount; i++) {
+      if ((validBits[i >> 3] & (1 << (i & 7))) === 0) {
+        if (copy === null) {
+          copy = new ctor(rowCount);
+          copy.set(items as T);
         }
+        copy[i] = isInt ? 0 : NaN;
+        nulls++;
       }
-      return { values: copy ?? (items as T), nulls };
     }
+    return { values: copy ?? (items as T), nulls };
   }
   const values = new ctor(rowCount);
   let nulls = 0;
-  const isInt = ctor === (Int32Array as unknown);
   for (let i = 0; i < rowCount; i++) {
     const value = vector.getItem(i);
     if (value === null || value === undefined) {
@@ -157,14 +168,10 @@ export function vectorValues<T extends Float64Array | Float32Array | Int32Array>
   return { values, nulls };
 }
 
-/** Typed views a fixed-width numeric vector may expose as `items` (all convert to double exactly). */
-const NUMERIC_VIEWS = [Float64Array, Float32Array, Int32Array, Int16Array, Int8Array, Uint32Array, Uint16Array, Uint8Array] as const;
-
 /**
  * Imputes and standardises one numeric vector into `target[0 .. rowCount)`: (x - mean) / std, and `fill`
  * (the standardised fill value) for NULL cells. The same IEEE operations, in the same order, as the SQL
- * ((COALESCE(CAST(x AS DOUBLE), fill) - mean) / std), so the values are bit-identical to DuckDB's. Reads the
- * vector's `items` view like vectorValues, and falls back to getItem when the internals differ.
+ * ((COALESCE(CAST(x AS DOUBLE), fill) - mean) / std), so the values are bit-identical to DuckDB's.
  */
 export function standardiseVector(
   vector: DuckDBVector,
@@ -174,26 +181,12 @@ export function standardiseVector(
   std: number,
   fill: number,
 ): void {
-  const internals = vector as unknown as {
-    items?: unknown;
-    validity?: { data?: unknown; offset?: unknown };
-  };
-  const items = internals.items;
-  const validity = internals.validity;
-  if (
-    NUMERIC_VIEWS.some((view) => items instanceof view) &&
-    (items as Float64Array).length === rowCount &&
-    validity !== undefined &&
-    (validity.data === null ||
-      validity.data === undefined ||
-      (validity.data instanceof BigUint64Array && validity.offset === 0 && LITTLE_ENDIAN))
-  ) {
-    target.set(items as Float64Array);
+  const fast = vectorInternals(vector, rowCount);
+  if (fast) {
+    target.set(fast.items);
     for (let i = 0; i < rowCount; i++) target[i] = (target[i] - mean) / std;
-    const data = validity.data;
-    if (data instanceof BigUint64Array) {
-      // Validity bit i lives in byte i >> 3, bit i & 7 of the little-endian uint64 words.
-      const bits = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const bits = fast.validBits;
+    if (bits) {
       for (let b = 0; b << 3 < rowCount; b++) {
         const byte = bits[b];
         if (byte === 0xff) continue;

@@ -1,4 +1,11 @@
+/** Every activity the worker registers, in pipeline order; one file per analysis step, each over core/steps or core/cleaning. */
 export { assessColumnMissingness, ingestData, recodeMissingCodes, splitByRowMissingness } from './cleaning';
-export { compareSegments, encodeFeatures, fitFinalKMeans, fitPca, imputeAndScale, mapCustomers, sweepK } from './modelling';
-export { publishResults } from './report';
+export { encodeFeatures } from './encode';
+export { imputeAndScale } from './scale';
+export { fitPca } from './pca';
+export { sweepK } from './sweep';
+export { fitFinalKMeans } from './kmeans';
+export { mapCustomers } from './map';
+export { compareSegments } from './compare';
 export { compareWithPreviousRun } from './drift';
+export { publishResults } from './report';

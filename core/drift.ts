@@ -4,7 +4,8 @@
  * Centroids are compared in original encoded units standardised by *this* run's transform, on the features
  * both runs have.
  */
-import type { FittedTransform } from './encoding';
+import type { FittedTransform } from '../schemas/model-files';
+import type { ClusterMatch } from '../schemas/steps';
 import { inverseProject } from './linalg/pca';
 import { hungarian } from './linalg/hungarian';
 
@@ -18,13 +19,7 @@ export interface RunModel {
   k: number;
 }
 
-export interface ClusterMatch {
-  id: number;
-  /** The previous run's cluster this one continues, or null when this run has more clusters. */
-  previousId: number | null;
-  /** Distance between the two centroids in standard deviations (root of the summed squares over features). */
-  distance: number | null;
-}
+export type { ClusterMatch } from '../schemas/steps';
 
 /** Each centroid in original encoded units, keyed by feature name. */
 export function centroidsByFeature(model: RunModel): Map<string, number>[] {

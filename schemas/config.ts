@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONFIG_DEFAULTS } from './config-defaults';
 
 /**
  * Everything a run can be tuned by. Defaults reproduce the original study's choices; every field is
@@ -7,7 +8,7 @@ import { z } from 'zod';
 export const PipelineConfigSchema = z
   .object({
     /** A label for the data set (search attribute, report title). */
-    dataset: z.string().min(1).default('arvato'),
+    dataset: z.string().min(1).default(CONFIG_DEFAULTS.dataset),
     /** Columns whose population missing share exceeds this are dropped (the published 6 fall out anywhere in ~0.18-0.34). */
     maxColumnMissingShare: z.number().gt(0).lt(1).default(0.3),
     /**
@@ -28,8 +29,8 @@ export const PipelineConfigSchema = z
         interpret: z.number().int().positive().default(3),
       })
       .prefault({}),
-    kMin: z.number().int().min(2).default(2),
-    kMax: z.number().int().min(2).default(20),
+    kMin: z.number().int().min(2).default(CONFIG_DEFAULTS.kMin),
+    kMax: z.number().int().min(2).default(CONFIG_DEFAULTS.kMax),
     /** Fix k instead of picking it at the knee of the SSE curve. */
     k: z.number().int().min(2).optional(),
     /** k-means inits for the final fit (k-means++, best SSE kept). */

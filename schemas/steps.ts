@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import type { PipelineConfigInput } from './config';
 import { FeatureTypeSchema } from './feature-summary';
-import { DivergenceSchema } from './results';
+import { ClusterSchema, ComponentSchema, DivergenceSchema } from './results';
 
 /**
  * What each step returns to the workflow: small JSON (paths, counts, statistics), never table rows.
@@ -79,10 +80,13 @@ export const SplitOutputSchema = z.object({
 });
 export type SplitOutput = z.infer<typeof SplitOutputSchema>;
 
-/** Every activity gets the artifact store and the run's config; paths only, never data. */
+/**
+ * Every activity gets the artifact store and the run's config; paths only, never data. The config is typed
+ * here and validated by the activity (runner.readConfig), so its errors name the config field, not `config.`.
+ */
 export const RunContextSchema = z.object({
   storeDir: z.string().min(1),
-  config: z.unknown(),
+  config: z.custom<PipelineConfigInput>(),
 });
 
 export const InputPathsSchema = z.object({
@@ -98,3 +102,151 @@ export const StepReportSchema = z.object({
   figures: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
 });
 export type StepReport = z.infer<typeof StepReportSchema>;
+
+// ---- Modelling steps' outputs (what each step's manifest holds; file names relative to its folder) ----
+
+export const EncodeOutputSchema = z.object({
+  /** encoding.json (schemas/model-files.ts EncodingModelSchema). */
+  model: z.string(),
+  features: z.number().int(),
+  unseenCustomerLevels: z.array(z.object({ column: z.string(), rows: z.number().int(), values: z.array(z.string()) })),
+});
+export type EncodeOutput = z.infer<typeof EncodeOutputSchema>;
+
+const MatrixFileSchema = z.object({ rows: z.number().int(), matrix: z.string(), rowIndex: z.string() });
+export const ScaleOutputSchema = z.object({
+  /** transform.json (FittedTransformSchema). */
+  transform: z.string(),
+  features: z.array(z.string()),
+  population: MatrixFileSchema,
+  customers: MatrixFileSchema,
+});
+export type ScaleOutput = z.infer<typeof ScaleOutputSchema>;
+
+const ScoresFileSchema = z.object({ rows: z.number().int(), scores: z.string() });
+export const PcaOutputSchema = z.object({
+  /** pca.json (PcaModelFileSchema). */
+  model: z.string(),
+  keptComponents: z.number().int(),
+  explainedVarianceRatio: z.array(z.number()),
+  cumulativeVarianceRatio: z.array(z.number()),
+  components: z.array(ComponentSchema),
+  population: ScoresFileSchema,
+  customers: ScoresFileSchema,
+});
+export type PcaOutput = z.infer<typeof PcaOutputSchema>;
+
+/** One k-means fit: a sweep point or the final fit. */
+export const KFitOutputSchema = z.object({
+  k: z.number().int(),
+  sse: z.number(),
+  silhouette: z.number().nullable(),
+  iterations: z.number().int(),
+  converged: z.boolean(),
+  /** centroids.json (CentroidsFileSchema). */
+  centroids: z.string(),
+  /** Final fit only: the population's cluster per clean row (int32). */
+  assignments: z.string().optional(),
+  /** Seeded inits run (runs 0..inits-1), the best one's index and its SSE as k-means computed it. */
+  inits: z.number().int().optional(),
+  bestRun: z.number().int().optional(),
+  bestRunSse: z.number().optional(),
+  /** Final fit only: inits taken over from the sweep's fit at the same k instead of being run again. */
+  initsFromSweep: z.number().int().optional(),
+  /** Set when this result continued a crashed attempt's heartbeat state. */
+  resumedFrom: z.object({ run: z.number().int(), iteration: z.number().int() }).optional(),
+});
+export type KFitOutput = z.infer<typeof KFitOutputSchema>;
+
+export const MapOutputSchema = z.object({
+  k: z.number().int(),
+  population: z.string(),
+  customers: z.string(),
+  counts: z.array(z.object({ id: z.number().int(), populationCount: z.number().int(), customerCount: z.number().int() })),
+});
+export type MapOutput = z.infer<typeof MapOutputSchema>;
+
+export const CompareOutputSchema = z.object({
+  clusters: z.array(ClusterSchema),
+  overRepresented: z.array(z.number().int()),
+  underRepresented: z.array(z.number().int()),
+});
+export type CompareOutput = z.infer<typeof CompareOutputSchema>;
+
+export const ClusterMatchSchema = z.object({
+  id: z.number().int(),
+  /** The previous run's cluster this one continues, or null when this run has more clusters. */
+  previousId: z.number().int().nullable(),
+  /** Distance between the two centroids in standard deviations, null for the heavy-missing group. */
+  distance: z.number().nullable(),
+});
+export type ClusterMatch = z.infer<typeof ClusterMatchSchema>;
+
+export const DriftOutputSchema = z.object({
+  previousOutDir: z.string().nullable(),
+  previousCreatedAt: z.string().nullable(),
+  matches: z.array(
+    ClusterMatchSchema.extend({
+      populationShareChange: z.number().nullable(),
+      customerShareChange: z.number().nullable(),
+      previousLift: z.number().nullable(),
+    }),
+  ),
+});
+export type DriftOutput = z.infer<typeof DriftOutputSchema>;
+
+// ---- Each activity's input: its parameter type is z.input of these, so the workflow's calls are type-checked ----
+
+export const IngestInputSchema = RunContextSchema.extend({ inputs: InputPathsSchema });
+export const RecodeInputSchema = RunContextSchema.extend({ ingest: StepRefSchema });
+/** `ingest` is optional: when the workflow passes it, "nothing left to model" errors name the population file. */
+export const MissingnessInputSchema = RunContextSchema.extend({ recode: StepRefSchema, ingest: StepRefSchema.optional() });
+export const SplitInputSchema = RunContextSchema.extend({ recode: StepRefSchema, missingness: StepRefSchema, ingest: StepRefSchema.optional() });
+export const EncodeInputSchema = RunContextSchema.extend({ ingest: StepRefSchema, split: StepRefSchema });
+export const ScaleInputSchema = RunContextSchema.extend({ split: StepRefSchema, encode: StepRefSchema });
+export const PcaInputSchema = RunContextSchema.extend({ scale: StepRefSchema });
+export const SweepInputSchema = RunContextSchema.extend({ pca: StepRefSchema, k: z.number().int().min(1) });
+/** The final fit may name the sweep's fit at its k: that one ran the same first seeded inits, so they are not run twice. */
+export const FinalKMeansInputSchema = SweepInputSchema.extend({ sweep: StepRefSchema.optional() });
+export const MapInputSchema = RunContextSchema.extend({ split: StepRefSchema, scale: StepRefSchema, pca: StepRefSchema, final: StepRefSchema });
+export const CompareInputSchema = RunContextSchema.extend({ scale: StepRefSchema, pca: StepRefSchema, final: StepRefSchema, map: StepRefSchema });
+export const DriftInputSchema = RunContextSchema.extend({
+  previousOutDir: z.string().optional(),
+  scale: StepRefSchema,
+  pca: StepRefSchema,
+  final: StepRefSchema,
+  compare: StepRefSchema,
+});
+export const PublishInputSchema = RunContextSchema.extend({
+  outDir: z.string().min(1),
+  ingest: StepRefSchema,
+  missingness: StepRefSchema,
+  split: StepRefSchema,
+  encode: StepRefSchema,
+  scale: StepRefSchema,
+  pca: StepRefSchema,
+  sweep: z.array(StepRefSchema),
+  final: StepRefSchema,
+  kChosenBy: z.enum(['knee', 'fixed']),
+  map: StepRefSchema,
+  compare: StepRefSchema,
+  drift: StepRefSchema,
+  steps: z.array(z.object({ name: z.string(), seconds: z.number(), reused: z.boolean() })),
+});
+
+export type IngestInput = z.input<typeof IngestInputSchema>;
+export type RecodeInput = z.input<typeof RecodeInputSchema>;
+export type MissingnessInput = z.input<typeof MissingnessInputSchema>;
+export type SplitInput = z.input<typeof SplitInputSchema>;
+export type EncodeInput = z.input<typeof EncodeInputSchema>;
+export type ScaleInput = z.input<typeof ScaleInputSchema>;
+export type PcaInput = z.input<typeof PcaInputSchema>;
+export type SweepInput = z.input<typeof SweepInputSchema>;
+export type FinalKMeansInput = z.input<typeof FinalKMeansInputSchema>;
+export type MapInput = z.input<typeof MapInputSchema>;
+export type CompareInput = z.input<typeof CompareInputSchema>;
+export type DriftInput = z.input<typeof DriftInputSchema>;
+export type PublishInput = z.input<typeof PublishInputSchema>;
+
+/** What the report step returns besides its figures: the summary table the CLI prints. */
+export type PublishReport = StepReport & { summaryTable: string };

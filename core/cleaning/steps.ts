@@ -3,12 +3,14 @@
  * assess missingness, split rows. Activities wrap them with validation and checkpoints.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { rm } from 'node:fs/promises';
+import { copyFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, InputError } from '../../common/errors';
-import type { FeatureSummary } from '../../schemas/feature-summary';
+import { readFeatureSummary, type FeatureSummary } from '../../schemas/feature-summary';
+import { MODEL_FILES } from '../../schemas/model-files';
 import type { IngestOutput, MissingnessOutput, RecodeOutput, SplitOutput } from '../../schemas/steps';
-import { parquetRelation, queryOne, queryRows, quoteIdent, quoteLiteral, toNumber } from '../duckdb';
+import { parquetRelation, queryOne, withDuckDb, queryRows, quoteIdent, quoteLiteral, toNumber } from '../duckdb';
+import { sha256File } from '../store/step-store';
 import { jensenShannon, totalVariation } from '../stats/divergence';
 import { csvReadError, validateCsvHeader } from './csv-header';
 import {
@@ -508,4 +510,36 @@ async function valueCountsByGroup(
 /** The split threshold: a fixed count, or a share of the kept columns. */
 export function resolveMaxRowMissing(config: { maxRowMissing?: number; maxRowMissingShare: number }, keptColumns: number): number {
   return config.maxRowMissing ?? Math.floor(config.maxRowMissingShare * keptColumns);
+}
+
+const INPUT_ROLES = { population: 'population file', customers: 'customers file', featureSummary: 'feature summary' } as const;
+export type InputRole = keyof typeof INPUT_ROLES;
+
+/** Hashes one input file; a missing path, a directory or an unreadable file is the user's to fix (InputError). */
+export async function hashInput(role: InputRole, path: string): Promise<string> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) {
+      throw new InputError(`the ${INPUT_ROLES[role]} is not a file but a ${info.isDirectory() ? 'directory' : 'special file'}`, { file: path });
+    }
+    return await sha256File(path);
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    const { code, message } = error as NodeJS.ErrnoException;
+    const reason = code === 'ENOENT' ? 'ENOENT (no such file)' : code === 'EACCES' ? 'EACCES (permission denied)' : (code ?? message);
+    throw new InputError(`cannot read the ${INPUT_ROLES[role]}: ${reason}`, { file: path });
+  }
+}
+
+/**
+ * Step 1a as a whole: validates the summary and both files and loads them typed. The checkpoint keeps a copy
+ * of the feature summary (MODEL_FILES.featureSummary): later steps read that copy, so a changed file on disk
+ * cannot skew a resumed run.
+ */
+export async function ingestFiles(inputs: Record<InputRole, string>, hashes: Record<InputRole, string>, workDir: string): Promise<IngestOutput> {
+  const summary = readFeatureSummary(inputs.featureSummary);
+  await copyFile(inputs.featureSummary, join(workDir, MODEL_FILES.featureSummary));
+  return withDuckDb({}, (conn) =>
+    ingest(conn, { population: inputs.population, customers: inputs.customers, featureSummaryPath: inputs.featureSummary }, summary, workDir, hashes),
+  );
 }

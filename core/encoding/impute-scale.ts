@@ -1,42 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { z } from 'zod';
 import { InputError } from '../../common/errors';
 import { encodeSelectSql } from './fit';
-import { type EncodingModel, FeatureKindSchema } from './model';
+import { type EncodingModel, type FittedTransform, FittedTransformSchema } from './model';
 import { doubleLiteral, quoteIdent } from './sql';
-
-/**
- * Imputation + standardisation fitted on the population's clean encoded rows only, then applied unchanged
- * to every file. Per feature: the fill value for missing cells, and the mean / std of the feature AFTER
- * imputation (population std, ddof 0), so (x - mean) / std has mean 0 and std 1 on the population.
- */
-export const TransformFeatureSchema = z.object({
-  name: z.string(),
-  kind: FeatureKindSchema,
-  /**
-   * numeric / derived: the population median; binary / flag: the most frequent value (0 on a tie);
-   * onehot: 1 for the group's most frequent level, 0 for its other levels.
-   */
-  fill: z.number(),
-  mean: z.number(),
-  /** Population std after imputation; 1 when the feature is constant (see `constant`). */
-  std: z.number().positive(),
-  /** Population cells that were missing (and got `fill`). */
-  missing: z.number().int().nonnegative(),
-  constant: z.boolean(),
-});
-export type TransformFeature = z.infer<typeof TransformFeatureSchema>;
-
-export const FittedTransformSchema = z.object({
-  version: z.literal(1),
-  /** Population rows fitted on. */
-  rows: z.number().int().positive(),
-  /** Same order as the encoding model's features. */
-  features: z.array(TransformFeatureSchema).min(1),
-  /** Features with zero variance in the population (std stored as 1; they standardise to 0). */
-  constantFeatures: z.array(z.string()),
-});
-export type FittedTransform = z.infer<typeof FittedTransformSchema>;
 
 export function parseFittedTransform(input: unknown): FittedTransform {
   return FittedTransformSchema.parse(input);

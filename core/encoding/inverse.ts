@@ -1,5 +1,5 @@
 import type { EncodedFeature, EncodingModel } from './model';
-import type { FittedTransform } from './impute-scale';
+import type { FittedTransform } from './model';
 
 /** Standardised vector (length = features) back to encoded units: x * std + mean. */
 export function inverseScale(vector: ArrayLike<number>, transform: FittedTransform): number[] {

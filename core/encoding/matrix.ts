@@ -2,8 +2,8 @@ import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, write } f
 import { promisify } from 'node:util';
 import { endianness } from 'node:os';
 import { type DuckDBConnection, type DuckDBDataChunk, DuckDBInstance, type DuckDBVector } from '@duckdb/node-api';
-import type { EncodingModel } from './model';
-import { type FittedTransform, assertTransformMatchesModel } from './impute-scale';
+import type { EncodingModel, FittedTransform } from './model';
+import { assertTransformMatchesModel } from './impute-scale';
 import { encodedExportSql } from './fit';
 import { parquetRelation, quoteLiteral } from './sql';
 

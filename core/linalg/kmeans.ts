@@ -54,8 +54,6 @@ export interface KMeansCheckpoint {
   /** Largest centroid move in this iteration. */
   maxShift: number;
   converged: boolean;
-  /** Index of the initialisation (kmeansBestOf only). */
-  run?: number;
 }
 export type KMeansIterationState = KMeansCheckpoint;
 
@@ -888,54 +886,9 @@ export function sampledInit(data: NumericArray, rows: number, dims: number, opts
   return kmeans(subset, m, dims, { ...options, algorithm: opts.algorithm, signal: opts.signal }, { wasm }).centroids;
 }
 
-export interface KMeansBestOfResult extends KMeansResult {
-  /** Seed of the kept initialisation. */
-  seed: number;
-  runs: { run: number; seed: number; sse: number; iterations: number; converged: boolean }[];
-}
-
-/** Seed of initialisation `run` in kmeansBestOf (run 0 uses `seed` itself). */
+/** Seed of initialisation `run` of a best-of-inits fit (core/parallel/kmeans-best-of.ts; run 0 uses `seed` itself). */
 export function runSeed(seed: number, run: number): number {
   return run === 0 ? seed : deriveSeed(seed, run);
-}
-
-/**
- * Runs `inits` k-means++ initialisations (run i seeded with runSeed(seed, i)) and keeps the lowest SSE
- * (the earliest run on ties). initialCentroids / resumeFrom are not allowed here.
- */
-export function kmeansBestOf(
-  data: NumericArray,
-  rows: number,
-  dims: number,
-  opts: KMeansOptions,
-  inits: number,
-  hooks: KMeansDriverHooks = {},
-): KMeansBestOfResult {
-  if (!Number.isInteger(inits) || inits < 1) throw new RangeError(`kmeansBestOf: inits must be a positive integer, got ${inits}`);
-  if (opts.initialCentroids || opts.resumeFrom) throw new RangeError('kmeansBestOf: initialCentroids/resumeFrom make every run identical');
-  validate(data, rows, dims, opts);
-  // The data go into the kernel's memory once for every run (kmeans() alone would copy them per run).
-  const slots = hooks.slots ?? 1;
-  const runHooks = hooks.wasm ? hooks : { ...hooks, wasm: toWasmMatrix(data, rows, dims, kmeansLayout(rows, dims, opts.k, slots, true).bytes) };
-  const seed = opts.seed ?? 0;
-  let best: KMeansResult | null = null;
-  let bestSeed = seed;
-  const runs: KMeansBestOfResult['runs'] = [];
-  for (let run = 0; run < inits; run++) {
-    const s = runSeed(seed, run);
-    const onIteration = opts.onIteration;
-    const res = kmeans(data, rows, dims, {
-      ...opts,
-      seed: s,
-      onIteration: onIteration ? (st) => onIteration({ ...st, run }) : undefined,
-    }, runHooks);
-    runs.push({ run, seed: s, sse: res.sse, iterations: res.iterations, converged: res.converged });
-    if (!best || res.sse < best.sse) {
-      best = res;
-      bestSeed = s;
-    }
-  }
-  return { ...best!, seed: bestSeed, runs };
 }
 
 /** Σ‖x − C[a(x)]‖², plain and exact (for tests and checks). */

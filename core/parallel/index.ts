@@ -17,7 +17,7 @@ import {
   CovarianceResult,
   meansFromChunkSums,
 } from '../linalg/covariance';
-import { KMeansBestOfResult, KMeansCheckpoint, KMeansOptions, KMeansResult } from '../linalg/kmeans';
+import { KMeansCheckpoint, KMeansOptions, KMeansResult } from '../linalg/kmeans';
 import { checkProjection } from '../linalg/pca';
 import { SilhouetteOptions, SilhouetteResult } from '../linalg/silhouette';
 import { checkMatrix, checkNumericArray, NumericArray } from '../linalg/types';
@@ -306,20 +306,6 @@ function kmeansData(name: string, data: NumericArray | WasmMatrix, rows: number,
   checkNumericArray(name, data);
   checkMatrix(name, data, rows, dims);
   return { data: toShared(data) };
-}
-
-/** kmeansBestOf() in a worker thread (checkpoints carry `run`). */
-export function kmeansBestOfInWorker(
-  data: NumericArray | WasmMatrix,
-  rows: number,
-  dims: number,
-  opts: KMeansWorkerOptions,
-  inits: number,
-): Promise<KMeansBestOfResult> {
-  return runTask<KMeansBestOfResult>(
-    { kind: 'kmeans', ...kmeansData('kmeansBestOfInWorker', data, rows, dims), rows, dims, opts: plainKMeansOptions(opts), threads: threadCount(opts.threads ?? 1), inits },
-    kmeansTaskControl(opts),
-  );
 }
 
 /** silhouetteSample() in a worker thread. */

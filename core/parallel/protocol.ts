@@ -42,7 +42,6 @@ export type Task =
       dims: number;
       opts: PlainKMeansOptions;
       threads: number;
-      inits?: number;
     }
   | { kind: 'silhouette'; data: NumericArray; rows: number; dims: number; labels: Int32Array; k: number; opts: Omit<SilhouetteOptions, 'signal'> }
   | { kind: 'kmeansHelper'; port: MessagePort; control: Int32Array; slot: number }

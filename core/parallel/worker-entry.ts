@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { chunkAccumulator, chunkColumnSums } from '../linalg/covariance';
-import { assignNearestRange, kmeans, kmeansBestOf, KMeansCheckpoint, KMeansResult } from '../linalg/kmeans';
+import { assignNearestRange, kmeans, KMeansCheckpoint, KMeansResult } from '../linalg/kmeans';
 import { projectRowsRange } from '../linalg/pca';
 import { silhouetteSample } from '../linalg/silhouette';
 import { matrixView, WasmArena } from '../wasm/kernel';
@@ -68,9 +68,7 @@ async function run(task: Task): Promise<void> {
         const wasm = task.matrix ? { arena: new WasmArena(task.matrix.memory), matrix: task.matrix } : undefined;
         const data = task.matrix ? matrixView(task.matrix) : task.data!;
         const hooks = { ...runner?.hooks, wasm };
-        result = task.inits !== undefined
-          ? kmeansBestOf(data, task.rows, task.dims, opts, task.inits, hooks)
-          : kmeans(data, task.rows, task.dims, opts, hooks);
+        result = kmeans(data, task.rows, task.dims, opts, hooks);
       } finally {
         await runner?.close();
       }

@@ -1,6 +1,6 @@
-/** A k-means activity retried after a crash continues from its last heartbeat instead of starting over. */
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { KMeansResumeState, resumableBestOf } from '../../activities/modelling';
+/** The k-means best-of driver retried after a crash continues from its last heartbeat instead of starting over. */
+import { KMeansResumeState, kmeansBestOf } from '../../core/parallel/kmeans-best-of';
+import { INERT_RUNTIME } from '../../core/steps/runtime';
 import { Prng } from '../../core/linalg';
 
 function blobs(rows: number, dims: number, centres: number, seed: number): Float64Array {
@@ -18,10 +18,10 @@ const ROWS = 20_000;
 const DIMS = 6;
 const OPTIONS = { k: 5, seed: 7, maxIterations: 100, relativeTolerance: 0, inits: 3 };
 
-async function runWith(details: unknown, heartbeats: KMeansResumeState[] = []): ReturnType<typeof resumableBestOf> {
-  const env = new MockActivityEnvironment(details === undefined ? {} : { heartbeatDetails: details });
-  env.on('heartbeat', (d: KMeansResumeState) => heartbeats.push(d));
-  return env.run(() => resumableBestOf(data, ROWS, DIMS, OPTIONS)) as ReturnType<typeof resumableBestOf>;
+/** Runs the driver as a retried activity would: `details` is what the previous attempt last reported. */
+async function runWith(details: unknown, heartbeats: KMeansResumeState[] = []): ReturnType<typeof kmeansBestOf> {
+  const progress = (d: Record<string, unknown>) => heartbeats.push(JSON.parse(JSON.stringify(d)) as KMeansResumeState);
+  return kmeansBestOf(data, ROWS, DIMS, OPTIONS, { progress, resumeDetails: details });
 }
 
 const data = blobs(ROWS, DIMS, 5, 3);
@@ -59,13 +59,11 @@ test('a heartbeat for another k is ignored', async () => {
 });
 
 test('inits done by the sweep at the same k are taken over, with the same result as running them again', async () => {
-  const env = new MockActivityEnvironment({});
-  const sweep = (await env.run(() => resumableBestOf(data, ROWS, DIMS, { ...OPTIONS, inits: 1 }))) as Awaited<ReturnType<typeof resumableBestOf>>;
+  const sweep = await kmeansBestOf(data, ROWS, DIMS, { ...OPTIONS, inits: 1 }, INERT_RUNTIME);
   expect(sweep.bestRun).toBe(0);
   const fresh = await runWith(undefined);
-  const taken = (await env.run(() =>
-    resumableBestOf(data, ROWS, DIMS, { ...OPTIONS, done: { runs: 1, best: { run: sweep.bestRun, sse: sweep.bestRunSse, centroids: Array.from(sweep.centroids) } } }),
-  )) as Awaited<ReturnType<typeof resumableBestOf>>;
+  const done = { runs: 1, best: { run: sweep.bestRun, sse: sweep.bestRunSse, centroids: Array.from(sweep.centroids) } };
+  const taken = await kmeansBestOf(data, ROWS, DIMS, { ...OPTIONS, done }, INERT_RUNTIME);
   expect(taken.sse).toBe(fresh.sse);
   expect(taken.bestRun).toBe(fresh.bestRun);
   expect(Array.from(taken.assignments)).toEqual(Array.from(fresh.assignments));

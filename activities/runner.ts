@@ -1,7 +1,14 @@
+/**
+ * What every activity shares, in one place: parsing its input, reading the config, loading and validating
+ * upstream checkpoints, running its compute as a checkpointed step with heartbeats, and turning "the input is
+ * wrong" into a failure Temporal does not retry. Activity files import this and core, never each other.
+ */
 import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
-import { ZodError } from 'zod';
+import { z, ZodError } from 'zod';
 import { ConfigError, InputError } from '../common/errors';
+import type { Loaded, StepRuntime } from '../core/steps/runtime';
 import { readManifest, runStep } from '../core/store/step-store';
+import { PipelineConfig, parseConfig } from '../schemas/config';
 import type { StepRef } from '../schemas/steps';
 
 /** How often a running step tells Temporal it is alive (its heartbeat timeout is a multiple of this). */
@@ -27,6 +34,33 @@ export function toActivityFailure(error: unknown): unknown {
   return error;
 }
 
+/** Runs `work`, rethrowing bad-input errors as non-retryable failures. */
+export async function failingNonRetryably<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw toActivityFailure(error);
+  }
+}
+
+/** The activity's input, validated against its schema (a bad payload fails non-retryably). */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  try {
+    return schema.parse(input);
+  } catch (error) {
+    throw toActivityFailure(error);
+  }
+}
+
+/** The run's config with its defaults; a bad value fails non-retryably, naming the field. */
+export function readConfig(raw: unknown): PipelineConfig {
+  try {
+    return parseConfig(raw);
+  } catch (error) {
+    throw toActivityFailure(error);
+  }
+}
+
 /** The running activity's context, or undefined outside an activity (unit tests call steps directly). */
 function currentContext(): Context | undefined {
   try {
@@ -40,12 +74,7 @@ function currentContext(): Context | undefined {
  * The running activity's cancellation signal and a progress reporter that heartbeats (the SDK throttles
  * heartbeats, so calling it every iteration is fine). Outside an activity (unit tests) both are inert.
  */
-export function activityContext(): {
-  signal?: AbortSignal;
-  progress: (details: Record<string, unknown>) => void;
-  /** What the previous attempt last heartbeated (its resumable state), if this is a retry. */
-  resumeDetails?: unknown;
-} {
+export function activityRuntime(): StepRuntime {
   const context = currentContext();
   if (!context) return { progress: () => undefined };
   return {
@@ -86,15 +115,16 @@ export async function checkpointedStep<T>(
   }
 }
 
-/** Loads a finished upstream step's output from its manifest (never trusts payloads for data). */
-export async function loadStep<T>(ref: StepRef): Promise<{ dir: string; output: T; keyInputs: unknown }> {
-  const manifest = await readManifest<T>(ref.dir);
-  if (!manifest || manifest.key !== ref.key) {
-    throw ApplicationFailure.create({
-      message: `the checkpoint of step ${ref.step} is missing or changed at ${ref.dir}`,
-      type: 'MissingCheckpoint',
-      nonRetryable: true,
-    });
+/**
+ * Loads a finished upstream step's output from its manifest (never trusts payloads for data), validated
+ * against the step's output schema: a checkpoint that is missing, changed or of another shape fails the run.
+ */
+export async function loadStep<S extends z.ZodType>(ref: StepRef, schema: S): Promise<Loaded<z.infer<S>> & { keyInputs: unknown }> {
+  const manifest = await readManifest<unknown>(ref.dir);
+  const parsed = manifest && manifest.key === ref.key ? schema.safeParse(manifest.output) : undefined;
+  if (!manifest || !parsed?.success) {
+    const why = !manifest || manifest.key !== ref.key ? 'is missing or changed' : `does not hold a ${ref.step} output (${parsed?.error?.issues[0]?.message})`;
+    throw ApplicationFailure.create({ message: `the checkpoint of step ${ref.step} ${why} at ${ref.dir}`, type: 'MissingCheckpoint', nonRetryable: true });
   }
-  return { dir: ref.dir, output: manifest.output, keyInputs: manifest.keyInputs };
+  return { dir: ref.dir, output: parsed.data, keyInputs: manifest.keyInputs };
 }

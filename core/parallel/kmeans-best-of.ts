@@ -1,0 +1,125 @@
+/**
+ * The one best-of-inits k-means driver: several seeded inits (run i seeded with runSeed(seed, i)), best SSE
+ * kept (the earliest run on ties), each run in a worker thread reporting its iteration state through
+ * `runtime.progress`. A retry (after a worker crash) passes that state back as `runtime.resumeDetails`: the
+ * inits that finished are skipped and the interrupted one continues from its last iteration.
+ */
+import { KMEANS_CHUNK_ROWS, runSeed } from '../linalg/kmeans';
+import type { KMeansCheckpoint } from '../linalg/kmeans';
+import type { NumericArray } from '../linalg/types';
+import type { StepRuntime } from '../steps/runtime';
+import { matrixView, WasmMatrix } from '../wasm/kernel';
+import { assignNearestInWorkers, runKmeansInWorker } from './index';
+
+/** A finished init: its index, SSE and centroids. */
+export interface BestInit {
+  run: number;
+  sse: number;
+  centroids: number[];
+}
+
+/** What the driver reports as progress: enough to continue after a worker crash without starting over. */
+export interface KMeansResumeState {
+  kind: 'kmeans';
+  k: number;
+  /** The init in progress and its latest iteration. */
+  run: number;
+  checkpoint?: KMeansCheckpoint;
+  /** The best finished init so far. */
+  best?: BestInit;
+}
+
+export interface BestOfOptions {
+  k: number;
+  seed: number;
+  maxIterations: number;
+  relativeTolerance: number;
+  inits: number;
+  threads?: number;
+  /** Runs 0..runs−1 already done elsewhere (the sweep), with their best. */
+  done?: { runs: number; best: BestInit };
+}
+
+export interface BestOfResult {
+  centroids: Float64Array;
+  /** The nearest centroid of every row, for the best run. */
+  assignments: Int32Array;
+  sse: number;
+  /** Iterations run here (all inits of this attempt). */
+  iterations: number;
+  converged: boolean;
+  bestRun: number;
+  bestRunSse: number;
+  resumedFrom?: { run: number; iteration: number };
+}
+
+function resumeStateFrom(details: unknown, k: number): KMeansResumeState | undefined {
+  const state = details as KMeansResumeState | undefined;
+  return state?.kind === 'kmeans' && state.k === k ? state : undefined;
+}
+
+export async function kmeansBestOf(
+  scores: WasmMatrix | NumericArray,
+  rows: number,
+  dims: number,
+  options: BestOfOptions,
+  runtime: StepRuntime,
+): Promise<BestOfResult> {
+  const { signal, progress } = runtime;
+  const resumed = resumeStateFrom(runtime.resumeDetails, options.k);
+  let best = resumed?.best ?? options.done?.best;
+  // The labels and SSE of the best run, when it ran here (k-means returns them: no extra pass needed).
+  let bestLabels: { run: number; assignments: Int32Array; sse: number } | undefined;
+  let iterations = 0;
+  let converged = true;
+  for (let run = resumed?.run ?? options.done?.runs ?? 0; run < options.inits; run++) {
+    const resumeFrom = resumed && resumed.run === run ? resumed.checkpoint : undefined;
+    const result = await runKmeansInWorker(scores, rows, dims, {
+      k: options.k,
+      seed: runSeed(options.seed, run),
+      maxIterations: options.maxIterations,
+      relativeTolerance: options.relativeTolerance,
+      resumeFrom,
+      threads: options.threads ?? 1,
+      signal,
+      onIteration: (checkpoint) => progress({ kind: 'kmeans', k: options.k, run, checkpoint, best } satisfies KMeansResumeState),
+    });
+    iterations += result.iterations;
+    if (!best || result.sse < best.sse) {
+      best = { run, sse: result.sse, centroids: Array.from(result.centroids) };
+      bestLabels = { run, assignments: result.assignments, sse: result.sse };
+      converged = result.converged;
+    }
+    progress({ kind: 'kmeans', k: options.k, run: run + 1, best } satisfies KMeansResumeState);
+  }
+  let labels = bestLabels && bestLabels.run === best!.run ? bestLabels : undefined;
+  if (!labels) {
+    // The best run finished in an earlier attempt or in the sweep: label the rows by its centroids. The SSE is
+    // summed exactly as k-means sums it (per chunk, chunks in order), so it is the same number either way.
+    const data = ArrayBuffer.isView(scores) ? scores : matrixView(scores);
+    const { assignments, distances } = await assignNearestInWorkers(data, rows, dims, best!.centroids, options.k, { signal });
+    labels = { run: best!.run, assignments, sse: chunkedSum(distances) };
+  }
+  return {
+    centroids: Float64Array.from(best!.centroids),
+    assignments: labels.assignments,
+    sse: labels.sse,
+    iterations,
+    converged,
+    bestRun: best!.run,
+    bestRunSse: best!.sse,
+    ...(resumed ? { resumedFrom: { run: resumed.run, iteration: resumed.checkpoint?.iteration ?? 0 } } : {}),
+  };
+}
+
+/** Σ values summed per KMEANS_CHUNK_ROWS chunk, chunk sums in order: how k-means sums its final SSE. */
+function chunkedSum(values: Float64Array): number {
+  let total = 0;
+  for (let start = 0; start < values.length; start += KMEANS_CHUNK_ROWS) {
+    const end = Math.min(values.length, start + KMEANS_CHUNK_ROWS);
+    let part = 0;
+    for (let i = start; i < end; i++) part += values[i];
+    total += part;
+  }
+  return total;
+}

@@ -1,0 +1,23 @@
+/** Step 2, encode: categoricals and mixed features re-encoded by the rules; levels fitted on the population. */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { EncodingRules } from '../../schemas/encoding-rules';
+import { MODEL_FILES } from '../../schemas/model-files';
+import type { EncodeOutput, SplitOutput } from '../../schemas/steps';
+import { withDuckDb } from '../duckdb';
+import { countUnseenLevels, fitEncoding, parquetRelation } from '../encoding';
+import type { Loaded } from './runtime';
+
+/** Fits the encoding on the population's clean rows, writes encoding.json, counts customer levels it has not seen. */
+export async function encodeFeatures(split: Loaded<SplitOutput>, rules: EncodingRules, workDir: string): Promise<EncodeOutput> {
+  return withDuckDb({}, async (conn) => {
+    const model = await fitEncoding(conn, {
+      populationParquet: join(split.dir, split.output.population.clean),
+      keptColumns: split.output.keptColumns,
+      rules,
+    });
+    await writeFile(join(workDir, MODEL_FILES.encoding), JSON.stringify(model, null, 1));
+    const unseen = await countUnseenLevels(conn, model, parquetRelation(join(split.dir, split.output.customers.clean)));
+    return { model: MODEL_FILES.encoding, features: model.features.length, unseenCustomerLevels: unseen };
+  });
+}

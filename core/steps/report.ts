@@ -1,0 +1,132 @@
+/**
+ * Step 6, report: results.json (the output contract), the assignments (targeting lists), the fitted model and
+ * report.html, published into the output folder. Each file is written under a temporary name and renamed, so
+ * a reader never sees a half-written result and a failed run leaves the previous run's files as they were.
+ */
+import { copyFile, mkdir, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PipelineConfig } from '../../schemas/config';
+import { CleaningModel, MODEL_FILES } from '../../schemas/model-files';
+import { Results, ResultsSchema } from '../../schemas/results';
+import type {
+  CompareOutput,
+  DriftOutput,
+  EncodeOutput,
+  IngestOutput,
+  KFitOutput,
+  MapOutput,
+  MissingnessOutput,
+  PcaOutput,
+  ScaleOutput,
+  SplitOutput,
+} from '../../schemas/steps';
+import { FILES } from '../cleaning/steps';
+import { renderReport } from '../report/render';
+import { writeFileAtomic } from '../store/step-store';
+import type { Loaded } from './runtime';
+
+/** Every finished step the report reads. */
+export interface ReportUpstream {
+  ingest: Loaded<IngestOutput>;
+  missingness: Loaded<MissingnessOutput>;
+  split: Loaded<SplitOutput>;
+  encode: Loaded<EncodeOutput>;
+  scale: Loaded<ScaleOutput>;
+  pca: Loaded<PcaOutput>;
+  sweep: Loaded<KFitOutput>[];
+  final: Loaded<KFitOutput>;
+  map: Loaded<MapOutput>;
+  compare: Loaded<CompareOutput>;
+  drift: Loaded<DriftOutput>;
+}
+
+export interface RunFacts {
+  kChosenBy: 'knee' | 'fixed';
+  steps: { name: string; seconds: number; reused: boolean }[];
+}
+
+/** The output contract, from the steps' outputs. */
+export function buildResults(up: ReportUpstream, config: PipelineConfig, facts: RunFacts): Results {
+  const { ingest, missingness, split, scale, pca, final, compare, drift } = up;
+  return ResultsSchema.parse({
+    version: 1,
+    dataset: config.dataset,
+    createdAt: new Date().toISOString(),
+    inputs: {
+      population: { path: ingest.output.population.path, rows: ingest.output.population.rows, sha256: ingest.output.population.sha256 },
+      customers: { path: ingest.output.customers.path, rows: ingest.output.customers.rows, sha256: ingest.output.customers.sha256 },
+      featureSummary: ingest.output.featureSummary,
+    },
+    settings: { maxColumnMissingShare: config.maxColumnMissingShare, varianceTarget: config.pca.varianceTarget, alpha: config.alpha },
+    droppedColumns: missingness.output.dropped,
+    missingness: {
+      columns: missingness.output.columns.map((c) => ({
+        column: c.column,
+        populationShare: c.populationShare,
+        customerShare: c.customerShare,
+        dropped: c.dropped,
+      })),
+      rowHistogram: missingness.output.rowHistogram,
+      maxRowMissing: split.output.maxRowMissing,
+    },
+    heavyMissing: {
+      populationShare: split.output.population.heavyShare,
+      customerShare: split.output.customers.heavyShare,
+      populationRows: split.output.population.heavyRows,
+      customerRows: split.output.customers.heavyRows,
+      divergence: split.output.divergence,
+    },
+    features: scale.output.features,
+    pca: {
+      explainedVarianceRatio: pca.output.explainedVarianceRatio,
+      cumulativeVarianceRatio: pca.output.cumulativeVarianceRatio,
+      keptComponents: pca.output.keptComponents,
+      components: pca.output.components,
+    },
+    kSweep: up.sweep.map((s) => ({ k: s.output.k, sse: s.output.sse, silhouette: s.output.silhouette })).sort((a, b) => a.k - b.k),
+    k: final.output.k,
+    kChosenBy: facts.kChosenBy,
+    finalSse: final.output.sse,
+    clusters: compare.output.clusters,
+    overRepresented: compare.output.overRepresented,
+    underRepresented: compare.output.underRepresented,
+    steps: facts.steps,
+    previousRun: drift.output.previousOutDir
+      ? { outDir: drift.output.previousOutDir, createdAt: drift.output.previousCreatedAt!, matches: drift.output.matches }
+      : null,
+  });
+}
+
+/** Publishes the assignments, the fitted model, results.json and report.html into `outDir`. */
+export async function publishRun(outDir: string, up: ReportUpstream, results: Results): Promise<void> {
+  const { ingest, split, encode, scale, pca, final, map } = up;
+  await mkdir(join(outDir, 'assignments'), { recursive: true });
+  for (const role of FILES) {
+    const target = join(outDir, 'assignments', `${role}.parquet`);
+    await copyFile(join(map.dir, map.output[role]), `${target}.tmp`);
+    await rename(`${target}.tmp`, target);
+  }
+  await publishModel(
+    join(outDir, 'model'),
+    {
+      [MODEL_FILES.featureSummary]: join(ingest.dir, MODEL_FILES.featureSummary),
+      [MODEL_FILES.encoding]: join(encode.dir, encode.output.model),
+      [MODEL_FILES.transform]: join(scale.dir, scale.output.transform),
+      [MODEL_FILES.pca]: join(pca.dir, pca.output.model),
+      [MODEL_FILES.centroids]: join(final.dir, final.output.centroids),
+    },
+    { columns: ingest.output.columns, keptColumns: split.output.keptColumns, maxRowMissing: split.output.maxRowMissing },
+  );
+  await writeFileAtomic(join(outDir, 'results.json'), JSON.stringify(results, null, 2));
+  await writeFileAtomic(join(outDir, 'report.html'), renderReport(results));
+}
+
+/** The fitted transforms, so `segments score` can assign new files without refitting. */
+async function publishModel(dir: string, copies: Record<string, string>, cleaning: CleaningModel): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const [name, source] of Object.entries(copies)) {
+    await copyFile(source, join(dir, `${name}.tmp`));
+    await rename(join(dir, `${name}.tmp`), join(dir, name));
+  }
+  await writeFileAtomic(join(dir, MODEL_FILES.cleaning), JSON.stringify(cleaning, null, 1));
+}

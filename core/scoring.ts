@@ -2,13 +2,13 @@
  * Assigns a new file with the same columns to a finished run's segments, through the run's stored, fitted
  * transforms (encoding levels, imputation, scaling, PCA, centroids): nothing is refitted.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { InputError } from '../common/errors';
 import { readFeatureSummary } from '../schemas/feature-summary';
-import { ColumnSpecSchema } from '../schemas/steps';
+import { CentroidsFileSchema, CleaningModelSchema, EncodingModelSchema, FittedTransformSchema, MODEL_FILES, PcaModelFileSchema } from '../schemas/model-files';
 import { writeAssignmentsParquet } from './assignments';
 import { validateCsvHeader } from './cleaning/csv-header';
 import { loadRawCsv } from './cleaning/steps';
@@ -23,25 +23,9 @@ import {
   typedSelectSql,
 } from './cleaning/sql';
 import { parquetRelation, queryOne, queryRows, toNumber, withDuckDb } from './duckdb';
-import { EncodingModel, FittedTransform, exportMatrix, readMatrix, readRowIndex } from './encoding';
+import { exportMatrix, readMatrix, readRowIndex } from './encoding';
 import { assignNearestInWorkers, projectRowsInWorkers } from './parallel';
-
-/** What a run publishes in `<out>/model/` so other files can be scored later. */
-export const MODEL_FILES = {
-  featureSummary: 'feature-summary.csv',
-  cleaning: 'cleaning.json',
-  encoding: 'encoding.json',
-  transform: 'transform.json',
-  pca: 'pca.json',
-  centroids: 'centroids.json',
-} as const;
-
-export const CleaningModelSchema = z.object({
-  columns: z.array(ColumnSpecSchema),
-  keptColumns: z.array(z.string()),
-  maxRowMissing: z.number().int(),
-});
-export type CleaningModel = z.infer<typeof CleaningModelSchema>;
+import { readJsonFile } from './store/json';
 
 export interface ScoreSummary {
   rows: number;
@@ -50,9 +34,10 @@ export interface ScoreSummary {
   outPath: string;
 }
 
-async function readJson<T>(path: string): Promise<T> {
+/** A model file of the run, validated; unreadable or malformed is the user's to fix (InputError). */
+async function readModelFile<S extends z.ZodType>(path: string, schema: S): Promise<z.infer<S>> {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
+    return await readJsonFile(path, schema);
   } catch (error) {
     throw new InputError(`cannot read the run's model: ${(error as Error).message}`, { file: path });
   }
@@ -61,11 +46,11 @@ async function readJson<T>(path: string): Promise<T> {
 export async function scoreFile(options: { modelDir: string; input: string; outPath: string }): Promise<ScoreSummary> {
   const { modelDir, input, outPath } = options;
   const summary = readFeatureSummary(join(modelDir, MODEL_FILES.featureSummary));
-  const cleaning = CleaningModelSchema.parse(await readJson(join(modelDir, MODEL_FILES.cleaning)));
-  const encoding = await readJson<EncodingModel>(join(modelDir, MODEL_FILES.encoding));
-  const transform = await readJson<FittedTransform>(join(modelDir, MODEL_FILES.transform));
-  const pca = await readJson<{ features: string[]; mean: number[]; components: number[]; keptComponents: number }>(join(modelDir, MODEL_FILES.pca));
-  const { k, centroids } = await readJson<{ k: number; centroids: number[] }>(join(modelDir, MODEL_FILES.centroids));
+  const cleaning = await readModelFile(join(modelDir, MODEL_FILES.cleaning), CleaningModelSchema);
+  const encoding = await readModelFile(join(modelDir, MODEL_FILES.encoding), EncodingModelSchema);
+  const transform = await readModelFile(join(modelDir, MODEL_FILES.transform), FittedTransformSchema);
+  const pca = await readModelFile(join(modelDir, MODEL_FILES.pca), PcaModelFileSchema);
+  const { k, centroids } = await readModelFile(join(modelDir, MODEL_FILES.centroids), CentroidsFileSchema);
 
   const header = await validateCsvHeader(input, summary);
   const work = await mkdtemp(join(tmpdir(), 'segments-score-'));

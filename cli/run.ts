@@ -35,7 +35,7 @@ export function segmentationInput(options: RunInputOptions): SegmentationInput {
     },
     outDir,
     storeDir: resolve(options.storeDir ?? resolve(outDir, 'artifacts')),
-    config: (options.config ?? {}) as Record<string, unknown>,
+    config: options.config ?? {},
     ...(options.previousOutDir ? { previousOutDir: resolve(options.previousOutDir) } : {}),
   };
 }

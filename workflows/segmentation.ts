@@ -17,6 +17,8 @@ import {
 } from '@temporalio/workflow';
 import type * as activities from '../activities';
 import { kneeOfCurve } from '../core/linalg/knee';
+import type { PipelineConfigInput } from '../schemas/config';
+import { CONFIG_DEFAULTS } from '../schemas/config-defaults';
 import type { StepReport } from '../schemas/steps';
 import { SEARCH_KEYS, fillMonth, monthOf, previousMonth, progressMarkdown } from './audit';
 import { RunProgress, StepProgress, summariseProgress } from './progress';
@@ -27,8 +29,8 @@ export interface SegmentationInput {
   storeDir: string;
   /** Where results.json, the assignments and report.html are published. */
   outDir: string;
-  /** Raw config; validated by every activity that reads it. */
-  config: Record<string, unknown>;
+  /** The config as given (defaults not applied): the first step validates it, every activity reads it with its defaults. */
+  config: PipelineConfigInput;
   /** The run to match clusters with; default: the same outDir template filled with the previous month. */
   previousOutDir?: string;
   /** The month this run is for (YYYY-MM); default: the scheduled time, else the start time. Fills `{YYYY-MM}` in paths. */
@@ -48,10 +50,10 @@ function scheduledTime(): Date | undefined {
   return value instanceof Date ? value : typeof value === 'string' ? new Date(value) : undefined;
 }
 
-/** The k values to sweep: config kMin..kMax (defaults 2..20; validated against the clean rows by the split step). */
-function kRange(config: Record<string, unknown>): number[] {
-  const kMin = typeof config.kMin === 'number' ? config.kMin : 2;
-  const kMax = typeof config.kMax === 'number' ? config.kMax : 20;
+/** The k values to sweep: config kMin..kMax (the ingest step has validated them; defaults from schemas/config-defaults.ts). */
+function kRange(config: PipelineConfigInput): number[] {
+  const kMin = typeof config.kMin === 'number' ? config.kMin : CONFIG_DEFAULTS.kMin;
+  const kMax = typeof config.kMax === 'number' ? config.kMax : CONFIG_DEFAULTS.kMax;
   return Array.from({ length: Math.max(0, kMax - kMin + 1) }, (_, i) => kMin + i);
 }
 
@@ -106,7 +108,7 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
   }
   const runMonth = input.runMonth ?? monthOf(scheduledTime() ?? workflowInfo().startTime);
   const fill = (path: string) => fillMonth(path, runMonth);
-  const dataset = typeof input.config?.dataset === 'string' ? input.config.dataset : 'arvato';
+  const dataset = typeof input.config?.dataset === 'string' ? input.config.dataset : CONFIG_DEFAULTS.dataset;
   const outDir = fill(input.outDir);
   const steps: StepProgress[] = STEP_NAMES.map((name) => ({ name, status: 'pending' }));
   setHandler(progressQuery, () => summariseProgress(steps));

@@ -1,9 +1,5 @@
 /** Step 2, encode: categoricals and mixed features re-encoded by the rules (data, not code) — over core/steps/encode.ts. */
-import { join } from 'node:path';
-import { encodeFeatures as encode } from '../core/steps/encode';
-import { loadEncodingRules } from '../schemas/encoding-rules';
-import { readFeatureSummary } from '../schemas/feature-summary';
-import { MODEL_FILES } from '../schemas/model-files';
+import { encodeFeatures as encode, encodingRulesFor } from '../core/steps/encode';
 import { EncodeInput, EncodeInputSchema, EncodeOutput, IngestOutputSchema, SplitOutputSchema, StepReport } from '../schemas/steps';
 import { checkpointedStep, failingNonRetryably, loadStep, parseInput, readConfig } from './runner';
 
@@ -12,9 +8,8 @@ export async function encodeFeatures(rawInput: EncodeInput): Promise<StepReport>
   const config = readConfig(input.config);
   const ingest = await loadStep(input.ingest, IngestOutputSchema);
   const split = await loadStep(input.split, SplitOutputSchema);
-  const summary = readFeatureSummary(join(ingest.dir, MODEL_FILES.featureSummary));
   // The rules themselves (built-in or from a file) are part of the key: editing them re-encodes.
-  const rules = await failingNonRetryably(() => loadEncodingRules(config.encodingRules, summary));
+  const rules = await failingNonRetryably(() => encodingRulesFor(ingest, config.encodingRules));
   const { ref, output } = await checkpointedStep<EncodeOutput>(
     input.storeDir,
     'encode',

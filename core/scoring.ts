@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { InputError } from '../common/errors';
-import { readFeatureSummary } from '../schemas/feature-summary';
+import { readFeatureSummary } from './cleaning/feature-summary';
 import { CentroidsFileSchema, CleaningModelSchema, EncodingModelSchema, FittedTransformSchema, MODEL_FILES, PcaModelFileSchema } from '../schemas/model-files';
 import { writeAssignmentsParquet } from './assignments';
 import { validateCsvHeader } from './cleaning/csv-header';

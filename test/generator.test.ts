@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PCA } from 'ml-pca';
 import { featureSummaryPath, generateDataset, GenerateSummary, Truth } from '../core/generator';
-import { readFeatureSummary } from '../schemas/feature-summary';
+import { readFeatureSummary } from '../core/cleaning/feature-summary';
 import { FLOAT_COLUMNS, STRING_COLUMNS } from '../core/generator/spec';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -14,7 +14,7 @@ import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, WriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { readFeatureSummary } from '../../schemas/feature-summary';
+import { readFeatureSummary } from '../cleaning/feature-summary';
 import { compileModel, FilePlan, generateRows, planFile, RowSink } from './model';
 import { Rng } from './rng';
 import {

@@ -3,10 +3,20 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EncodingRules } from '../../schemas/encoding-rules';
 import { MODEL_FILES } from '../../schemas/model-files';
-import type { EncodeOutput, SplitOutput } from '../../schemas/steps';
+import type { EncodeOutput, IngestOutput, SplitOutput } from '../../schemas/steps';
+import { readFeatureSummary } from '../cleaning/feature-summary';
 import { withDuckDb } from '../duckdb';
 import { countUnseenLevels, fitEncoding, parquetRelation } from '../encoding';
+import { loadEncodingRules } from '../encoding/rules';
 import type { Loaded } from './runtime';
+
+/**
+ * The rules the encoding follows (from `rulesPath`, else built in or derived), checked against the feature
+ * summary the ingest step kept (not the file on disk, which may have changed since).
+ */
+export function encodingRulesFor(ingest: Loaded<IngestOutput>, rulesPath: string | undefined): EncodingRules {
+  return loadEncodingRules(rulesPath, readFeatureSummary(join(ingest.dir, MODEL_FILES.featureSummary)));
+}
 
 /** Fits the encoding on the population's clean rows, writes encoding.json, counts customer levels it has not seen. */
 export async function encodeFeatures(split: Loaded<SplitOutput>, rules: EncodingRules, workDir: string): Promise<EncodeOutput> {

@@ -18,7 +18,7 @@ import {
 } from '../../core/cleaning/steps';
 import { parquetRelation, queryOne, queryRows, toNumber, withDuckDb } from '../../core/duckdb';
 import { jensenShannon, totalVariation } from '../../core/stats/divergence';
-import { parseFeatureSummary } from '../../schemas/feature-summary';
+import { parseFeatureSummary } from '../../core/cleaning/feature-summary';
 
 const SUMMARY = `attribute;information_level;type;missing_or_unknown
 AGE;person;ordinal;[-1,0,9]

@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { builtinArvatoEncodingRules } from '../../schemas/encoding-rules';
+import { builtinArvatoEncodingRules } from '../../core/encoding/rules';
 import { encodedParquetRelation, exportMatrix, fitEncoding, fitImputeScale, readMatrix, type MatrixDtype } from '../../core/encoding';
 import { ARVATO_KEPT_COLUMNS, writeSyntheticArvatoParquet } from './synthetic';
 

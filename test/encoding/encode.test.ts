@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import { readFeatureSummary } from '../../schemas/feature-summary';
-import { builtinArvatoEncodingRules, parseEncodingRules, type EncodingRules } from '../../schemas/encoding-rules';
+import { readFeatureSummary } from '../../core/cleaning/feature-summary';
+import { type EncodingRules } from '../../schemas/encoding-rules';
+import { builtinArvatoEncodingRules, parseEncodingRules } from '../../core/encoding/rules';
 import {
   countUnseenLevels,
   describeRelation,
@@ -11,7 +12,7 @@ import {
   parquetRelation,
   quoteIdent,
 } from '../../core/encoding';
-import { defaultRulesFor } from '../../schemas/encoding-rules';
+import { defaultRulesFor } from '../../core/encoding/rules';
 import { InputError } from '../../common/errors';
 import { openTestDb, rowsOf, type TestDb, writeParquet } from './helpers';
 import { writeSyntheticArvatoParquet } from './synthetic';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { builtinArvatoEncodingRules, parseEncodingRules } from '../../schemas/encoding-rules';
+import { builtinArvatoEncodingRules, parseEncodingRules } from '../../core/encoding/rules';
 import {
   encodedParquetRelation,
   exportMatrix,

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBVector } from '@duckdb/node-api';
-import { builtinArvatoEncodingRules } from '../../schemas/encoding-rules';
+import { builtinArvatoEncodingRules } from '../../core/encoding/rules';
 import {
   describeFeatureSource,
   encodedParquetRelation,

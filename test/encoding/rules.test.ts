@@ -1,15 +1,8 @@
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readFeatureSummary, parseFeatureSummary } from '../../schemas/feature-summary';
-import {
-  builtinArvatoEncodingRules,
-  defaultRulesFor,
-  isArvatoSummary,
-  loadEncodingRules,
-  parseEncodingRules,
-  validateRulesAgainstSummary,
-} from '../../schemas/encoding-rules';
+import { readFeatureSummary, parseFeatureSummary } from '../../core/cleaning/feature-summary';
+import { builtinArvatoEncodingRules, defaultRulesFor, isArvatoSummary, loadEncodingRules, parseEncodingRules, validateRulesAgainstSummary } from '../../core/encoding/rules';
 import { InputError } from '../../common/errors';
 
 const SUMMARY_PATH = join(__dirname, '..', '..', 'data', 'AZDIAS_Feature_Summary.csv');

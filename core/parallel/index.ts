@@ -8,7 +8,6 @@
  *
  * Results are bit-identical to the in-thread functions of core/linalg (fixed chunking, merges in chunk order).
  */
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import {
   chunkCount,
@@ -23,15 +22,17 @@ import { SilhouetteOptions, SilhouetteResult } from '../linalg/silhouette';
 import { checkMatrix, checkNumericArray, NumericArray } from '../linalg/types';
 import { deserializeError, PlainKMeansOptions, Task, WorkerMessage } from './protocol';
 import { isShared, sharedFloat64, sharedInt32, toShared } from './shared';
+import { cpuBudget } from './machine';
 import { spawnWorker } from './spawn';
 import type { WasmMatrix } from '../wasm/kernel';
 
 export * from './shared';
 export { workerEntryPath, spawnWorker } from './spawn';
+export { cpuBudget, memoryBudget, duckDbMachineSettings } from './machine';
 
-/** Threads to use by default: all cores but at least 1 (the machine has 2). */
+/** Threads to use by default: the cores this process may use (machine.ts), never more. */
 export function defaultThreads(): number {
-  return Math.max(1, availableParallelism());
+  return cpuBudget();
 }
 
 function abortError(signal: AbortSignal): Error {

@@ -40,6 +40,8 @@ export interface KernelExports {
   seedTrials(data: number, isF32: number, rows: number, dims: number, cand: number, trials: number, closest: number, out: number, pot: number): void;
   silhouetteSums(x: number, m: number, dims: number, lab: number, k: number, sums: number): void;
   columnStats(data: number, isF32: number, rows: number, dims: number, chunkRows: number, sums: number, part: number, lo: number, hi: number): number;
+  covarianceBlocks(data: number, isF32: number, rows: number, cols: number, cp: number, blockRows: number, center: number, t: number, s1: number, c2: number): void;
+  projectBlock(data: number, isF32: number, rows: number, cols: number, mean: number, wt: number, q: number, qp: number, x: number, out: number, outF32: number): void;
 }
 
 /** Where the compiled kernel is: next to this file (sources) or in the project's core/wasm (when running from dist/). */

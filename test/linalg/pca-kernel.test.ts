@@ -5,9 +5,9 @@
  * float64 data, several block sizes) — and, through the kernel, still equal to ml-pca (test/linalg/pca.test.ts).
  */
 import { PCA } from 'ml-pca';
-import { columnMeansAndCovariance, CovarianceAccumulator, pcaFromCovariance, projectRows, projectRowsRange } from '../../core/linalg/pca';
+import { columnMeans, columnMeansAndCovariance, CovarianceAccumulator, pcaFromCovariance, projectRows, projectRowsRange } from '../../core/linalg/pca';
 import { Prng } from '../../core/linalg/prng';
-import { covarianceInWorkers, projectRowsInWorkers } from '../../core/parallel';
+import { columnMeansInWorkers, covarianceInWorkers, projectRowsInWorkers } from '../../core/parallel';
 import { setPcaKernelEnabled } from '../../core/wasm/linalg';
 
 function data(rows: number, cols: number, seed: number, f32: boolean): Float64Array | Float32Array {
@@ -66,6 +66,8 @@ describe('covariance in the SIMD kernel', () => {
     const threads = await covarianceInWorkers(x, rows, cols, { threads: 2 });
     sameBits(threads.covariance, here.covariance);
     sameBits(threads.mean, here.mean);
+    // Pass 1 off the event loop (resumableCovariance): the same means as in this thread.
+    sameBits(await columnMeansInWorkers(x, rows, cols, { threads: 2 }), columnMeans(x, rows, cols));
   });
 });
 

@@ -17,6 +17,10 @@
  * --data       data folder (default bench-data/ in the project)
  * --out        JSON output (default bench-output/bench-<timestamp>.json in the project)
  * --keep       keep each repetition's temporary outDir (artifacts, results) instead of deleting it
+ * --busy       N CPU-bound busy loops (processes) beside the pipeline: every repetition runs twice, without
+ *              and with the loops (interleaved, so both see the same machine), and the bench prints the slowdown
+ *
+ * Every step is also shown as a multiple of its floor (bench/floors.ts), measured on the same data in the same run.
  *
  * Temporal: TEMPORAL_ADDRESS when set, otherwise a private in-memory dev server on a free port (so no other
  * worker on a shared server picks up the bench's activities); TEMPORAL_CLI_PATH points at the CLI binary.
@@ -34,8 +38,8 @@ import type { PipelineConfigInput } from '../schemas/config';
 import { connectToTemporal } from '../temporal/connection';
 import { findProjectRoot } from '../temporal/project-root';
 import { WORKFLOWS_PATH } from '../worker/worker';
-import { ChildWorker, startChildWorker } from './processes';
-import { SizeSummary, scalingTable, sizeTable, summarise } from './report';
+import { ChildWorker, startBusyLoops, startChildWorker } from './processes';
+import { SizeSummary, scalingTable, sizeTable, slowdownTable, summarise } from './report';
 import { Dataset, RunFigures, runOnce } from './run';
 
 const SCALING_SIZES = [100_000, 300_000, DEFAULT_POPULATION_ROWS, 3 * DEFAULT_POPULATION_ROWS];
@@ -86,6 +90,7 @@ async function main(): Promise<void> {
       slots: { type: 'string' },
       seed: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      busy: { type: 'string' },
     },
   });
   const root = findProjectRoot();
@@ -98,6 +103,7 @@ async function main(): Promise<void> {
   const extraWorkers = positiveInt(values.workers, 'workers', 0);
   const slots = values.slots === undefined ? undefined : positiveInt(values.slots, 'slots', 1);
   const seed = positiveInt(values.seed, 'seed', 1);
+  const busy = values.busy === undefined ? 0 : positiveInt(values.busy, 'busy', 1);
   const config: PipelineConfigInput = values.k !== undefined ? { k: positiveInt(values.k, 'k', 0) } : {};
   const dataRoot = resolve(values.data ?? join(root, 'bench-data'));
   const outFile = resolve(values.out ?? join(root, 'bench-output', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`));
@@ -115,7 +121,8 @@ async function main(): Promise<void> {
     `customer-segments bench — commit ${environment.commit?.slice(0, 10) ?? 'unknown'}${environment.dirty ? ' (uncommitted changes)' : ''}, ` +
       `node ${environment.node}, ${environment.cpus} cpus, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
   );
-  console.log(`sizes ${sizes.map((s) => s.toLocaleString('en-US')).join(', ')}; ${repeat} repetition(s); workers: 1 in-process + ${extraWorkers} process(es), ${slots ?? 'one per core'} activities at once each; config ${JSON.stringify(config)}\n`);
+  console.log(`sizes ${sizes.map((s) => s.toLocaleString('en-US')).join(', ')}; ${repeat} repetition(s); workers: 1 in-process + ${extraWorkers} process(es), ${slots ?? 'one per core'} activities at once each; config ${JSON.stringify(config)}`);
+  console.log(busy ? `--busy ${busy}: each repetition runs without, then with ${busy} busy loop(s) beside it\n` : '');
 
   const datasets: Dataset[] = [];
   for (const size of sizes) datasets.push(await ensureDataset(dataRoot, size, seed));
@@ -127,9 +134,11 @@ async function main(): Promise<void> {
   });
   const children: ChildWorker[] = [];
   const summaries: SizeSummary[] = [];
+  const busySummaries: SizeSummary[] = [];
   const write = (extra: Record<string, unknown> = {}) => {
     mkdirSync(dirname(outFile), { recursive: true });
-    writeFileSync(outFile, JSON.stringify({ environment, options: { sizes, repeat, extraWorkers, slots: slots ?? null, seed, config }, temporal: temporal.address, sizes: summaries, ...extra }, null, 1));
+    const busyPart = busy ? { busy: { loops: busy, sizes: busySummaries } } : {};
+    writeFileSync(outFile, JSON.stringify({ environment, options: { sizes, repeat, extraWorkers, slots: slots ?? null, seed, config, busy }, temporal: temporal.address, sizes: summaries, ...busyPart, ...extra }, null, 1));
   };
   try {
     console.error(`Temporal at ${temporal.address} (${temporal.mode})`);
@@ -139,25 +148,41 @@ async function main(): Promise<void> {
     const server = { connection: temporal.connection, address: temporal.address, namespace: temporal.namespace, taskQueue: TASK_QUEUE };
     for (let i = 0; i < extraWorkers; i++) children.push(await startChildWorker(root, server, `worker ${i + 1}`, slots));
 
+    const ctx = { client, nativeConnection, namespace: temporal.namespace, workflowBundle, children, config, keep: values.keep, slots };
     for (const data of datasets) {
       const runs: RunFigures[] = [];
+      const busyRuns: RunFigures[] = [];
       for (let r = 0; r < repeat; r++) {
         const label = `[${data.populationRows.toLocaleString('en-US')} rows, run ${r + 1}/${repeat}]`;
-        runs.push(await runOnce({ client, nativeConnection, namespace: temporal.namespace, workflowBundle, children, config, keep: values.keep, slots }, data, label));
+        runs.push(await runOnce(ctx, data, label));
         console.error(`  ${label} ${runs[r].totalSeconds.toFixed(1)} s`);
-        const summary = summarise(runs);
-        if (r === 0) summaries.push(summary);
-        else summaries[summaries.length - 1] = summary;
+        if (r === 0) summaries.push(summarise(runs));
+        else summaries[summaries.length - 1] = summarise(runs);
+        if (busy) {
+          const loops = startBusyLoops(busy);
+          try {
+            busyRuns.push(await runOnce(ctx, data, `${label} busy ${busy}`));
+          } finally {
+            await loops.stop();
+          }
+          console.error(`  ${label} busy ${busy}: ${busyRuns[r].totalSeconds.toFixed(1)} s`);
+          if (r === 0) busySummaries.push(summarise(busyRuns));
+          else busySummaries[busySummaries.length - 1] = summarise(busyRuns);
+        }
         write();
       }
       console.log(`${sizeTable(summaries[summaries.length - 1])}\n`);
+      if (busy) {
+        console.log(`with ${busy} busy loop(s) beside the pipeline:\n${sizeTable(busySummaries[busySummaries.length - 1])}\n`);
+        console.log(`${slowdownTable(summaries[summaries.length - 1], busySummaries[busySummaries.length - 1], busy)}\n`);
+      }
     }
     if (summaries.length > 1) {
       const { text, fit } = scalingTable(summaries);
       console.log(`${text}\n`);
       write({ scalingFit: fit });
     }
-    if (summaries.some((s) => s.runs.some((r) => !r.quality.lloyd.withinTolerance))) process.exitCode = 1;
+    if ([...summaries, ...busySummaries].some((s) => s.runs.some((r) => !r.quality.lloyd.withinTolerance))) process.exitCode = 1;
     console.log(`JSON: ${outFile}`);
   } finally {
     const childHwm = await Promise.all(children.map((c) => c.stop()));

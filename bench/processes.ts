@@ -131,3 +131,33 @@ export async function startChildWorker(projectRoot: string, server: ServerRef, l
     },
   };
 }
+
+export interface BusyLoops {
+  pids: number[];
+  /** Kills the loops (by pid) and waits for them to exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * N processes that each spin one core (a plain `for (;;)` loop), started beside the pipeline to show how it
+ * holds up on a machine shared with other CPU-bound work (`--busy N`). Processes, not threads: they do not
+ * share the bench's event loop or heap, like an unrelated job on the same machine.
+ */
+export function startBusyLoops(n: number): BusyLoops {
+  const children = Array.from({ length: n }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+  return {
+    pids: children.map((c) => c.pid!),
+    async stop() {
+      await Promise.all(
+        children.map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              if (c.exitCode !== null || c.signalCode !== null) return resolve();
+              c.once('exit', () => resolve());
+              c.kill('SIGKILL');
+            }),
+        ),
+      );
+    },
+  };
+}

@@ -34,7 +34,17 @@ export interface SizeSummary {
   customerRows: number;
   runs: RunFigures[];
   totalSeconds: number;
-  steps: { name: string; seconds: number; wallSeconds: number | null; peakRss: number | null; maxStallMs: number | null }[];
+  steps: {
+    name: string;
+    seconds: number;
+    wallSeconds: number | null;
+    peakRss: number | null;
+    maxStallMs: number | null;
+    /** Median of the runs' floors for the step, and the median step time as a multiple of it. */
+    floorSeconds: number | null;
+    timesFloor: number | null;
+    floorBasis: string | null;
+  }[];
 }
 
 /** Medians over repetitions, step by step and for the total. */
@@ -49,9 +59,15 @@ export function summarise(runs: RunFigures[]): SizeSummary {
       const walls = runs.map((r) => r.steps[i].wallSeconds).filter((w): w is number => w !== null);
       const peaks = runs.map((r) => r.steps[i].peakRss).filter((p): p is number => p !== null);
       const stalls = runs.map((r) => r.steps[i].maxStallMs).filter((p): p is number => p !== null);
+      const floors = runs.map((r) => r.steps[i].floorSeconds).filter((f): f is number => f !== null);
+      const seconds = median(runs.map((r) => r.steps[i].seconds));
+      const floorSeconds = floors.length ? median(floors) : null;
       return {
         name: step.name,
-        seconds: median(runs.map((r) => r.steps[i].seconds)),
+        seconds,
+        floorSeconds,
+        timesFloor: floorSeconds !== null && floorSeconds > 0 ? seconds / floorSeconds : null,
+        floorBasis: first.floors?.steps[step.name]?.basis ?? null,
         wallSeconds: walls.length ? median(walls) : null,
         peakRss: peaks.length ? Math.max(...peaks) : null,
         maxStallMs: stalls.length ? Math.max(...stalls) : null,
@@ -70,16 +86,24 @@ export function sizeTable(summary: SizeSummary): string {
     lines.push(`  run ${i + 1}: ${r.totalSeconds.toFixed(1)} s, load average ${load(r.loadAverage.start)} → ${load(r.loadAverage.end)}`);
   }
   lines.push('');
-  lines.push(`  ${'step'.padEnd(12)} ${'step s'.padStart(8)} ${'wall s'.padStart(8)} ${'% wall'.padStart(7)} ${'peak RSS'.padStart(10)} ${'stall s'.padStart(8)}  activities`);
+  lines.push(`  ${'step'.padEnd(12)} ${'step s'.padStart(8)} ${'wall s'.padStart(8)} ${'% wall'.padStart(7)} ${'floor s'.padStart(8)} ${'× floor'.padStart(8)} ${'peak RSS'.padStart(10)} ${'stall s'.padStart(8)}  activities`);
   for (const [i, step] of summary.steps.entries()) {
     const share = step.wallSeconds !== null ? `${((100 * step.wallSeconds) / summary.totalSeconds).toFixed(1)}%` : '';
     const activities = last.steps[i].activities;
     const note = step.name === 'sweep' ? `  ${activities} (step s = sum over the k activities)` : activities !== 1 ? `  ${activities}` : '';
-    lines.push(`  ${step.name.padEnd(12)} ${secs(step.seconds).padStart(8)} ${secs(step.wallSeconds).padStart(8)} ${share.padStart(7)} ${gib(step.peakRss).padStart(10)} ${(step.maxStallMs === null ? '—' : (step.maxStallMs / 1000).toFixed(2)).padStart(8)}${note}`);
+    const floor = step.floorSeconds === null ? '—' : step.floorSeconds.toFixed(2);
+    const times = step.timesFloor === null ? '—' : `${step.timesFloor.toFixed(1)}×`;
+    lines.push(`  ${step.name.padEnd(12)} ${secs(step.seconds).padStart(8)} ${secs(step.wallSeconds).padStart(8)} ${share.padStart(7)} ${floor.padStart(8)} ${times.padStart(8)} ${gib(step.peakRss).padStart(10)} ${(step.maxStallMs === null ? '—' : (step.maxStallMs / 1000).toFixed(2)).padStart(8)}${note}`);
   }
   lines.push(`  ${'total'.padEnd(12)} ${''.padStart(8)} ${secs(summary.totalSeconds).padStart(8)}   (start → result, measured by the bench)`);
   lines.push('  step s: the step\'s own time (progress query); wall s: first activity scheduled → last completed (history);');
   lines.push('  peak RSS, stall s: bench process (in-process worker) while the step ran; stall = longest event-loop block');
+  lines.push('  floor s: the least the step\'s work needs, measured on the same data in this run (× floor = step s / floor s):');
+  for (const step of summary.steps) if (step.floorBasis) lines.push(`    ${step.name.padEnd(12)} ${step.floorBasis}`);
+  const f = last.floors;
+  if (f) {
+    lines.push(`    kernel: ${f.kernelGflops.toFixed(2)} GFLOP/s; one assignment pass (s) at k ${Object.entries(f.lloydPassSeconds).map(([k, s]) => `${k}:${s.toFixed(3)}`).join(' ')}`);
+  }
   lines.push('');
   lines.push(`  throughput   ${int(rows)} rows / ${summary.totalSeconds.toFixed(1)} s = ${int(rows / summary.totalSeconds)} rows/s`);
   const maxOf = (f: (r: RunFigures) => number | null) => Math.max(...runs.map((r) => f(r) ?? 0));
@@ -140,4 +164,19 @@ export function scalingTable(sizes: SizeSummary[]): { text: string; fit: Scaling
   lines.push('');
   lines.push(`  total ≈ ${total.intercept.toFixed(1)} s ${total.slope < 0 ? '−' : '+'} ${Math.abs(total.slope * 1e6).toFixed(2)} µs × rows (R² ${total.r2.toFixed(4)}); linear growth shows as a flat µs-per-row line`);
   return { text: lines.join('\n'), fit: { total, steps } };
+}
+
+/** Busy / quiet, step by step and in total (medians of the interleaved repetitions). */
+export function slowdownTable(quiet: SizeSummary, busy: SizeSummary, loops: number): string {
+  const lines = [`slowdown with ${loops} busy loop(s): step s with / without (median of ${quiet.runs.length} interleaved pair(s))`, ''];
+  lines.push(`  ${'step'.padEnd(12)} ${'quiet s'.padStart(8)} ${'busy s'.padStart(8)} ${'× quiet'.padStart(8)} ${'× floor'.padStart(8)}`);
+  for (const [i, step] of quiet.steps.entries()) {
+    const other = busy.steps[i];
+    const ratio = step.seconds > 0 ? `${(other.seconds / step.seconds).toFixed(2)}×` : '—';
+    const floor = other.timesFloor === null ? '—' : `${other.timesFloor.toFixed(1)}×`;
+    lines.push(`  ${step.name.padEnd(12)} ${secs(step.seconds).padStart(8)} ${secs(other.seconds).padStart(8)} ${ratio.padStart(8)} ${floor.padStart(8)}`);
+  }
+  lines.push(`  ${'total'.padEnd(12)} ${secs(quiet.totalSeconds).padStart(8)} ${secs(busy.totalSeconds).padStart(8)} ${`${(busy.totalSeconds / quiet.totalSeconds).toFixed(2)}×`.padStart(8)}`);
+  lines.push('  × floor: the busy run\'s step time over its own floor, measured beside the same busy loops');
+  return lines.join('\n');
 }

@@ -19,6 +19,7 @@ import { matrixView, WasmArena } from '../core/wasm/kernel';
 import { PipelineConfigInput, parseConfig } from '../schemas/config';
 import { createWorker } from '../worker/worker';
 import type { StepProgress } from '../workflows/progress';
+import { Floors, measureFloors } from './floors';
 import { ChildWorker, RssSampler, resetHwm, vmHwmBytes } from './processes';
 
 export interface Dataset {
@@ -54,6 +55,9 @@ export interface StepFigures {
   activities: number;
   reused: boolean;
   figures: Record<string, number | string | boolean>;
+  /** The step's floor measured in the same run (bench/floors.ts), and `seconds` as a multiple of it. */
+  floorSeconds: number | null;
+  timesFloor: number | null;
 }
 
 export interface LloydCheck {
@@ -95,6 +99,8 @@ export interface RunFigures {
     heavyAgreement: number;
     lloyd: LloydCheck;
   };
+  /** Each step's floor on the same data, measured right after the run in this process. */
+  floors: Floors;
 }
 
 /** Workflow activity → the progress step it belongs to. */
@@ -155,7 +161,8 @@ export async function runOnce(ctx: RunContext, data: Dataset, label: string): Pr
     const loadEnd = loadavg();
 
     const history = await activityHistory(handle);
-    const steps = outcome.steps.map((s) => stepFigures(s, history, sampler));
+    const floors = await measureFloors(outDir);
+    const steps = outcome.steps.map((s) => stepFigures(s, history, sampler, floors));
     const figures = (name: string) => outcome.steps.find((s) => s.name === name)?.figures ?? {};
     const quality = {
       keptComponents: Number(figures('pca').keptComponents),
@@ -193,6 +200,7 @@ export async function runOnce(ctx: RunContext, data: Dataset, label: string): Pr
         mean: Math.max(0, loopDelay.mean / 1e6 - LOOP_RESOLUTION_MS),
       },
       quality,
+      floors,
     };
   } finally {
     if (!ctx.keep) await rm(outDir, { recursive: true, force: true });
@@ -244,7 +252,7 @@ function inputK(data: Uint8Array | null | undefined): number | undefined {
   }
 }
 
-function stepFigures(step: StepProgress, history: ActivityRecord[], sampler: RssSampler): StepFigures {
+function stepFigures(step: StepProgress, history: ActivityRecord[], sampler: RssSampler, floors: Floors): StepFigures {
   const mine = history.filter((a) => (STEP_OF_ACTIVITY[a.type] ?? a.type) === step.name);
   const from = Math.min(...mine.map((a) => a.scheduledMs));
   const to = Math.max(...mine.map((a) => a.completedMs));
@@ -257,7 +265,14 @@ function stepFigures(step: StepProgress, history: ActivityRecord[], sampler: Rss
     activities: mine.length,
     reused: step.reused ?? false,
     figures: step.figures ?? {},
+    ...timesFloor(step.seconds ?? 0, floors.steps[step.name]?.seconds),
   };
+}
+
+/** The step's own seconds as a multiple of its floor (none for steps without one). */
+export function timesFloor(seconds: number, floor: number | undefined): { floorSeconds: number | null; timesFloor: number | null } {
+  if (floor === undefined || !Number.isFinite(floor)) return { floorSeconds: null, timesFloor: null };
+  return { floorSeconds: floor, timesFloor: floor > 0 ? seconds / floor : null };
 }
 
 /** ARI of the clean population rows' clusters against the planted segments, and the heavy split's agreement. */

@@ -1,9 +1,10 @@
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { cpus } from 'node:os';
+import { duckDbMachineSettings } from './parallel/machine';
 
 export interface DuckDbOptions {
-  /** DuckDB's memory cap, e.g. '4GB'. Spills to `tempDirectory` beyond it. */
+  /** DuckDB's memory cap, e.g. '4GB' (default: from the machine, see duckDbMachineSettings). Spills to `tempDirectory` beyond it. */
   memoryLimit?: string;
+  /** Default: the cores this process may use. */
   threads?: number;
   tempDirectory?: string;
 }
@@ -13,9 +14,10 @@ export interface DuckDbOptions {
  * lives in its artifacts, never in a database shared between steps, so any step can run on any worker.
  */
 export async function withDuckDb<T>(options: DuckDbOptions, work: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+  const machine = duckDbMachineSettings();
   const instance = await DuckDBInstance.create(':memory:', {
-    threads: String(options.threads ?? Math.max(1, cpus().length)),
-    memory_limit: options.memoryLimit ?? '4GB',
+    threads: String(options.threads ?? machine.threads),
+    memory_limit: options.memoryLimit ?? machine.memoryLimit,
     ...(options.tempDirectory ? { temp_directory: options.tempDirectory } : {}),
   });
   const conn = await instance.connect();

@@ -27,7 +27,6 @@
 import type { Context as ActivityContext } from '@temporalio/activity';
 import { ActivityInterceptorsFactory, GracefulShutdownPeriodExpiredError, Runtime, Worker } from '@temporalio/worker';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { TASK_QUEUE } from '../common/constants';
 import { ConnectToTemporalOptions, TemporalConnection, connectToTemporal } from '../temporal/connection';
@@ -88,37 +87,9 @@ export interface RunWorkerResult {
 
 export class WorkerConfigError extends Error {}
 
-/**
- * How many CPUs this process may use: os.availableParallelism() (CPU affinity) capped by a cgroup CPU
- * quota (`docker run --cpus`, compose `cpus:`, k8s CPU limits), which Node does not see by itself.
- */
-export function cpuBudget(): number {
-  const cores = Math.max(1, availableParallelism());
-  const quota = cgroupCpuQuota();
-  return quota === undefined ? cores : Math.max(1, Math.min(cores, Math.ceil(quota)));
-}
+import { cpuBudget } from '../core/parallel/machine';
 
-function cgroupCpuQuota(): number | undefined {
-  const read = (file: string) => {
-    try {
-      return readFileSync(file, 'utf8').trim();
-    } catch {
-      return undefined;
-    }
-  };
-  // cgroup v2: "<quota> <period>" or "max <period>".
-  const v2 = read('/sys/fs/cgroup/cpu.max');
-  if (v2) {
-    const [quota, period] = v2.split(/\s+/);
-    const q = Number(quota);
-    const p = Number(period);
-    return quota !== 'max' && q > 0 && p > 0 ? q / p : undefined;
-  }
-  // cgroup v1: quota -1 = unlimited.
-  const q = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us'));
-  const p = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_period_us'));
-  return q > 0 && p > 0 ? q / p : undefined;
-}
+export { cpuBudget };
 
 /** `30`, `30s`, `1.5s`, `1500ms`, `2m` → milliseconds; a bare number is seconds. */
 export function parseDuration(value: string, name: string): number {

@@ -1,5 +1,5 @@
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
-import { availableParallelism } from 'node:os';
+import { cpuBudget } from '../core/parallel/machine';
 import * as activities from '../activities';
 import { TASK_QUEUE } from '../common/constants';
 
@@ -31,7 +31,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     ...workflowSource,
-    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? Math.max(1, availableParallelism()),
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? cpuBudget(),
     ...(options.identity ? { identity: options.identity } : {}),
     ...options.extra,
     activities: { ...activities, ...options.extra?.activities },

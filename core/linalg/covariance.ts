@@ -9,12 +9,14 @@
  *
  * Speed. Rows are taken in blocks of `blockRows`; each block is centred and transposed to column-major
  * (columns padded to a multiple of 4) and only the upper triangle of Xᵀ X is formed with a 2 × 4 register
- * tile of dot products (≈ 1.5 s for 891k × 80 on one core of the reference machine).
+ * tile of dot products (≈ 1.5 s for 891k × 80 on one core of the reference machine). The same loop runs in the
+ * SIMD kernel (core/wasm/linalg.ts, 4 × 4 tiles of two-lane float64), bit-identical, unless it is switched off.
  *
  * Determinism. `columnMeansAndCovariance` always cuts the rows into fixed chunks of CHUNK_ROWS, builds one
  * accumulator per chunk and merges them in chunk order, so the result is bit-identical whether the chunks are
  * processed in this thread or spread over any number of worker threads (core/parallel).
  */
+import { covarianceRangeInKernel, pcaKernelEnabled } from '../wasm/linalg';
 import { checkMatrix, checkNumericArray, NumericArray, throwIfAborted } from './types';
 
 /** Rows per chunk: the unit of work (and of bit-exact reproducibility) for threads and resumption. */
@@ -94,6 +96,12 @@ export class CovarianceAccumulator {
       this.center = c;
     }
     const B = this.blockRows;
+    if (pcaKernelEnabled()) {
+      // The same blocks and sums in the SIMD kernel (core/wasm/linalg.ts): bit-identical, faster.
+      covarianceRangeInKernel(data, cols, this.cp, rowStart, rowEnd, B, this.center, this.s1, this.c2);
+      this.n += rowEnd - rowStart;
+      return this;
+    }
     if (!this.tbuf) this.tbuf = new Float64Array(B * this.cp);
     for (let r0 = rowStart; r0 < rowEnd; r0 += B) {
       const nb = Math.min(B, rowEnd - r0);

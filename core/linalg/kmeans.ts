@@ -27,7 +27,7 @@
  * Resumption: `onIteration` receives a JSON-serialisable checkpoint after every iteration; passing it back as
  * `resumeFrom` continues exactly as if the run had not been interrupted (same final result and iteration count).
  */
-import { DESC, kernelFor, matrixView, toWasmMatrix, WasmArena, WasmMatrix } from '../wasm/kernel';
+import { cachedColumnStats, DESC, kernelFor, matrixView, toWasmMatrix, WasmArena, WasmMatrix } from '../wasm/kernel';
 import { deriveSeed, Prng, sampleIndices } from './prng';
 import { checkMatrix, checkNumericArray, NumericArray, throwIfAborted } from './types';
 
@@ -337,6 +337,8 @@ export interface KMeansBuffers {
   desc: number;
   /** Byte offset of prepare()'s scratch (4 × dims float64). */
   stats: number;
+  /** The data's column-statistics cache (WasmMatrix.statsCache), when it has one. */
+  statsCache?: number;
   data: NumericArray;
   rows: number;
   dims: number;
@@ -428,7 +430,7 @@ export function allocKMeansBuffers(arena: WasmArena, matrix: WasmMatrix, k: numb
   for (const name of Object.keys(offsets) as (keyof typeof DESC)[]) desc[DESC[name]] = offsets[name];
   const view64 = (name: keyof typeof DESC, n: number) => new Float64Array(buffer, offsets[name], n).fill(0);
   return {
-    memory: arena.memory, block, desc: block, stats,
+    memory: arena.memory, block, desc: block, stats, statsCache: matrix.statsCache,
     data: matrixView(matrix), rows, dims, k, chunks, slots,
     centroids: view64('CENTROIDS', k * dims),
     origin: view64('ORIGIN', dims),
@@ -593,7 +595,8 @@ function prepare(b: KMeansBuffers): void {
   const { data, rows, dims, params } = b;
   const stats = new Float64Array(b.memory.buffer, b.stats, 4 * dims);
   const at = (i: number) => b.stats + i * dims * 8;
-  const maxNorm2 = kernelFor(b.memory).columnStats(data.byteOffset, data instanceof Float32Array ? 1 : 0, rows, dims, KMEANS_CHUNK_ROWS, at(0), at(1), at(2), at(3));
+  // Once per matrix when it carries a cache (the held PCA scores): every fit of the sweep reads it.
+  const maxNorm2 = cachedColumnStats(b.memory, data.byteOffset, data instanceof Float32Array ? 1 : 0, rows, dims, KMEANS_CHUNK_ROWS, at(0), at(1), at(2), at(3), b.statsCache);
   if (Number.isNaN(maxNorm2)) {
     for (let i = 0; i < data.length; i++) {
       if (!Number.isFinite(data[i])) throw new RangeError(`kmeans: non-finite value at row ${Math.floor(i / dims)}, column ${i % dims}`);

@@ -8,7 +8,6 @@
  *
  * Results are bit-identical to the in-thread functions of core/linalg (fixed chunking, merges in chunk order).
  */
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import {
   chunkCount,
@@ -23,15 +22,17 @@ import { SilhouetteOptions, SilhouetteResult } from '../linalg/silhouette';
 import { checkMatrix, checkNumericArray, NumericArray } from '../linalg/types';
 import { deserializeError, PlainKMeansOptions, Task, WorkerMessage } from './protocol';
 import { isShared, sharedFloat64, sharedInt32, toShared } from './shared';
+import { cpuBudget } from './machine';
 import { spawnWorker } from './spawn';
 import type { WasmMatrix } from '../wasm/kernel';
 
 export * from './shared';
 export { workerEntryPath, spawnWorker } from './spawn';
+export { cpuBudget, memoryBudget, duckDbMachineSettings } from './machine';
 
-/** Threads to use by default: all cores but at least 1 (the machine has 2). */
+/** Threads to use by default: the cores this process may use (machine.ts), never more. */
 export function defaultThreads(): number {
-  return Math.max(1, availableParallelism());
+  return cpuBudget();
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -184,6 +185,24 @@ export async function covarianceInWorkers(
 }
 
 export { COVARIANCE_CHUNK_ROWS };
+
+/**
+ * columnMeans on worker threads (pass 1 of the covariance): chunk sums split over `threads` workers, merged
+ * here in chunk order, so the means are bit-identical to columnMeans — and the calling thread's event loop
+ * stays free (in this thread it is a full pass over the matrix, ~1 s at full size on a busy machine).
+ */
+export async function columnMeansInWorkers(data: NumericArray, rows: number, cols: number, opts: ParallelOptions = {}): Promise<Float64Array> {
+  checkNumericArray('columnMeansInWorkers', data);
+  checkMatrix('columnMeansInWorkers', data, rows, cols);
+  if (rows < 1) throw new RangeError('columnMeansInWorkers: no rows');
+  const shared = toShared(data);
+  const groups = splitRange(chunkCount(rows), threadCount(opts.threads)).map(([a, b]) => Array.from({ length: b - a }, (_, i) => a + i));
+  const parts = await runAll<Float64Array[]>(
+    groups.map((g) => ({ kind: 'columnSums', data: shared, rows, cols, chunks: g })),
+    opts.signal,
+  );
+  return meansFromChunkSums(parts.flat(), rows, cols);
+}
 
 /**
  * projectRows on worker threads. Returns `out` (or a new shared rows × q Float64Array); a Float32Array `out`

@@ -1,6 +1,6 @@
-import { CovarianceAccumulator, CovarianceResult, chunkCount, columnMeans } from '../linalg/covariance';
+import { CovarianceAccumulator, CovarianceResult, chunkCount } from '../linalg/covariance';
 import { NumericArray } from '../linalg/types';
-import { defaultThreads, runTask } from './index';
+import { columnMeansInWorkers, defaultThreads, runTask } from './index';
 import { toShared } from './shared';
 
 /** Where a covariance accumulation stands: enough to continue it after a crash. */
@@ -33,7 +33,8 @@ export async function resumableCovariance(
   const shared = toShared(data);
   const threads = options.threads ?? defaultThreads();
   const chunks = chunkCount(rows);
-  const mean = options.resume ? Float64Array.from(options.resume.mean) : columnMeans(shared, rows, cols);
+  // Pass 1 on the worker threads too: in this thread it would block the activity's event loop for a full pass.
+  const mean = options.resume ? Float64Array.from(options.resume.mean) : await columnMeansInWorkers(shared, rows, cols, { threads, signal: options.signal });
   const total = options.resume ? CovarianceAccumulator.fromArrayBuffer(options.resume.state) : new CovarianceAccumulator(cols, { center: mean });
   const batch = options.batchChunks ?? 2 * threads;
   for (let next = options.resume?.chunksDone ?? 0; next < chunks; ) {

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { readInto } from '../encoding/matrix';
-import { WasmArena, WasmMatrix } from '../wasm/kernel';
+import { clearStatsCache, statsCacheBytes, WasmArena, WasmMatrix } from '../wasm/kernel';
 
 /** Typed arrays as raw little-endian files: how matrices and assignments move between steps. */
 export async function writeTypedArray(path: string, array: Float64Array | Float32Array | Int32Array): Promise<void> {
@@ -35,14 +35,18 @@ export function acquireScoresMatrix(path: string, rows: number, cols: number): S
       loadedScores.delete(otherKey);
     }
     const bytes = rows * cols * Float32Array.BYTES_PER_ELEMENT;
-    const offset = scoresArena.alloc(bytes);
+    // The column-statistics cache right after the scores, in the same block: k-means' preparation pass runs
+    // once per loaded matrix, not once per fit (the sweep's fits all read it), and goes when the matrix goes.
+    const statsAt = Math.ceil(bytes / 16) * 16;
+    const offset = scoresArena.alloc(statsAt + statsCacheBytes(cols));
     try {
       readInto(path, new Uint8Array(scoresArena.memory.buffer, offset, bytes), bytes);
     } catch (error) {
       scoresArena.free(offset);
       throw error;
     }
-    entry = { matrix: { memory: scoresArena.memory, offset, rows, dims: cols, dtype: 'float32' }, holders: 0 };
+    clearStatsCache(scoresArena.memory, offset + statsAt);
+    entry = { matrix: { memory: scoresArena.memory, offset, rows, dims: cols, dtype: 'float32', statsCache: offset + statsAt }, holders: 0 };
     loadedScores.set(key, entry);
   }
   const held = entry;

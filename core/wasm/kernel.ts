@@ -40,6 +40,8 @@ export interface KernelExports {
   seedTrials(data: number, isF32: number, rows: number, dims: number, cand: number, trials: number, closest: number, out: number, pot: number): void;
   silhouetteSums(x: number, m: number, dims: number, lab: number, k: number, sums: number): void;
   columnStats(data: number, isF32: number, rows: number, dims: number, chunkRows: number, sums: number, part: number, lo: number, hi: number): number;
+  covarianceBlocks(data: number, isF32: number, rows: number, cols: number, cp: number, blockRows: number, center: number, t: number, s1: number, c2: number): void;
+  projectBlock(data: number, isF32: number, rows: number, cols: number, mean: number, wt: number, q: number, qp: number, x: number, out: number, outF32: number): void;
 }
 
 /** Where the compiled kernel is: next to this file (sources) or in the project's core/wasm (when running from dist/). */
@@ -80,6 +82,67 @@ export interface WasmMatrix {
   rows: number;
   dims: number;
   dtype: WasmDtype;
+  /**
+   * Byte offset of the matrix's column-statistics cache (STATS_CACHE_BYTES(dims), same memory), when it has
+   * one: k-means' preparation pass is then computed by the first fit and read by every later one.
+   */
+  statsCache?: number;
+}
+
+/** Cache header (Int32 slots): state (0 empty, 1 filled), rows, dims, chunk rows; then float64 data. */
+const SC_STATE = 0, SC_ROWS = 1, SC_DIMS = 2, SC_CHUNK = 3, SC_HEADER_BYTES = 16;
+
+/** Bytes of a column-statistics cache: header, the largest squared row norm, sums, minima, maxima. */
+export function statsCacheBytes(dims: number): number {
+  return SC_HEADER_BYTES + 8 * (1 + 3 * dims);
+}
+
+/** Marks a cache empty (a freshly loaded matrix; the memory may hold an earlier matrix's cache). */
+export function clearStatsCache(memory: WebAssembly.Memory, cache: number): void {
+  Atomics.store(new Int32Array(memory.buffer, cache, 4), SC_STATE, 0);
+}
+
+/**
+ * The kernel's columnStats (sums per chunk in chunk order, minima, maxima into the `sums`, `lo`, `hi` arrays
+ * of dims float64; returns the largest squared row norm or NaN), read from the matrix's cache when it holds
+ * the same shape, else computed and — when finite — stored there. The values depend on the data alone, so
+ * fits running at once may both compute and store them: they write identical bytes, and a reader only reads
+ * after the state says filled.
+ */
+export function cachedColumnStats(
+  memory: WebAssembly.Memory,
+  data: number,
+  isF32: number,
+  rows: number,
+  dims: number,
+  chunkRows: number,
+  sums: number,
+  part: number,
+  lo: number,
+  hi: number,
+  cache?: number,
+): number {
+  const header = cache === undefined ? undefined : new Int32Array(memory.buffer, cache, 4);
+  const values = cache === undefined ? undefined : new Float64Array(memory.buffer, cache + SC_HEADER_BYTES, 1 + 3 * dims);
+  const out = (at: number) => new Float64Array(memory.buffer, at, dims);
+  if (header && values && Atomics.load(header, SC_STATE) === 1 && header[SC_ROWS] === rows && header[SC_DIMS] === dims && header[SC_CHUNK] === chunkRows) {
+    out(sums).set(values.subarray(1, 1 + dims));
+    out(lo).set(values.subarray(1 + dims, 1 + 2 * dims));
+    out(hi).set(values.subarray(1 + 2 * dims, 1 + 3 * dims));
+    return values[0];
+  }
+  const maxNorm2 = kernelFor(memory).columnStats(data, isF32, rows, dims, chunkRows, sums, part, lo, hi);
+  if (header && values && Number.isFinite(maxNorm2)) {
+    values[0] = maxNorm2;
+    values.set(out(sums), 1);
+    values.set(out(lo), 1 + dims);
+    values.set(out(hi), 1 + 2 * dims);
+    header[SC_ROWS] = rows;
+    header[SC_DIMS] = dims;
+    header[SC_CHUNK] = chunkRows;
+    Atomics.store(header, SC_STATE, 1);
+  }
+  return maxNorm2;
 }
 
 export class WasmArena {

@@ -541,3 +541,149 @@ export function silhouetteSums(x: usize, m: i32, dims: i32, lab: usize, k: i32, 
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// PCA: covariance co-moments and projection (core/linalg/covariance.ts, core/linalg/pca.ts)
+//
+// Both are vectorised across output entries, never across the summed index, so every output is the same
+// sequence of float64 multiplies and adds as the plain JS loops (core/linalg), bit for bit: a covariance entry
+// is Σ over a block's rows in row order, added to the accumulator per block; a score is Σ over the columns in
+// column order, starting from 0.
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * The co-moments of `rows` rows at `data` (float32 or float64, row-major, `cols` wide) about `center`, in
+ * blocks of B rows: each block is centred into t (float64, row-major with stride cp = cols rounded up to 4,
+ * padding zero), its centred values added to s1, and the upper triangle of its Xᵀ X added to the padded
+ * cp × cp matrix c2 (4 × 4 tiles; entries below the diagonal inside diagonal tiles are written but meaningless).
+ */
+export function covarianceBlocks(data: usize, isF32: i32, rows: i32, cols: i32, cp: i32, B: i32, center: usize, t: usize, s1: usize, c2: usize): void {
+  if (isF32 != 0) covarianceBlocksT<f32>(data, rows, cols, cp, B, center, t, s1, c2);
+  else covarianceBlocksT<f64>(data, rows, cols, cp, B, center, t, s1, c2);
+}
+
+function covarianceBlocksT<T>(data: usize, rows: i32, cols: i32, cp: i32, B: i32, center: usize, t: usize, s1: usize, c2: usize): void {
+  const rowBytes = <usize>cols * sizeof<T>();
+  const stride = <usize>cp << 3;
+  for (let r0 = 0; r0 < rows; r0 += B) {
+    const nb = min(B, rows - r0);
+    for (let r = 0; r < nb; r++) {
+      const x = data + <usize>(r0 + r) * rowBytes;
+      const tr = t + <usize>r * stride;
+      for (let c = 0; c < cols; c++) {
+        const o = <usize>c << 3;
+        const v = one<T>(x, c) - load<f64>(center + o);
+        store<f64>(tr + o, v);
+        store<f64>(s1 + o, load<f64>(s1 + o) + v);
+      }
+      for (let c = cols; c < cp; c++) store<f64>(tr + (<usize>c << 3), 0);
+    }
+    for (let i = 0; i < cp; i += 4) {
+      const io = <usize>i << 3;
+      for (let j = i; j < cp; j += 4) {
+        const jo = <usize>j << 3;
+        let a0 = f64x2.splat(0), b0 = f64x2.splat(0), a1 = f64x2.splat(0), b1 = f64x2.splat(0);
+        let a2 = f64x2.splat(0), b2 = f64x2.splat(0), a3 = f64x2.splat(0), b3 = f64x2.splat(0);
+        for (let r = 0; r < nb; r++) {
+          const tr = t + <usize>r * stride;
+          const ya = v128.load(tr + jo);
+          const yb = v128.load(tr + jo, 16);
+          const x0 = v128.load64_splat(tr + io);
+          const x1 = v128.load64_splat(tr + io, 8);
+          const x2 = v128.load64_splat(tr + io, 16);
+          const x3 = v128.load64_splat(tr + io, 24);
+          a0 = f64x2.add(a0, f64x2.mul(x0, ya)); b0 = f64x2.add(b0, f64x2.mul(x0, yb));
+          a1 = f64x2.add(a1, f64x2.mul(x1, ya)); b1 = f64x2.add(b1, f64x2.mul(x1, yb));
+          a2 = f64x2.add(a2, f64x2.mul(x2, ya)); b2 = f64x2.add(b2, f64x2.mul(x2, yb));
+          a3 = f64x2.add(a3, f64x2.mul(x3, ya)); b3 = f64x2.add(b3, f64x2.mul(x3, yb));
+        }
+        const p0 = c2 + <usize>i * stride + jo;
+        const p1 = p0 + stride, p2 = p1 + stride, p3 = p2 + stride;
+        v128.store(p0, f64x2.add(v128.load(p0), a0)); v128.store(p0, f64x2.add(v128.load(p0, 16), b0), 16);
+        v128.store(p1, f64x2.add(v128.load(p1), a1)); v128.store(p1, f64x2.add(v128.load(p1, 16), b1), 16);
+        v128.store(p2, f64x2.add(v128.load(p2), a2)); v128.store(p2, f64x2.add(v128.load(p2, 16), b2), 16);
+        v128.store(p3, f64x2.add(v128.load(p3), a3)); v128.store(p3, f64x2.add(v128.load(p3, 16), b3), 16);
+      }
+    }
+  }
+}
+
+/**
+ * Scores of `rows` rows at `data` (float32 or float64, `cols` wide) on q components: out[r · q + c] =
+ * Σ_j (x[r, j] − mean[j]) · W[c, j], with W given transposed at wt (cols × qp, qp = q rounded up to 8, padding
+ * zero). x holds 2 · cols float64 of scratch. The scores are stored as float32 (rounded once) or float64.
+ */
+export function projectBlock(data: usize, isF32: i32, rows: i32, cols: i32, mean: usize, wt: usize, q: i32, qp: i32, x: usize, out: usize, outF32: i32): void {
+  if (isF32 != 0) projectBlockT<f32>(data, rows, cols, mean, wt, q, qp, x, out, outF32);
+  else projectBlockT<f64>(data, rows, cols, mean, wt, q, qp, x, out, outF32);
+}
+
+@inline function storeScore(out: usize, index: usize, v: f64, outF32: i32): void {
+  if (outF32 != 0) store<f32>(out + (index << 2), <f32>v);
+  else store<f64>(out + (index << 3), v);
+}
+
+function projectBlockT<T>(data: usize, rows: i32, cols: i32, mean: usize, wt: usize, q: i32, qp: i32, x: usize, out: usize, outF32: i32): void {
+  const rowBytes = <usize>cols * sizeof<T>();
+  const wStride = <usize>qp << 3;
+  const u = x + (<usize>cols << 3);
+  let r = 0;
+  for (; r + 2 <= rows; r += 2) {
+    const d0 = data + <usize>r * rowBytes, d1 = d0 + rowBytes;
+    for (let j = 0; j < cols; j++) {
+      const o = <usize>j << 3;
+      const m = load<f64>(mean + o);
+      store<f64>(x + o, one<T>(d0, j) - m);
+      store<f64>(u + o, one<T>(d1, j) - m);
+    }
+    for (let c = 0; c < qp; c += 8) {
+      const co = <usize>c << 3;
+      let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
+      let t0 = f64x2.splat(0), t1 = f64x2.splat(0), t2 = f64x2.splat(0), t3 = f64x2.splat(0);
+      for (let j = 0; j < cols; j++) {
+        const w = wt + <usize>j * wStride + co;
+        const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+        const v = v128.load64_splat(x + (<usize>j << 3));
+        const z = v128.load64_splat(u + (<usize>j << 3));
+        s0 = f64x2.add(s0, f64x2.mul(w0, v)); s1 = f64x2.add(s1, f64x2.mul(w1, v));
+        s2 = f64x2.add(s2, f64x2.mul(w2, v)); s3 = f64x2.add(s3, f64x2.mul(w3, v));
+        t0 = f64x2.add(t0, f64x2.mul(w0, z)); t1 = f64x2.add(t1, f64x2.mul(w1, z));
+        t2 = f64x2.add(t2, f64x2.mul(w2, z)); t3 = f64x2.add(t3, f64x2.mul(w3, z));
+      }
+      storeLanes(out, <usize>r * <usize>q, c, q, s0, s1, s2, s3, outF32);
+      storeLanes(out, <usize>(r + 1) * <usize>q, c, q, t0, t1, t2, t3, outF32);
+    }
+  }
+  if (r < rows) {
+    const d0 = data + <usize>r * rowBytes;
+    for (let j = 0; j < cols; j++) {
+      const o = <usize>j << 3;
+      store<f64>(x + o, one<T>(d0, j) - load<f64>(mean + o));
+    }
+    for (let c = 0; c < qp; c += 8) {
+      const co = <usize>c << 3;
+      let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
+      for (let j = 0; j < cols; j++) {
+        const w = wt + <usize>j * wStride + co;
+        const v = v128.load64_splat(x + (<usize>j << 3));
+        s0 = f64x2.add(s0, f64x2.mul(v128.load(w), v)); s1 = f64x2.add(s1, f64x2.mul(v128.load(w, 16), v));
+        s2 = f64x2.add(s2, f64x2.mul(v128.load(w, 32), v)); s3 = f64x2.add(s3, f64x2.mul(v128.load(w, 48), v));
+      }
+      storeLanes(out, <usize>r * <usize>q, c, q, s0, s1, s2, s3, outF32);
+    }
+  }
+}
+
+/** Scores c … c+7 of one row (those below q) from four f64x2 accumulators. */
+@inline function storeLanes(out: usize, base: usize, c: i32, q: i32, s0: v128, s1: v128, s2: v128, s3: v128, outF32: i32): void {
+  const n = min(8, q - c);
+  const b = base + <usize>c;
+  if (n > 0) storeScore(out, b, f64x2.extract_lane(s0, 0), outF32);
+  if (n > 1) storeScore(out, b + 1, f64x2.extract_lane(s0, 1), outF32);
+  if (n > 2) storeScore(out, b + 2, f64x2.extract_lane(s1, 0), outF32);
+  if (n > 3) storeScore(out, b + 3, f64x2.extract_lane(s1, 1), outF32);
+  if (n > 4) storeScore(out, b + 4, f64x2.extract_lane(s2, 0), outF32);
+  if (n > 5) storeScore(out, b + 5, f64x2.extract_lane(s2, 1), outF32);
+  if (n > 6) storeScore(out, b + 6, f64x2.extract_lane(s3, 0), outF32);
+  if (n > 7) storeScore(out, b + 7, f64x2.extract_lane(s3, 1), outF32);
+}

@@ -1,19 +1,21 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { DamagedCheckpointError, FileDigest, digestFolder, moveAside, sha256File, verifyFiles } from './integrity';
 
 /**
  * Content-addressed checkpoints. A step's artifacts live in `<store>/<step>/<key>/`, where the key hashes
  * everything the result depends on (upstream artifacts, the config slice the step reads, the code version).
  * A step is computed in a temporary folder and renamed into place only when complete, so a crash leaves
- * no half-written result, a finished step is never recomputed, and a run over changed inputs writes new
+ * no half-written result, a finished step is never recomputed (unless its files no longer match the digests its
+ * manifest records: then it is moved aside and recomputed), and a run over changed inputs writes new
  * folders instead of overwriting what an earlier run produced.
  */
 export const MANIFEST_FILE = 'manifest.json';
 
 /** Bump when a step's output format or semantics change, so stale checkpoints are not reused. */
-export const CODE_VERSION = 'customer-segments/1';
+export const CODE_VERSION = 'customer-segments/2';
 
 export interface StepManifest<T> {
   step: string;
@@ -23,6 +25,8 @@ export interface StepManifest<T> {
   keyInputs: unknown;
   createdAt: string;
   seconds: number;
+  /** Every file the step wrote (all but the manifest): size and SHA-256, checked before the checkpoint is trusted. */
+  files: FileDigest[];
   output: T;
 }
 
@@ -60,23 +64,113 @@ export async function readManifest<T>(dir: string): Promise<StepManifest<T> | un
   }
 }
 
+export type CheckpointState<T> =
+  | { state: 'absent' }
+  | { state: 'sound'; manifest: StepManifest<T> }
+  | { state: 'damaged'; problems: string[] };
+
+/**
+ * Whether the checkpoint in `dir` can be trusted: its manifest reads, names `key`, lists its files, and every
+ * file still has the size and SHA-256 recorded when it was written (Parquet files must also open). A folder
+ * without a readable manifest is damaged (a commit is a single rename, so a finished step always has one).
+ */
+export async function inspectCheckpoint<T>(dir: string, key: string): Promise<CheckpointState<T>> {
+  try {
+    if (!(await stat(dir)).isDirectory()) return { state: 'damaged', problems: [`${dir} is not a folder`] };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'absent' };
+    throw error;
+  }
+  let manifest: StepManifest<T>;
+  try {
+    manifest = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as StepManifest<T>;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return { state: 'damaged', problems: [code === 'ENOENT' ? `${MANIFEST_FILE} is missing` : `${MANIFEST_FILE} is unreadable (${(error as Error).message})`] };
+  }
+  if (!manifest || typeof manifest !== 'object' || manifest.key !== key) {
+    return { state: 'damaged', problems: [`${MANIFEST_FILE} names key ${String(manifest?.key)}, expected ${key}`] };
+  }
+  if (!Array.isArray(manifest.files)) return { state: 'damaged', problems: [`${MANIFEST_FILE} lists no file digests`] };
+  const problems = await verifyFiles(dir, manifest.files);
+  return problems.length > 0 ? { state: 'damaged', problems } : { state: 'sound', manifest };
+}
+
+export interface StoreOptions {
+  /** Told about damaged checkpoints found and moved aside (default: console.warn). */
+  warn?: (message: string) => void;
+}
+
+/**
+ * Loads a finished step's checkpoint for a downstream step. A damaged one is moved aside (so the step that made
+ * it recomputes it) and reported as a DamagedCheckpointError; a missing one too (the error lists "missing").
+ */
+export async function loadCheckpoint<T>(step: string, dir: string, key: string, options: StoreOptions = {}): Promise<StepManifest<T>> {
+  const found = await inspectCheckpoint<T>(dir, key);
+  if (found.state === 'sound') return found.manifest;
+  if (found.state === 'absent') throw new DamagedCheckpointError(step, dir, ['the folder is missing']);
+  const movedTo = await moveAside(dir);
+  const error = new DamagedCheckpointError(step, dir, found.problems, movedTo);
+  (options.warn ?? console.warn)(error.message);
+  throw error;
+}
+
+/** Prefix of a step's temporary folders: `.tmp-<key>-<pid>@<host>-<random>`. */
+const TMP_PREFIX = '.tmp-';
+
+/**
+ * Removes temporary folders of this step and key left by processes on this host that no longer run (a worker
+ * killed while it wrote). They were never committed, so nothing trusted is lost.
+ */
+async function removeAbandonedWork(stepDir: string, key: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(stepDir);
+  } catch {
+    return;
+  }
+  const host = hostname();
+  for (const entry of entries) {
+    const match = entry.startsWith(`${TMP_PREFIX}${key}-`) ? /-(\d+)@(.+)-[0-9a-f]{8}$/.exec(entry) : null;
+    if (!match || match[2] !== host || processAlive(Number(match[1]))) continue;
+    await rm(join(stepDir, entry), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * Returns the checkpointed result of `step` for `keyInputs`, or computes it with `compute(tmpDir)` (which writes
- * its files into tmpDir and returns a small JSON-able summary) and commits it atomically.
+ * its files into tmpDir and returns a small JSON-able summary) and commits it atomically. A checkpoint whose files
+ * no longer match their digests is moved aside (logged) and the step computed again.
  */
 export async function runStep<T>(
   storeDir: string,
   step: string,
   keyInputs: unknown,
   compute: (workDir: string) => Promise<T>,
+  options: StoreOptions = {},
 ): Promise<StepResult<T>> {
+  const warn = options.warn ?? console.warn;
   const key = stepKey(step, keyInputs);
   const dir = join(storeDir, step, key);
-  const existing = await readManifest<T>(dir);
-  if (existing && existing.key === key) {
-    return { dir, key, output: existing.output, reused: true, seconds: existing.seconds };
+  const existing = await inspectCheckpoint<T>(dir, key);
+  if (existing.state === 'sound') {
+    return { dir, key, output: existing.manifest.output, reused: true, seconds: existing.manifest.seconds };
   }
-  const workDir = join(storeDir, step, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  if (existing.state === 'damaged') {
+    const movedTo = await moveAside(dir);
+    warn(`${new DamagedCheckpointError(step, dir, existing.problems, movedTo).message}; computing the step again`);
+  }
+  await removeAbandonedWork(join(storeDir, step), key);
+  const workDir = join(storeDir, step, `${TMP_PREFIX}${key}-${process.pid}@${hostname()}-${randomBytes(4).toString('hex')}`);
   await mkdir(workDir, { recursive: true });
   const started = performance.now();
   try {
@@ -89,17 +183,18 @@ export async function runStep<T>(
       keyInputs,
       createdAt: new Date().toISOString(),
       seconds,
+      files: await digestFolder(workDir, [MANIFEST_FILE]),
       output,
     };
     await writeFile(join(workDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
     try {
       await rename(workDir, dir);
     } catch (error) {
-      // Another attempt finished the same step first: its result is equivalent, keep it.
-      const winner = await readManifest<T>(dir);
-      if (!winner) throw error;
+      // Another attempt finished the same step first: its result is equivalent, keep it if it is sound.
+      const winner = await inspectCheckpoint<T>(dir, key);
+      if (winner.state !== 'sound') throw error;
       await rm(workDir, { recursive: true, force: true });
-      return { dir, key, output: winner.output, reused: true, seconds: winner.seconds };
+      return { dir, key, output: winner.manifest.output, reused: true, seconds: winner.manifest.seconds };
     }
     return { dir, key, output, reused: false, seconds };
   } catch (error) {
@@ -108,17 +203,7 @@ export async function runStep<T>(
   }
 }
 
-/** SHA-256 of a file's bytes, streamed. */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await new Promise<void>((resolve, reject) => {
-    createReadStream(path, { highWaterMark: 4 << 20 })
-      .on('data', (chunk) => hash.update(chunk))
-      .on('end', () => resolve())
-      .on('error', reject);
-  });
-  return hash.digest('hex');
-}
+export { sha256File };
 
 export async function fileSize(path: string): Promise<number> {
   return (await stat(path)).size;

@@ -46,9 +46,8 @@ describe('renderReport', () => {
     expect(unbalancedTags(html)).toEqual([]);
   });
 
-  it('draws every chart as an inline SVG', () => {
-    const labels = svgs(html).map((svg) => /aria-label="([^"]*)"/.exec(svg)?.[1]);
-    expect(labels).toEqual([
+  it('draws every chart as an inline SVG, once for wide screens and once for phones', () => {
+    const titles = [
       'Share of population and customers per cluster, sorted by lift',
       'Lift per cluster with confidence interval (log scale)',
       'Missing share per column, population vs customers',
@@ -58,8 +57,22 @@ describe('renderReport', () => {
       'Cumulative explained variance',
       'Within-cluster sum of squares (SSE) vs k',
       'Silhouette score vs k',
-    ]);
-    for (const svg of svgs(html)) expect(svg).not.toMatch(/NaN|Infinity|undefined/);
+    ];
+    const labels = svgs(html).map((svg) => /aria-label="([^"]*)"/.exec(svg)?.[1]);
+    expect(labels).toEqual(titles.flatMap((title) => [title, title]));
+    const figures = html.match(/<figure>[\s\S]*?<\/figure>/g) ?? [];
+    expect(figures).toHaveLength(titles.length);
+    for (const figure of figures) {
+      expect(figure).toMatch(/^<figure><div class="chart chart-wide"><svg [^>]*viewBox="0 0 (\d+) /);
+      expect(figure).toContain('<div class="chart chart-narrow"><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 340 ');
+    }
+    for (const svg of svgs(html)) expect(svg).not.toMatch(/NaN|Infinity|undefined|__MIN_WIDTH__/);
+  });
+
+  it('puts every table in a scroll box, so a wide table scrolls inside its card', () => {
+    const tables = html.match(/<table>/g) ?? [];
+    expect(tables.length).toBeGreaterThan(5);
+    expect(html.match(/<div class="table-scroll"><table>/g)).toHaveLength(tables.length);
   });
 
   it('escapes text everywhere: a feature named <script> is shown, never executed', () => {

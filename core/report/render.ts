@@ -188,6 +188,7 @@ code, .mono { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; 
 .profile-head { display:flex; flex-wrap:wrap; align-items:baseline; gap:10px; }
 .legend-inline span { display:inline-block; width:10px; height:10px; border-radius:2px; margin:0 4px 0 10px; vertical-align:-1px; }
 .empty { color:var(--muted); font-style:italic; }
+.notice { background:#fff8e6; border-left:3px solid #f0b429; padding:6px 10px; border-radius:4px; }
 footer { color:var(--muted); font-size:12px; margin-top:30px; }
 .chip, code, p, li, figcaption { overflow-wrap:anywhere; }
 td code { overflow-wrap:normal; }
@@ -302,6 +303,16 @@ function findingsBlock(results: Results): string {
     `${esc(results.droppedColumns.length)} sparse column(s) dropped; ${esc(results.features.length)} features → ${esc(results.pca.keptComponents)} principal components` +
       `${reached !== undefined ? ` (${esc(formatPercent(reached))} of the variance)` : ''} → k-means with k = ${esc(results.k)}.`,
   );
+  const unseen = results.unseenCustomerLevels;
+  if (unseen.length) {
+    const rows = unseen.reduce((sum, u) => sum + u.rows, 0);
+    items.push(
+      `${esc(formatInt(rows))} customer row(s) hold values that do not occur in the population, in ${esc(unseen.length)} column(s); they encode as unknown: ` +
+        `${unseen.slice(0, 3).map((u) => `<code>${esc(u.column)}</code>`).join(', ')}${unseen.length > 3 ? ', …' : ''} (<a href="#unseen">details</a>).`,
+    );
+  }
+  const note = results.heavyMissing.comparison?.note;
+  if (note) items.push(`Heavy-missing vs clean rows: ${esc(note)}`);
   return section('findings', 'Key findings', `<ul class="findings">${items.map((i) => `<li>${i}</li>`).join('')}</ul>`);
 }
 
@@ -557,6 +568,8 @@ function missingSection(results: Results, options: ReportOptions): string {
   );
 
   parts.push('<h3>Heavy-missing vs clean rows</h3>');
+  const comparison = results.heavyMissing.comparison;
+  if (comparison?.note) parts.push(`<p class="notice">${esc(comparison.note)}</p>`);
   const top = options.divergenceTop ?? 20;
   const divergence = [...results.heavyMissing.divergence].sort((a, b) => b.jensenShannon - a.jensenShannon || a.column.localeCompare(b.column)).slice(0, top);
   if (divergence.length) {
@@ -579,14 +592,21 @@ function missingSection(results: Results, options: ReportOptions): string {
             maxLabelChars: narrow ? 18 : undefined,
           }),
         ),
-        `The ${esc(divergence.length)} columns (of ${esc(results.heavyMissing.divergence.length)} compared) whose value distribution differs most between the two groups of the general population, ` +
+        `The ${esc(divergence.length)} columns (of ${esc(results.heavyMissing.divergence.length)} compared${esc(comparedHow(comparison))}) whose value distribution differs most between the two groups of the general population, ` +
           `over the values each group has. A large difference means the heavy-missing rows are a segment of their own, not a random subset.`,
       ),
     );
   } else {
-    parts.push('<p class="empty">No divergence computed.</p>');
+    if (!comparison?.note) parts.push('<p class="empty">No divergence computed.</p>');
   }
   return section('missing', 'Missing data', parts.join(''));
+}
+
+function comparedHow(comparison: Results['heavyMissing']['comparison']): string {
+  if (!comparison) return '';
+  if (comparison.selection === 'threshold') return `: the columns missing at most ${formatPercent(comparison.maxMissingShare, 0)} of the population`;
+  if (comparison.selection === 'least-missing') return `: the least-missing columns, as none misses at most ${formatPercent(comparison.maxMissingShare, 0)}`;
+  return '';
 }
 
 function componentTable(component: Results['pca']['components'][number]): string {
@@ -753,6 +773,20 @@ function runSection(results: Results): string {
         `<td class="num">${esc(total > 0 ? formatPercent(s.seconds / total, 0) : '–')}</td><td>${fillBar(s.seconds, maxStep)}</td></tr>`,
     )
     .join('');
+  const unseen = results.unseenCustomerLevels;
+  const unseenRows = unseen
+    .map(
+      (u) =>
+        `<tr><td><code>${esc(u.column)}</code></td><td class="num">${esc(formatInt(u.rows))}</td>` +
+        `<td>${u.values.slice(0, 10).map((v) => `<span class="chip">${esc(v)}</span>`).join('')}${u.values.length > 10 ? ' …' : ''}</td></tr>`,
+    )
+    .join('');
+  const unseenBlock =
+    `<h3 id="unseen">Customer values the population has not seen</h3>` +
+    (unseen.length
+      ? `<div class="table-scroll"><table><thead><tr><th>column</th><th class="num">customer rows</th><th>values</th></tr></thead><tbody>${unseenRows}</tbody></table></div>` +
+        `<p class="caption">The encoding is fitted on the population; these customer values have no level there, so they encode as unknown (no one-hot level set, or missing for binary and derived features) and are imputed.</p>`
+      : '<p class="sub">None: every customer value of an encoded column is one the population fit knows.</p>');
   return section(
     'run',
     'Run',
@@ -762,7 +796,8 @@ function runSection(results: Results): string {
         ? `<div class="table-scroll"><table><thead><tr><th>step</th><th class="num">time</th><th class="num">share</th><th></th></tr></thead><tbody>${stepRows}</tbody>` +
           `<tfoot><tr><th>total</th><th class="num">${esc(formatSeconds(total))}</th><th colspan="2"></th></tr></tfoot></table></div>` +
           `<p class="caption">"reused" steps came from an earlier run's cached output.</p>`
-        : '<p class="empty">No step timings recorded.</p>'),
+        : '<p class="empty">No step timings recorded.</p>') +
+      unseenBlock,
   );
 }
 

@@ -25,6 +25,30 @@ export const DivergenceSchema = z.object({
   totalVariation: z.number().min(0),
 });
 
+/**
+ * How the heavy-missing rows were compared with the clean rows: which columns, chosen how, and why a fallback
+ * (or nothing) was compared.
+ */
+export const HeavyComparisonSchema = z.object({
+  /** Columns whose population missing share is at most this are compared (config heavyComparison.maxMissingShare). */
+  maxMissingShare: z.number(),
+  /** How many columns were compared. */
+  columns: z.number().int().nonnegative(),
+  /** 'threshold': the columns under maxMissingShare; 'least-missing': none was, so the least-missing kept columns; 'none': nothing could be compared. */
+  selection: z.enum(['threshold', 'least-missing', 'none']),
+  /** Why the comparison is not the usual one, for people (null when it is). */
+  note: z.string().nullable(),
+});
+
+/** Customer values of an encoded column that the population fit has no level for (they encode as unknown). */
+export const UnseenLevelsSchema = z.object({
+  column: z.string(),
+  /** Customer rows holding such a value. */
+  rows: z.number().int().nonnegative(),
+  /** The most frequent such values (at most 20). */
+  values: z.array(z.string()),
+});
+
 export const FeatureWeightSchema = z.object({ feature: z.string(), weight: z.number() });
 
 export const ComponentSchema = z.object({
@@ -92,7 +116,11 @@ export const ResultsSchema = z.object({
     populationRows: z.number().int(),
     customerRows: z.number().int(),
     divergence: z.array(DivergenceSchema),
+    /** Absent in results written before it existed. */
+    comparison: HeavyComparisonSchema.nullable().default(null),
   }),
+  /** Per encoded column, customer values the population fit has not seen (empty: none). */
+  unseenCustomerLevels: z.array(UnseenLevelsSchema).default([]),
   features: z.array(z.string()),
   pca: z.object({
     explainedVarianceRatio: z.array(z.number()),

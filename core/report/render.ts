@@ -129,6 +129,12 @@ export function renderSummaryTable(results: Results): string {
 
 // ---- HTML pieces --------------------------------------------------------------------------------------------------
 
+/** viewBox width of the charts drawn for phones (about the card's inner width on a 390 px screen). */
+const NARROW = 340;
+
+/** Narrow screens get the phone drawing of each chart (see the CSS); the page width at which they switch. */
+const NARROW_SCREEN_PX = 760;
+
 const CSS = `
 :root { --text:#1f2933; --muted:#6b7280; --line:#e5e7eb; --bg:#f3f4f7; --card:#fff; --over:${COLORS.over}; --under:${COLORS.under};
   --neutral:${COLORS.neutral}; --pop:${COLORS.population}; --cust:${COLORS.customers}; --accent:${COLORS.accent}; }
@@ -147,19 +153,24 @@ p { margin:6px 0; }
 .stat { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:10px 14px; }
 .stat .v { font-size:20px; font-weight:700; font-variant-numeric:tabular-nums; }
 .stat .l { color:var(--muted); font-size:12px; }
-nav.toc { font-size:13px; color:var(--muted); }
-nav.toc a { color:var(--accent); text-decoration:none; margin-right:14px; white-space:nowrap; }
+nav.toc { font-size:13px; color:var(--muted); display:flex; flex-wrap:wrap; gap:2px 14px; }
+nav.toc a { color:var(--accent); text-decoration:none; white-space:nowrap; }
 ul.findings { margin:8px 0 0; padding-left:20px; }
 ul.findings li { margin:4px 0; }
 .grid2 { display:grid; grid-template-columns:1fr 1fr; gap:18px; }
 .grid2 > div { min-width:0; }
-@media (max-width: 900px) { .grid2 { grid-template-columns:1fr; } }
-figure { margin:10px 0 0; }
-figure svg { display:block; width:100%; height:auto; }
+@media (max-width: 1000px) { .grid2 { grid-template-columns:1fr; } }
+figure { margin:10px 0 0; min-width:0; }
+.chart { overflow-x:auto; }
+.chart svg { display:block; width:100%; height:auto; }
+.chart-narrow { display:none; }
+.chart-narrow svg { max-width:520px; margin:0 auto; }
+.table-scroll { overflow-x:auto; max-width:100%; }
 table { border-collapse:collapse; width:100%; font-size:13px; }
 th, td { padding:5px 8px; border-bottom:1px solid var(--line); text-align:left; vertical-align:top; }
 th { font-weight:600; color:var(--muted); font-size:12px; background:#fafbfc; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
+td.desc { min-width:220px; }
 tbody tr:hover { background:#fafbff; }
 code, .mono { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; font-size:12px; }
 .badge { display:inline-block; padding:1px 8px; border-radius:999px; font-size:11.5px; font-weight:600; color:#fff; }
@@ -172,19 +183,57 @@ code, .mono { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; 
 .bar .pos { left:50%; background:#4c6ef5; } .bar .neg { right:50%; background:#ae3ec9; }
 .bar .fill { left:0; background:var(--accent); }
 .comp { display:grid; grid-template-columns:1fr 1fr; gap:18px; }
+.comp > div { min-width:0; }
 .comp h4 { margin:6px 0; font-size:13px; color:var(--muted); font-weight:600; }
 .profile-head { display:flex; flex-wrap:wrap; align-items:baseline; gap:10px; }
 .legend-inline span { display:inline-block; width:10px; height:10px; border-radius:2px; margin:0 4px 0 10px; vertical-align:-1px; }
 .empty { color:var(--muted); font-style:italic; }
+.notice { background:#fff8e6; border-left:3px solid #f0b429; padding:6px 10px; border-radius:4px; }
 footer { color:var(--muted); font-size:12px; margin-top:30px; }
+.chip, code, p, li, figcaption { overflow-wrap:anywhere; }
+td code { overflow-wrap:normal; }
+@media (max-width: ${NARROW_SCREEN_PX - 1}px) {
+  main { padding:16px 10px 40px; }
+  .card { padding:14px 12px; margin:12px 0; }
+  h1 { font-size:22px; }
+  .comp { grid-template-columns:1fr; }
+  .chart-wide { display:none; }
+  .chart-narrow { display:block; }
+}
 `;
 
 function section(id: string, title: string, body: string, intro?: string): string {
   return `<section class="card" id="${esc(id)}"><h2>${esc(title)}</h2>${intro ? `<p class="sub">${intro}</p>` : ''}${body}</section>`;
 }
 
-function figure(svg: string, caption?: string): string {
-  return `<figure>${svg}${caption ? `<figcaption class="caption">${caption}</figcaption>` : ''}</figure>`;
+/** Most rows the phone drawing of the per-column missingness chart shows. */
+const NARROW_MISSING_ROWS = 30;
+
+/** A chart drawn for both wide and narrow screens; the CSS shows the one that fits. */
+interface Chart {
+  wide: string;
+  narrow: string;
+  /** A note shown under the phone drawing only (e.g. that it leaves some rows out). */
+  narrowNote?: string;
+}
+
+/** The same chart drawn at its wide size and at the phone width. */
+function drawnTwice(draw: (narrow: boolean) => string): Chart {
+  return { wide: draw(false), narrow: draw(true) };
+}
+
+function figure(chart: Chart, caption?: string): string {
+  const note = chart.narrowNote ? `<figcaption class="caption chart-narrow">${chart.narrowNote}</figcaption>` : '';
+  return (
+    `<figure><div class="chart chart-wide">${chart.wide}</div><div class="chart chart-narrow">${chart.narrow}</div>` +
+    `${caption ? `<figcaption class="caption">${caption}</figcaption>` : ''}${note}</figure>`
+  );
+}
+
+/** Label every n-th of `count` categories so labels are at least ~30 units apart on a plot `plotWidth` wide. */
+function labelStride(count: number, plotWidth: number): number {
+  const step = plotWidth / Math.max(1, count);
+  return [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000].find((every) => every * step >= 30) ?? Math.ceil(count / 5);
 }
 
 function divergingBar(value: number, maxAbs: number): string {
@@ -254,6 +303,16 @@ function findingsBlock(results: Results): string {
     `${esc(results.droppedColumns.length)} sparse column(s) dropped; ${esc(results.features.length)} features → ${esc(results.pca.keptComponents)} principal components` +
       `${reached !== undefined ? ` (${esc(formatPercent(reached))} of the variance)` : ''} → k-means with k = ${esc(results.k)}.`,
   );
+  const unseen = results.unseenCustomerLevels;
+  if (unseen.length) {
+    const rows = unseen.reduce((sum, u) => sum + u.rows, 0);
+    items.push(
+      `${esc(formatInt(rows))} customer row(s) hold values that do not occur in the population, in ${esc(unseen.length)} column(s); they encode as unknown: ` +
+        `${unseen.slice(0, 3).map((u) => `<code>${esc(u.column)}</code>`).join(', ')}${unseen.length > 3 ? ', …' : ''} (<a href="#unseen">details</a>).`,
+    );
+  }
+  const note = results.heavyMissing.comparison?.note;
+  if (note) items.push(`Heavy-missing vs clean rows: ${esc(note)}`);
   return section('findings', 'Key findings', `<ul class="findings">${items.map((i) => `<li>${i}</li>`).join('')}</ul>`);
 }
 
@@ -262,8 +321,13 @@ function keyFigure(results: Results, options: ReportOptions): string {
   if (clusters.length === 0) return section('key-figure', 'Population vs customers by cluster', '<p class="empty">No clusters in the results.</p>');
   // Narrow groups: break "heavy-missing" over two lines.
   const categories = clusters.map((c) => (c.id === HEAVY_MISSING_ID && clusters.length > 12 ? 'heavy-\nmissing' : shortLabel(c.id)));
-  const bars = groupedBarChart({
-    title: 'Share of population and customers per cluster, sorted by lift',
+  const shareSeries = [
+    { name: 'general population', values: clusters.map((c) => c.populationShare), color: COLORS.population },
+    { name: 'customers', values: clusters.map((c) => c.customerShare), color: COLORS.customers },
+  ];
+  const barsTitle = 'Share of population and customers per cluster, sorted by lift';
+  const wideBars = groupedBarChart({
+    title: barsTitle,
     categories,
     series: [
       { name: 'general population', values: clusters.map((c) => c.populationShare), color: COLORS.population },
@@ -285,20 +349,36 @@ function keyFigure(results: Results, options: ReportOptions): string {
         : `${clusterLabel(c.id)}: ${formatPercent(c.customerShare, 2)} of customers (${formatInt(c.customerCount)} rows)`;
     },
   });
-  const forest = forestPlot({
-    title: 'Lift per cluster with confidence interval (log scale)',
-    rows: clusters.map((c) => ({
-      label: clusterLabel(c.id),
-      estimate: c.lift,
-      lo: c.liftCi[0],
-      hi: c.liftCi[1],
-      color: VERDICT_COLOR[c.representation],
-      bold: c.id === HEAVY_MISSING_ID,
-      note: `×${formatLift(c.lift)}  [${formatLift(c.liftCi[0])}, ${formatLift(c.liftCi[1])}]  ${c.representation}`,
-    })),
-    xLabel: 'lift (customer share / population share), log scale; 1 = same share',
-    reference: 1,
+  // On a phone the clusters become rows: the page grows downwards, the labels keep their size.
+  const narrowBars = horizontalBarChart({
+    title: barsTitle,
+    categories: clusters.map((c) => clusterLabel(c.id)),
+    series: shareSeries,
+    width: NARROW,
+    xLabel: 'share of all rows',
+    xFormat: (v) => formatPercent(v, 0),
+    labelBold: clusters.map((c) => c.id === HEAVY_MISSING_ID),
+    bandColors: clusters.map((c) => (c.id === HEAVY_MISSING_ID ? '#f1f2f5' : undefined)),
+    valueLabels: clusters.map((c) => `×${formatLift(c.lift)}`),
+    valueColors: clusters.map((c) => VERDICT_COLOR[c.representation]),
+    valueWidth: 48,
+    maxLabelChars: 14,
   });
+  const forestTitle = 'Lift per cluster with confidence interval (log scale)';
+  const forestRows = clusters.map((c) => ({
+    label: clusterLabel(c.id),
+    estimate: c.lift,
+    lo: c.liftCi[0],
+    hi: c.liftCi[1],
+    color: VERDICT_COLOR[c.representation],
+    bold: c.id === HEAVY_MISSING_ID,
+    note: `×${formatLift(c.lift)}  [${formatLift(c.liftCi[0])}, ${formatLift(c.liftCi[1])}]  ${c.representation}`,
+  }));
+  const forest: Chart = {
+    wide: forestPlot({ title: forestTitle, rows: forestRows, xLabel: 'lift (customer share / population share), log scale; 1 = same share', reference: 1 }),
+    // The phone drawing leaves the numbers to the table below.
+    narrow: forestPlot({ title: forestTitle, rows: forestRows.map(({ note: _note, ...row }) => row), width: NARROW, xLabel: 'lift, log scale; 1 = same share', reference: 1 }),
+  };
   const alpha = options.alpha !== undefined ? ` at α = ${esc(options.alpha)}` : '';
   const legend =
     `<span class="legend-inline"><span style="background:${COLORS.over}"></span>over-represented` +
@@ -307,9 +387,9 @@ function keyFigure(results: Results, options: ReportOptions): string {
     'key-figure',
     'Population vs customers by cluster',
     figure(
-      bars,
+      { wide: wideBars, narrow: narrowBars },
       `Shares are of all rows of each file, so each colour sums to 100 %; the heavy-missing group (rows with too many missing values to cluster) is included. ` +
-        `The number above each pair is the lift; its colour is the verdict: ${legend}.`,
+        `The number by each pair is the lift; its colour is the verdict: ${legend}.`,
     ) +
       `<h3>Lift and its confidence interval</h3>` +
       figure(forest, `Verdicts come from a two-proportion z-test with a Bonferroni correction over all ${esc(clusters.length)} groups${alpha}; "over" needs the interval above 1, "under" below 1.`),
@@ -332,11 +412,11 @@ function summarySection(results: Results): string {
     { p: 0, c: 0, ps: 0, cs: 0 },
   );
   const table =
-    `<table><thead><tr><th>group</th><th class="num">population rows</th><th class="num">population share</th>` +
+    `<div class="table-scroll"><table><thead><tr><th>group</th><th class="num">population rows</th><th class="num">population share</th>` +
     `<th class="num">customer rows</th><th class="num">customer share</th><th class="num">lift</th><th class="num">lift CI</th>` +
     `<th class="num">p-value</th><th>verdict</th></tr></thead><tbody>${rows}</tbody>` +
     `<tfoot><tr><th>total</th><th class="num">${esc(formatInt(totals.p))}</th><th class="num">${esc(formatPercent(totals.ps, 1))}</th>` +
-    `<th class="num">${esc(formatInt(totals.c))}</th><th class="num">${esc(formatPercent(totals.cs, 1))}</th><th colspan="4"></th></tr></tfoot></table>`;
+    `<th class="num">${esc(formatInt(totals.c))}</th><th class="num">${esc(formatPercent(totals.cs, 1))}</th><th colspan="4"></th></tr></tfoot></table></div>`;
   return section('summary', 'All clusters', table);
 }
 
@@ -353,12 +433,12 @@ function profileTable(cluster: ClusterResult, limit: number): string {
         `<tr><td><code>${esc(f.feature)}</code></td><td class="num">${esc(formatNumber(f.value))}</td>` +
         `<td class="num">${esc(formatNumber(f.populationMean))}</td>` +
         `<td class="num">${esc(f.zScore >= 0 ? '+' : '')}${esc(formatNumber(f.zScore, 2))} ${divergingBar(f.zScore, maxAbs)}</td>` +
-        `<td>${esc(f.description)}</td></tr>`,
+        `<td class="desc">${esc(f.description)}</td></tr>`,
     )
     .join('');
   return (
-    `<table><thead><tr><th>feature</th><th class="num">centroid</th><th class="num">population mean</th><th class="num">z (sd)</th>` +
-    `<th>what it means</th></tr></thead><tbody>${rows}</tbody></table>`
+    `<div class="table-scroll"><table><thead><tr><th>feature</th><th class="num">centroid</th><th class="num">population mean</th><th class="num">z (sd)</th>` +
+    `<th>what it means</th></tr></thead><tbody>${rows}</tbody></table></div>`
   );
 }
 
@@ -407,28 +487,50 @@ function missingSection(results: Results, options: ReportOptions): string {
       const to = Math.min(...dropped.map((c) => c.populationShare));
       if (to > from) hBand = { from, to, label: 'the drop threshold lies in this band' };
     }
+    const missingTitle = 'Missing share per column, population vs customers';
+    const missingSeries = (columnsShown: typeof shown) => [
+      { name: 'general population', values: columnsShown.map((c) => c.populationShare), color: COLORS.population },
+      { name: 'customers', values: columnsShown.map((c) => c.customerShare), color: COLORS.customers },
+    ];
+    // A phone shows the columns as rows, the most-missing first, at most NARROW_MISSING_ROWS of them.
+    const narrowShown = shown.slice(0, NARROW_MISSING_ROWS);
+    const narrow = horizontalBarChart({
+      title: missingTitle,
+      categories: narrowShown.map((c) => c.column),
+      series: missingSeries(narrowShown),
+      width: NARROW,
+      xMax: 1,
+      xFormat: (v) => formatPercent(v, 0),
+      xLabel: 'share of rows missing',
+      labelColors: narrowShown.map((c) => (c.dropped ? COLORS.highlight : undefined)),
+      labelBold: narrowShown.map((c) => c.dropped),
+      bandColors: narrowShown.map((c) => (c.dropped ? COLORS.highlightSoft : undefined)),
+      legendExtra: [{ name: 'dropped column', color: COLORS.highlightSoft }],
+      vLines: threshold !== undefined ? [{ x: threshold, label: `drop threshold ${formatPercent(threshold, 0)}` }] : [],
+      maxLabelChars: 18,
+    });
+    const narrowNote =
+      narrowShown.length < shown.length ? `On a narrow screen the ${esc(narrowShown.length)} columns with the most missing values (of ${esc(shown.length)}) are shown.` : undefined;
+    const wide = groupedBarChart({
+      title: missingTitle,
+      categories: shown.map((c) => c.column),
+      series: missingSeries(shown),
+      height: 440,
+      yLabel: 'share of rows missing',
+      yFormat: (v) => formatPercent(v, 0),
+      yMax: 1,
+      rotateLabels: true,
+      labelColors: shown.map((c) => (c.dropped ? COLORS.highlight : undefined)),
+      labelBold: shown.map((c) => c.dropped),
+      bandColors: shown.map((c) => (c.dropped ? COLORS.highlightSoft : undefined)),
+      legendExtra: [{ name: 'dropped column', color: COLORS.highlightSoft }],
+      hLines,
+      hBand,
+      barTitle: (si, ci) => `${shown[ci].column}: ${formatPercent(si === 0 ? shown[ci].populationShare : shown[ci].customerShare, 2)} missing (${si === 0 ? 'population' : 'customers'})${shown[ci].dropped ? ', dropped' : ''}`,
+    });
     parts.push(
       figure(
-        groupedBarChart({
-          title: 'Missing share per column, population vs customers',
-          categories: shown.map((c) => c.column),
-          series: [
-            { name: 'general population', values: shown.map((c) => c.populationShare), color: COLORS.population },
-            { name: 'customers', values: shown.map((c) => c.customerShare), color: COLORS.customers },
-          ],
-          height: 440,
-          yLabel: 'share of rows missing',
-          yFormat: (v) => formatPercent(v, 0),
-          yMax: 1,
-          rotateLabels: true,
-          labelColors: shown.map((c) => (c.dropped ? COLORS.highlight : undefined)),
-          labelBold: shown.map((c) => c.dropped),
-          bandColors: shown.map((c) => (c.dropped ? COLORS.highlightSoft : undefined)),
-          legendExtra: [{ name: 'dropped column', color: COLORS.highlightSoft }],
-          hLines,
-          hBand,
-          barTitle: (si, ci) => `${shown[ci].column}: ${formatPercent(si === 0 ? shown[ci].populationShare : shown[ci].customerShare, 2)} missing (${si === 0 ? 'population' : 'customers'})${shown[ci].dropped ? ', dropped' : ''}`,
-        }),
+        { wide, narrow, narrowNote },
         `Columns sorted by their missing share in the general population (after missing codes are turned into nulls); ` +
           `${esc(dropped.length)} highlighted column(s) were dropped.` +
           (complete > 0 ? ` ${esc(complete)} column(s) with no missing value in either file are not shown.` : ''),
@@ -445,49 +547,66 @@ function missingSection(results: Results, options: ReportOptions): string {
   const keptColumns = columns.length - results.droppedColumns.length;
   parts.push(
     figure(
-      histogram({
-        title: 'Rows by number of missing values, population vs customers',
-        series: [
-          { name: 'general population', counts: rowHistogram.population, color: COLORS.population },
-          { name: 'customers', counts: rowHistogram.customers, color: COLORS.customers },
-        ],
-        height: 330,
-        xLabel: `missing values in the row (of ${keptColumns} kept columns)`,
-        yLabel: 'share of rows (square-root scale)',
-        yScale: 'sqrt',
-        splitAfter: { value: maxRowMissing, label: `heavy-missing: more than ${maxRowMissing}` },
-      }),
+      drawnTwice((narrow) =>
+        histogram({
+          title: 'Rows by number of missing values, population vs customers',
+          series: [
+            { name: 'general population', counts: rowHistogram.population, color: COLORS.population },
+            { name: 'customers', counts: rowHistogram.customers, color: COLORS.customers },
+          ],
+          width: narrow ? NARROW : undefined,
+          height: narrow ? 300 : 330,
+          xLabel: narrow ? `missing values per row (of ${keptColumns})` : `missing values in the row (of ${keptColumns} kept columns)`,
+          yLabel: narrow ? 'share of rows (sqrt scale)' : 'share of rows (square-root scale)',
+          yScale: 'sqrt',
+          splitAfter: { value: maxRowMissing, label: narrow ? `heavy: > ${maxRowMissing}` : `heavy-missing: more than ${maxRowMissing}` },
+        }),
+      ),
       `Each file normalised to its own row count. Rows right of the line go to the heavy-missing group: ` +
         `${esc(formatPercent(results.heavyMissing.populationShare))} of the population, ${esc(formatPercent(results.heavyMissing.customerShare))} of customers.`,
     ),
   );
 
   parts.push('<h3>Heavy-missing vs clean rows</h3>');
+  const comparison = results.heavyMissing.comparison;
+  if (comparison?.note) parts.push(`<p class="notice">${esc(comparison.note)}</p>`);
   const top = options.divergenceTop ?? 20;
   const divergence = [...results.heavyMissing.divergence].sort((a, b) => b.jensenShannon - a.jensenShannon || a.column.localeCompare(b.column)).slice(0, top);
   if (divergence.length) {
     parts.push(
       figure(
-        horizontalBarChart({
-          title: 'Distribution differences between heavy-missing and clean rows per column',
-          categories: divergence.map((d) => d.column),
-          series: [
-            { name: 'Jensen–Shannon divergence (bits)', values: divergence.map((d) => d.jensenShannon), color: COLORS.accent },
-            { name: 'total variation distance', values: divergence.map((d) => d.totalVariation), color: COLORS.accentSoft },
-          ],
-          xFormat: (v) => formatCompact(v),
-          xLabel: 'divergence (0 = same distribution, 1 = disjoint)',
-          xMax: Math.min(1, Math.max(0.05, ...divergence.flatMap((d) => [d.jensenShannon, d.totalVariation])) * 1.1),
-          valueLabels: divergence.map((d) => `JS ${d.jensenShannon.toFixed(3)}`),
-        }),
-        `The ${esc(divergence.length)} columns (of ${esc(results.heavyMissing.divergence.length)} compared) whose value distribution differs most between the two groups of the general population, ` +
+        drawnTwice((narrow) =>
+          horizontalBarChart({
+            title: 'Distribution differences between heavy-missing and clean rows per column',
+            categories: divergence.map((d) => d.column),
+            series: [
+              { name: 'Jensen–Shannon divergence (bits)', values: divergence.map((d) => d.jensenShannon), color: COLORS.accent },
+              { name: 'total variation distance', values: divergence.map((d) => d.totalVariation), color: COLORS.accentSoft },
+            ],
+            width: narrow ? NARROW : undefined,
+            xFormat: (v) => formatCompact(v),
+            xLabel: narrow ? 'divergence (0 = same, 1 = disjoint)' : 'divergence (0 = same distribution, 1 = disjoint)',
+            xMax: Math.min(1, Math.max(0.05, ...divergence.flatMap((d) => [d.jensenShannon, d.totalVariation])) * 1.1),
+            valueLabels: divergence.map((d) => (narrow ? d.jensenShannon.toFixed(3) : `JS ${d.jensenShannon.toFixed(3)}`)),
+            valueWidth: narrow ? 44 : undefined,
+            maxLabelChars: narrow ? 18 : undefined,
+          }),
+        ),
+        `The ${esc(divergence.length)} columns (of ${esc(results.heavyMissing.divergence.length)} compared${esc(comparedHow(comparison))}) whose value distribution differs most between the two groups of the general population, ` +
           `over the values each group has. A large difference means the heavy-missing rows are a segment of their own, not a random subset.`,
       ),
     );
   } else {
-    parts.push('<p class="empty">No divergence computed.</p>');
+    if (!comparison?.note) parts.push('<p class="empty">No divergence computed.</p>');
   }
   return section('missing', 'Missing data', parts.join(''));
+}
+
+function comparedHow(comparison: Results['heavyMissing']['comparison']): string {
+  if (!comparison) return '';
+  if (comparison.selection === 'threshold') return `: the columns missing at most ${formatPercent(comparison.maxMissingShare, 0)} of the population`;
+  if (comparison.selection === 'least-missing') return `: the least-missing columns, as none misses at most ${formatPercent(comparison.maxMissingShare, 0)}`;
+  return '';
 }
 
 function componentTable(component: Results['pca']['components'][number]): string {
@@ -507,48 +626,53 @@ function componentTable(component: Results['pca']['components'][number]): string
   const head = '<thead><tr><th>feature</th><th class="num">weight</th></tr></thead>';
   return (
     `<h3>PC${esc(component.index + 1)} <span class="sub" style="font-weight:400">· ${esc(formatPercent(component.explainedVarianceRatio))} of the variance</span></h3>` +
-    `<div class="comp"><div><h4>largest positive weights</h4><table>${head}<tbody>${rows(component.top)}</tbody></table></div>` +
-    `<div><h4>largest negative weights</h4><table>${head}<tbody>${rows(component.bottom)}</tbody></table></div></div>`
+    `<div class="comp"><div><h4>largest positive weights</h4><div class="table-scroll"><table>${head}<tbody>${rows(component.top)}</tbody></table></div></div>` +
+    `<div><h4>largest negative weights</h4><div class="table-scroll"><table>${head}<tbody>${rows(component.bottom)}</tbody></table></div></div></div>`
   );
 }
 
 function pcaSection(results: Results, options: ReportOptions): string {
   const { explainedVarianceRatio: evr, cumulativeVarianceRatio: cum, keptComponents: kept } = results.pca;
   const n = evr.length;
-  const every = n <= 30 ? 1 : n <= 80 ? 5 : n <= 200 ? 10 : 25;
-  const scree = barChart({
-    title: 'Explained variance per principal component',
-    categories: evr.map((_, i) => (i === 0 || (i + 1) % every === 0 ? String(i + 1) : '')),
-    values: evr,
-    colors: evr.map((_, i) => (i < kept ? COLORS.accent : COLORS.muted)),
-    width: 540,
-    height: 320,
-    xLabel: 'component',
-    yLabel: 'explained variance ratio',
-    yFormat: (v) => formatPercent(v, v < 0.1 ? 1 : 0),
-    rotateLabels: false,
-    legendExtra: [
-      { name: `kept (${kept})`, color: COLORS.accent },
-      { name: 'not kept', color: COLORS.muted },
-    ],
-    barTitle: (_, ci) => `PC${ci + 1}: ${formatPercent(evr[ci], 2)}`,
+  const scree = drawnTwice((narrow) => {
+    const width = narrow ? NARROW : 540;
+    const every = labelStride(n, width - 78);
+    return barChart({
+      title: 'Explained variance per principal component',
+      categories: evr.map((_, i) => (i === 0 || (i + 1) % every === 0 ? String(i + 1) : '')),
+      values: evr,
+      colors: evr.map((_, i) => (i < kept ? COLORS.accent : COLORS.muted)),
+      width,
+      height: narrow ? 280 : 320,
+      xLabel: 'component',
+      yLabel: 'explained variance ratio',
+      yFormat: (v) => formatPercent(v, v < 0.1 ? 1 : 0),
+      rotateLabels: false,
+      legendExtra: [
+        { name: `kept (${kept})`, color: COLORS.accent },
+        { name: 'not kept', color: COLORS.muted },
+      ],
+      barTitle: (_, ci) => `PC${ci + 1}: ${formatPercent(evr[ci], 2)}`,
+    });
   });
   const reached = cum[kept - 1];
   const hLines = options.varianceTarget !== undefined ? [{ value: options.varianceTarget, label: `target ${formatPercent(options.varianceTarget, 0)}` }] : [];
-  const cumulative = lineChart({
-    title: 'Cumulative explained variance',
-    series: [{ name: 'cumulative variance', points: cum.map((y, i) => ({ x: i + 1, y })), color: COLORS.accent }],
-    width: 540,
-    height: 320,
-    xLabel: 'number of components',
-    yLabel: 'cumulative explained variance',
-    yDomain: [0, 1],
-    yFormat: (v) => formatPercent(v, 0),
-    integerX: n <= 40,
-    hLines,
-    vLines: kept > 0 ? [{ x: kept, label: `kept ${kept}`, color: COLORS.subtle, anchor: kept > n * 0.75 ? 'end' : 'start', labelAt: 'bottom' }] : [],
-    highlights: reached !== undefined ? [{ x: kept, y: reached, label: formatPercent(reached, 1) }] : [],
-  });
+  const cumulative = drawnTwice((narrow) =>
+    lineChart({
+      title: 'Cumulative explained variance',
+      series: [{ name: 'cumulative variance', points: cum.map((y, i) => ({ x: i + 1, y })), color: COLORS.accent }],
+      width: narrow ? NARROW : 540,
+      height: narrow ? 280 : 320,
+      xLabel: 'number of components',
+      yLabel: 'cumulative explained variance',
+      yDomain: [0, 1],
+      yFormat: (v) => formatPercent(v, 0),
+      integerX: n <= 40,
+      hLines,
+      vLines: kept > 0 ? [{ x: kept, label: `kept ${kept}`, color: COLORS.subtle, anchor: kept > n * 0.75 ? 'end' : 'start', labelAt: 'bottom' }] : [],
+      highlights: reached !== undefined ? [{ x: kept, y: reached, label: formatPercent(reached, 1) }] : [],
+    }),
+  );
   const target = options.varianceTarget !== undefined ? `; the target was ${esc(formatPercent(options.varianceTarget, 0))}` : '';
   const components = results.pca.components.length
     ? results.pca.components.map(componentTable).join('')
@@ -568,38 +692,42 @@ function kmeansSection(results: Results): string {
   const sweep = [...results.kSweep].sort((a, b) => a.k - b.k);
   const chosen = sweep.find((p) => p.k === results.k);
   const by = results.kChosenBy === 'knee' ? 'knee' : 'fixed';
-  const sse = lineChart({
-    title: 'Within-cluster sum of squares (SSE) vs k',
-    series: [{ name: 'SSE', points: sweep.map((p) => ({ x: p.k, y: p.sse })), color: COLORS.accent }],
-    width: 540,
-    height: 320,
-    xLabel: 'k (number of clusters)',
-    yLabel: 'SSE (sum of squared distances)',
-    integerX: true,
-    vLines: [{ x: results.k, label: `k = ${results.k}`, color: COLORS.highlight, anchor: sweep.length && results.k > sweep[Math.floor(sweep.length * 0.7)]?.k ? 'end' : 'start' }],
-    highlights: chosen ? [{ x: chosen.k, y: chosen.sse, label: `${by}` }] : [],
-  });
+  const sse = drawnTwice((narrow) =>
+    lineChart({
+      title: 'Within-cluster sum of squares (SSE) vs k',
+      series: [{ name: 'SSE', points: sweep.map((p) => ({ x: p.k, y: p.sse })), color: COLORS.accent }],
+      width: narrow ? NARROW : 540,
+      height: narrow ? 280 : 320,
+      xLabel: 'k (number of clusters)',
+      yLabel: 'SSE (sum of squared distances)',
+      integerX: true,
+      vLines: [{ x: results.k, label: `k = ${results.k}`, color: COLORS.highlight, anchor: sweep.length && results.k > sweep[Math.floor(sweep.length * 0.7)]?.k ? 'end' : 'start' }],
+      highlights: chosen ? [{ x: chosen.k, y: chosen.sse, label: `${by}` }] : [],
+    }),
+  );
   const silPoints = sweep.map((p) => ({ x: p.k, y: p.silhouette }));
   const hasSil = silPoints.some((p) => p.y !== null);
   const silhouette = hasSil
-    ? lineChart({
-        title: 'Silhouette score vs k',
-        series: [{ name: 'silhouette', points: silPoints, color: COLORS.customers }],
-        width: 540,
-        height: 320,
-        xLabel: 'k (number of clusters)',
-        yLabel: 'mean silhouette (sample)',
-        integerX: true,
-        yFormat: (v) => v.toFixed(2),
-        vLines: [{ x: results.k, label: `k = ${results.k}`, color: COLORS.highlight, anchor: sweep.length && results.k > sweep[Math.floor(sweep.length * 0.7)]?.k ? 'end' : 'start' }],
-        highlights: chosen && chosen.silhouette !== null ? [{ x: chosen.k, y: chosen.silhouette }] : [],
-      })
-    : '';
+    ? drawnTwice((narrow) =>
+        lineChart({
+          title: 'Silhouette score vs k',
+          series: [{ name: 'silhouette', points: silPoints, color: COLORS.customers }],
+          width: narrow ? NARROW : 540,
+          height: narrow ? 280 : 320,
+          xLabel: 'k (number of clusters)',
+          yLabel: 'mean silhouette (sample)',
+          integerX: true,
+          yFormat: (v) => v.toFixed(2),
+          vLines: [{ x: results.k, label: `k = ${results.k}`, color: COLORS.highlight, anchor: sweep.length && results.k > sweep[Math.floor(sweep.length * 0.7)]?.k ? 'end' : 'start' }],
+          highlights: chosen && chosen.silhouette !== null ? [{ x: chosen.k, y: chosen.silhouette }] : [],
+        }),
+      )
+    : undefined;
   return section(
     'kmeans',
     'Choosing k',
     `<div class="grid2"><div>${figure(sse, `k-means SSE for each k in the sweep; k = ${esc(results.k)} was ${results.kChosenBy === 'knee' ? 'picked at the knee of this curve' : 'fixed in the configuration'}. Final fit SSE: ${esc(formatInt(results.finalSse))}.`)}</div>` +
-      `<div>${hasSil ? figure(silhouette, 'Mean silhouette on a sample of rows (higher = better separated clusters).') : '<p class="empty">Silhouette scores were not computed.</p>'}</div></div>`,
+      `<div>${silhouette ? figure(silhouette, 'Mean silhouette on a sample of rows (higher = better separated clusters).') : '<p class="empty">Silhouette scores were not computed.</p>'}</div></div>`,
   );
 }
 
@@ -619,7 +747,7 @@ function previousRunSection(results: Results): string {
   return section(
     'previous',
     'Compared with the previous run',
-    `<table><thead><tr><th>cluster</th><th>continues</th><th>centroid distance (sd)</th><th>population share change</th><th>customer share change</th><th>previous lift</th></tr></thead><tbody>${rows}</tbody></table>`,
+    `<div class="table-scroll"><table><thead><tr><th>cluster</th><th>continues</th><th>centroid distance (sd)</th><th>population share change</th><th>customer share change</th><th>previous lift</th></tr></thead><tbody>${rows}</tbody></table></div>`,
     `Clusters matched to <code>${esc(previous.outDir)}</code> (${esc(previous.createdAt)}) by a minimum-cost assignment on centroid distances in standardised original features.`,
   );
 }
@@ -645,16 +773,31 @@ function runSection(results: Results): string {
         `<td class="num">${esc(total > 0 ? formatPercent(s.seconds / total, 0) : '–')}</td><td>${fillBar(s.seconds, maxStep)}</td></tr>`,
     )
     .join('');
+  const unseen = results.unseenCustomerLevels;
+  const unseenRows = unseen
+    .map(
+      (u) =>
+        `<tr><td><code>${esc(u.column)}</code></td><td class="num">${esc(formatInt(u.rows))}</td>` +
+        `<td>${u.values.slice(0, 10).map((v) => `<span class="chip">${esc(v)}</span>`).join('')}${u.values.length > 10 ? ' …' : ''}</td></tr>`,
+    )
+    .join('');
+  const unseenBlock =
+    `<h3 id="unseen">Customer values the population has not seen</h3>` +
+    (unseen.length
+      ? `<div class="table-scroll"><table><thead><tr><th>column</th><th class="num">customer rows</th><th>values</th></tr></thead><tbody>${unseenRows}</tbody></table></div>` +
+        `<p class="caption">The encoding is fitted on the population; these customer values have no level there, so they encode as unknown (no one-hot level set, or missing for binary and derived features) and are imputed.</p>`
+      : '<p class="sub">None: every customer value of an encoded column is one the population fit knows.</p>');
   return section(
     'run',
     'Run',
-    `<h3>Inputs</h3><table><thead><tr><th>file</th><th>path</th><th class="num">rows</th><th>sha256</th></tr></thead><tbody>${inputRows}</tbody></table>` +
+    `<h3>Inputs</h3><div class="table-scroll"><table><thead><tr><th>file</th><th>path</th><th class="num">rows</th><th>sha256</th></tr></thead><tbody>${inputRows}</tbody></table></div>` +
       `<h3>Step timings</h3>` +
       (results.steps.length
-        ? `<table><thead><tr><th>step</th><th class="num">time</th><th class="num">share</th><th></th></tr></thead><tbody>${stepRows}</tbody>` +
-          `<tfoot><tr><th>total</th><th class="num">${esc(formatSeconds(total))}</th><th colspan="2"></th></tr></tfoot></table>` +
+        ? `<div class="table-scroll"><table><thead><tr><th>step</th><th class="num">time</th><th class="num">share</th><th></th></tr></thead><tbody>${stepRows}</tbody>` +
+          `<tfoot><tr><th>total</th><th class="num">${esc(formatSeconds(total))}</th><th colspan="2"></th></tr></tfoot></table></div>` +
           `<p class="caption">"reused" steps came from an earlier run's cached output.</p>`
-        : '<p class="empty">No step timings recorded.</p>'),
+        : '<p class="empty">No step timings recorded.</p>') +
+      unseenBlock,
   );
 }
 

@@ -185,45 +185,126 @@ export interface LegendItem {
   dashed?: boolean;
 }
 
+/** The smallest text a chart may be shown at, in CSS pixels: a chart is never scaled below this. */
+export const MIN_TEXT_PX = 9;
+
+const MIN_WIDTH_SLOT = '__MIN_WIDTH__';
+
 function svgOpen(width: number, height: number, title: string): string {
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" ` +
     `role="img" aria-label="${esc(title)}" font-family="${esc(FONT)}" font-size="12" fill="${COLORS.text}" ` +
-    `style="max-width:100%;height:auto">` +
+    `style="max-width:100%;min-width:${MIN_WIDTH_SLOT}px;height:auto">` +
     `<title>${esc(title)}</title>`
   );
 }
 
+/** The smallest font size used in a chart's markup (the root's 12 included). */
+export function smallestFontSize(svg: string): number {
+  let smallest = 12;
+  for (const m of svg.matchAll(/font-size="([\d.]+)"/g)) smallest = Math.min(smallest, Number(m[1]));
+  return smallest;
+}
+
+/**
+ * Closes a chart. The viewBox lets it shrink with its container, but only so far that its smallest text stays
+ * at least MIN_TEXT_PX on screen: below that width it keeps its size (its container scrolls instead).
+ */
+function closeSvg(parts: string[], width: number): string {
+  const svg = parts.join('') + '</svg>';
+  const minWidth = Math.ceil((width * MIN_TEXT_PX) / smallestFontSize(svg));
+  return svg.replace(MIN_WIDTH_SLOT, String(minWidth));
+}
+
 /** Approximate rendered width of text (no layout engine here). */
 export function textWidth(text: string, fontSize = 12): number {
-  return text.length * fontSize * 0.58;
+  let em = 0;
+  for (const ch of text) em += charWidth(ch);
+  return em * fontSize;
+}
+
+/** Rough advance widths in em of a sans-serif face (wide enough for DejaVu Sans, the usual Linux fallback). */
+function charWidth(ch: string): number {
+  if ('MWmw@'.includes(ch)) return 0.9;
+  if (/[A-Z]/.test(ch)) return 0.7;
+  if (/[0-9]/.test(ch)) return 0.64;
+  if ("iljI.,:;|!' ".includes(ch)) return 0.3;
+  if ('ftr-()[]'.includes(ch)) return 0.4;
+  if (/[a-z_]/.test(ch)) return 0.6;
+  return 0.64;
 }
 
 function truncate(text: string, maxChars: number): string {
   return text.length <= maxChars ? text : `${text.slice(0, Math.max(1, maxChars - 1))}…`;
 }
 
-function legend(items: LegendItem[], right: number, y: number): string {
-  if (items.length === 0) return '';
-  let x = right;
-  const parts: string[] = [];
-  for (let i = items.length - 1; i >= 0; i--) {
-    const item = items[i];
-    const w = textWidth(item.name, 12);
-    x -= w;
-    parts.push(`<text x="${r(x)}" y="${r(y + 4)}" fill="${COLORS.text}">${esc(item.name)}</text>`);
-    x -= 18;
-    if (item.kind === 'line') {
-      parts.push(
-        `<line x1="${r(x)}" x2="${r(x + 14)}" y1="${r(y)}" y2="${r(y)}" stroke="${esc(item.color)}" stroke-width="2.5"` +
-          `${item.dashed ? ' stroke-dasharray="5 3"' : ''}/>`,
-      );
-    } else {
-      parts.push(`<rect x="${r(x)}" y="${r(y - 6)}" width="12" height="12" rx="2" fill="${esc(item.color)}"/>`);
+const LEGEND_ROW = 18;
+
+function legendItemWidth(item: LegendItem): number {
+  return textWidth(item.name, 12) + 18 + 16;
+}
+
+/** Legend items split into right-aligned rows that fit `available` wide (one item per row at the least). */
+function legendRows(items: ReadonlyArray<LegendItem>, available: number): LegendItem[][] {
+  const rows: LegendItem[][] = [];
+  let used = Infinity;
+  for (const item of items) {
+    const w = legendItemWidth(item);
+    if (used + w > available) {
+      rows.push([]);
+      used = 0;
     }
-    x -= 16;
+    rows[rows.length - 1].push(item);
+    used += w;
   }
+  return rows;
+}
+
+/** Height the legend takes above the plot (0 without items). */
+function legendHeight(items: ReadonlyArray<LegendItem>, available: number): number {
+  return legendRows(items, available).length * LEGEND_ROW;
+}
+
+/** The legend, right-aligned at `right`, its first row centred on `y`, wrapped to rows within `available`. */
+function legend(items: ReadonlyArray<LegendItem>, right: number, y: number, available = Infinity): string {
+  if (items.length === 0) return '';
+  const parts: string[] = [];
+  legendRows(items, available).forEach((row, ri) => {
+    const rowY = y + ri * LEGEND_ROW;
+    let x = right;
+    for (let i = row.length - 1; i >= 0; i--) {
+      const item = row[i];
+      x -= textWidth(item.name, 12);
+      parts.push(`<text x="${r(x)}" y="${r(rowY + 4)}" fill="${COLORS.text}">${esc(item.name)}</text>`);
+      x -= 18;
+      if (item.kind === 'line') {
+        parts.push(
+          `<line x1="${r(x)}" x2="${r(x + 14)}" y1="${r(rowY)}" y2="${r(rowY)}" stroke="${esc(item.color)}" stroke-width="2.5"` +
+            `${item.dashed ? ' stroke-dasharray="5 3"' : ''}/>`,
+        );
+      } else {
+        parts.push(`<rect x="${r(x)}" y="${r(rowY - 6)}" width="12" height="12" rx="2" fill="${esc(item.color)}"/>`);
+      }
+      x -= 16;
+    }
+  });
   return `<g class="legend">${parts.join('')}</g>`;
+}
+
+/** A font size (12 down to 10) at which `text` fits `available`; the text is shortened when even 10 is too wide. */
+function fitText(text: string, available: number): { text: string; fontSize: number } {
+  for (const fontSize of [12, 11, 10]) if (textWidth(text, fontSize) <= available) return { text, fontSize };
+  return { text: truncate(text, Math.max(4, Math.floor(available / (10 * 0.58)))), fontSize: 10 };
+}
+
+/** An axis title: `<text>` centred on cx, kept inside [0, width]. */
+function axisTitle(text: string, cx: number, y: number, width: number): string {
+  const fit = fitText(text, width - 8);
+  const half = textWidth(fit.text, fit.fontSize) / 2;
+  const x = Math.min(width - 4 - half, Math.max(4 + half, cx));
+  const size = fit.fontSize === 12 ? '' : ` font-size="${fit.fontSize}"`;
+  const full = fit.text === text ? '' : `<title>${esc(text)}</title>`;
+  return `<text x="${r(x)}" y="${r(y)}" text-anchor="middle" fill="${COLORS.subtle}"${size}>${full}${esc(fit.text)}</text>`;
 }
 
 function yAxis(scale: Scale, left: number, right: number, format: (v: number) => string, tickCount = 5): string {
@@ -253,12 +334,13 @@ function xAxisNumeric(scale: Scale, top: number, bottom: number, format: (v: num
 
 function axisTitles(opts: { xLabel?: string; yLabel?: string }, width: number, height: number, m: Margins): string {
   let out = '';
-  if (opts.xLabel) {
-    out += `<text x="${r(m.left + (width - m.left - m.right) / 2)}" y="${r(height - 6)}" text-anchor="middle" fill="${COLORS.subtle}">${esc(opts.xLabel)}</text>`;
-  }
+  if (opts.xLabel) out += axisTitle(opts.xLabel, m.left + (width - m.left - m.right) / 2, height - 6, width);
   if (opts.yLabel) {
-    const cy = m.top + (height - m.top - m.bottom) / 2;
-    out += `<text transform="translate(14 ${r(cy)}) rotate(-90)" text-anchor="middle" fill="${COLORS.subtle}">${esc(opts.yLabel)}</text>`;
+    const plotH = height - m.top - m.bottom;
+    const cy = m.top + plotH / 2;
+    const fit = fitText(opts.yLabel, Math.max(plotH + m.bottom / 2, 40));
+    const size = fit.fontSize === 12 ? '' : ` font-size="${fit.fontSize}"`;
+    out += `<text transform="translate(14 ${r(cy)}) rotate(-90)" text-anchor="middle" fill="${COLORS.subtle}"${size}>${esc(fit.text)}</text>`;
   }
   return out;
 }
@@ -356,7 +438,8 @@ export function groupedBarChart(opts: GroupedBarOptions): string {
   const labelFont = rotate && step0 < 13 ? 9.5 : 11;
   const maxLabelChars = 30;
   const labelLines = rotate ? 1 : Math.max(1, ...opts.categories.map((c) => c.split('\n').length));
-  const labelSpace = rotate ? Math.min(maxLabelChars, longest) * labelFont * 0.58 + 14 : 22 + 13 * (labelLines - 1);
+  const widestLabel = Math.max(0, ...opts.categories.map((c, i) => (opts.labelEvery && i % opts.labelEvery !== 0 ? 0 : textWidth(truncate(c, maxLabelChars), labelFont))));
+  const labelSpace = rotate ? widestLabel * (opts.labelBold ? 1.1 : 1) + 14 : 22 + 13 * (labelLines - 1);
   const legendItems: LegendItem[] = [];
   const showLegend = opts.showLegend ?? (opts.series.length > 1 || (opts.legendExtra?.length ?? 0) > 0);
   if (showLegend) {
@@ -364,7 +447,7 @@ export function groupedBarChart(opts: GroupedBarOptions): string {
     for (const extra of opts.legendExtra ?? []) legendItems.push(extra);
   }
   const m: Margins = {
-    top: (showLegend ? 30 : 12) + (opts.annotations ? 16 : 0),
+    top: (showLegend ? 12 + legendHeight(legendItems, width - 16) : 12) + (opts.annotations ? 16 : 0),
     right: 16,
     bottom: labelSpace + (opts.sublabels ? 16 : 0) + (opts.xLabel ? 22 : 6),
     left: 62,
@@ -446,9 +529,8 @@ export function groupedBarChart(opts: GroupedBarOptions): string {
     parts.push(verticalRefLine(m.left + v.at * step, v.label, m.top, m.top + plotH, v.color, v.anchor));
   }
   parts.push(axisTitles(opts, width, height, m));
-  if (showLegend) parts.push(legend(legendItems, width - m.right, 14));
-  parts.push('</svg>');
-  return parts.join('');
+  if (showLegend) parts.push(legend(legendItems, width - m.right, 14, width - 16));
+  return closeSvg(parts, width);
 }
 
 export interface BarChartOptions extends Omit<GroupedBarOptions, 'series'> {
@@ -538,6 +620,20 @@ export interface HorizontalBarOptions {
   labelWidth?: number;
   /** Text right of each row's bars. */
   valueLabels?: ReadonlyArray<string | undefined>;
+  /** Colour of each row's value label (default muted). */
+  valueColors?: ReadonlyArray<string | undefined>;
+  /** Width reserved right of the plot for the value labels; default 70 with labels. */
+  valueWidth?: number;
+  /** Longer category labels are shortened (the full text stays in a tooltip). Default 40. */
+  maxLabelChars?: number;
+  labelColors?: ReadonlyArray<string | undefined>;
+  labelBold?: ReadonlyArray<boolean>;
+  /** Shade a category's row. */
+  bandColors?: ReadonlyArray<string | undefined>;
+  /** Vertical reference lines at x values (e.g. a threshold). */
+  vLines?: ReadonlyArray<{ x: number; label: string; color?: string }>;
+  /** Extra legend entries (besides the series). */
+  legendExtra?: ReadonlyArray<LegendItem>;
   showLegend?: boolean;
 }
 
@@ -545,11 +641,14 @@ export function horizontalBarChart(opts: HorizontalBarOptions): string {
   const width = opts.width ?? 1080;
   const n = opts.categories.length;
   const rowH = opts.rowHeight ?? Math.max(14, 8 + 9 * opts.series.length);
-  const showLegend = opts.showLegend ?? opts.series.length > 1;
-  const longest = opts.categories.reduce((mx, c) => Math.max(mx, Math.min(c.length, 40)), 0);
-  const labelW = opts.labelWidth ?? Math.min(320, textWidth('x'.repeat(longest), 11) + 16);
-  const valueW = opts.valueLabels ? 70 : 12;
-  const m: Margins = { top: showLegend ? 30 : 10, right: valueW, bottom: opts.xLabel ? 44 : 26, left: labelW };
+  const showLegend = opts.showLegend ?? (opts.series.length > 1 || (opts.legendExtra?.length ?? 0) > 0);
+  const legendItems: LegendItem[] = showLegend ? [...opts.series.map((s) => ({ name: s.name, color: s.color })), ...(opts.legendExtra ?? [])] : [];
+  const maxChars = opts.maxLabelChars ?? 40;
+  const labelW = opts.labelWidth ?? Math.min(320, Math.max(0, ...opts.categories.map((c) => textWidth(truncate(c, maxChars), 11) * (opts.labelBold ? 1.1 : 1))) + 16);
+  // Without value labels the right margin still holds half of the last tick label ("100 %").
+  const valueW = opts.valueWidth ?? (opts.valueLabels ? 70 : 22);
+  const vLineSpace = opts.vLines?.length ? 16 : 0;
+  const m: Margins = { top: (showLegend ? 12 + legendHeight(legendItems, width - 12) : 10) + vLineSpace, right: valueW, bottom: opts.xLabel ? 44 : 26, left: labelW };
   const height = m.top + m.bottom + n * rowH;
   const plotW = width - m.left - m.right;
   const dataMax = Math.max(0, ...opts.series.flatMap((s) => s.values.filter(Number.isFinite)));
@@ -557,13 +656,18 @@ export function horizontalBarChart(opts: HorizontalBarOptions): string {
   const x = makeScale('linear', [0, xTop], [m.left, m.left + plotW]);
   const xFormat = opts.xFormat ?? formatCompact;
   const parts: string[] = [svgOpen(width, height, opts.title)];
-  parts.push(xAxisNumeric(x, m.top, m.top + n * rowH, xFormat));
+  // Tick labels at least ~50 units apart ("100 %" must not touch its neighbour).
+  parts.push(xAxisNumeric(x, m.top, m.top + n * rowH, xFormat, Math.max(2, Math.min(6, Math.floor(plotW / 50)))));
   const barH = Math.max(3, (rowH - 5) / Math.max(1, opts.series.length));
+  opts.bandColors?.forEach((color, ci) => {
+    if (color) parts.push(`<rect x="0" y="${r(m.top + ci * rowH)}" width="${r(width)}" height="${r(rowH)}" fill="${esc(color)}"/>`);
+  });
   opts.categories.forEach((label, ci) => {
     const y0 = m.top + ci * rowH;
-    const full = label.length > 40 ? `<title>${esc(label)}</title>` : '';
+    const full = label.length > maxChars ? `<title>${esc(label)}</title>` : '';
+    const weight = opts.labelBold?.[ci] ? ' font-weight="700"' : '';
     parts.push(
-      `<text x="${r(m.left - 8)}" y="${r(y0 + rowH / 2 + 4)}" text-anchor="end" font-size="11" fill="${COLORS.text}">${full}${esc(truncate(label, 40))}</text>`,
+      `<text x="${r(m.left - 8)}" y="${r(y0 + rowH / 2 + 4)}" text-anchor="end" font-size="11" fill="${esc(opts.labelColors?.[ci] ?? COLORS.text)}"${weight}>${full}${esc(truncate(label, maxChars))}</text>`,
     );
     opts.series.forEach((s, si) => {
       const v = s.values[ci];
@@ -578,17 +682,23 @@ export function horizontalBarChart(opts: HorizontalBarOptions): string {
     if (valueLabel) {
       const maxV = Math.max(0, ...opts.series.map((s) => s.values[ci] ?? 0).filter(Number.isFinite));
       parts.push(
-        `<text x="${r(x(Math.min(maxV, xTop)) + 5)}" y="${r(y0 + rowH / 2 + 4)}" font-size="11" fill="${COLORS.subtle}">${esc(valueLabel)}</text>`,
+        `<text x="${r(x(Math.min(maxV, xTop)) + 5)}" y="${r(y0 + rowH / 2 + 4)}" font-size="11" fill="${esc(opts.valueColors?.[ci] ?? COLORS.subtle)}">${esc(valueLabel)}</text>`,
       );
     }
   });
   parts.push(`<line x1="${r(m.left)}" x2="${r(m.left)}" y1="${r(m.top)}" y2="${r(m.top + n * rowH)}" stroke="${COLORS.axis}"/>`);
-  if (opts.xLabel) {
-    parts.push(`<text x="${r(m.left + plotW / 2)}" y="${r(height - 6)}" text-anchor="middle" fill="${COLORS.subtle}">${esc(opts.xLabel)}</text>`);
+  for (const v of opts.vLines ?? []) {
+    const vx = x(Math.min(v.x, xTop));
+    const color = v.color ?? COLORS.highlight;
+    const anchor = vx + 4 + textWidth(v.label, 11) * 1.05 > width - 2 ? 'end' : 'start';
+    parts.push(
+      `<line x1="${r(vx)}" x2="${r(vx)}" y1="${r(m.top - 4)}" y2="${r(m.top + n * rowH)}" stroke="${esc(color)}" stroke-width="1.5" stroke-dasharray="6 4"/>` +
+        `<text x="${r(vx + (anchor === 'start' ? 4 : -4))}" y="${r(m.top - 6)}" text-anchor="${anchor}" fill="${esc(color)}" font-size="11" font-weight="600">${esc(v.label)}</text>`,
+    );
   }
-  if (showLegend) parts.push(legend(opts.series.map((s) => ({ name: s.name, color: s.color })), width - 12, 14));
-  parts.push('</svg>');
-  return parts.join('');
+  if (opts.xLabel) parts.push(axisTitle(opts.xLabel, m.left + plotW / 2, height - 6, width));
+  if (showLegend) parts.push(legend(legendItems, width - 12, 14, width - 12));
+  return closeSvg(parts, width);
 }
 
 // ---- line chart ---------------------------------------------------------------------------------------------------------
@@ -628,7 +738,8 @@ export function lineChart(opts: LineChartOptions): string {
   const width = opts.width ?? 540;
   const height = opts.height ?? 320;
   const showLegend = opts.showLegend ?? opts.series.length > 1;
-  const m: Margins = { top: showLegend ? 30 : 14, right: 18, bottom: opts.xLabel ? 46 : 28, left: 62 };
+  const legendItems: LegendItem[] = opts.series.map((s) => ({ name: s.name, color: s.color, kind: 'line' as const, dashed: s.dashed }));
+  const m: Margins = { top: showLegend ? 12 + legendHeight(legendItems, width - 18) : 14, right: 18, bottom: opts.xLabel ? 46 : 28, left: 62 };
   const plotW = width - m.left - m.right;
   const plotH = height - m.top - m.bottom;
   const xs = opts.series.flatMap((s) => s.points.map((p) => p.x)).filter(Number.isFinite);
@@ -650,13 +761,16 @@ export function lineChart(opts: LineChartOptions): string {
   const xFormat = opts.xFormat ?? formatCompact;
   const yFormat = opts.yFormat ?? formatCompact;
   let xTicks: number[] | undefined;
+  // About one tick label per 30 units of plot width, so labels never run into each other on a narrow chart.
+  const maxTicks = Math.max(2, Math.floor(plotW / 30));
   if (opts.integerX) {
     const span = xMax - xMin;
-    const stepX = span <= 20 ? 1 : span <= 40 ? 2 : Math.max(1, Math.round(niceStep(span, 10)));
+    let stepX = span <= 20 ? 1 : span <= 40 ? 2 : Math.max(1, Math.round(niceStep(span, 10)));
+    while (span / stepX + 1 > maxTicks) stepX = stepX === 1 ? 2 : stepX === 2 ? 5 : stepX * 2;
     xTicks = [];
     for (let v = Math.ceil(xMin); v <= xMax; v += stepX) xTicks.push(v);
   } else {
-    xTicks = niceTicks(xMin, xMax, 6).filter((v) => v >= xMin && v <= xMax);
+    xTicks = niceTicks(xMin, xMax, Math.min(6, maxTicks)).filter((v) => v >= xMin && v <= xMax);
   }
   const parts: string[] = [svgOpen(width, height, opts.title)];
   parts.push(yAxis(y, m.left, m.left + plotW, yFormat));
@@ -708,11 +822,8 @@ export function lineChart(opts: LineChartOptions): string {
     }
   }
   parts.push(axisTitles(opts, width, height, m));
-  if (showLegend) {
-    parts.push(legend(opts.series.map((s) => ({ name: s.name, color: s.color, kind: 'line' as const, dashed: s.dashed })), width - m.right, 14));
-  }
-  parts.push('</svg>');
-  return parts.join('');
+  if (showLegend) parts.push(legend(legendItems, width - m.right, 14, width - 18));
+  return closeSvg(parts, width);
 }
 
 // ---- forest plot (ratio estimates with intervals, log axis) --------------------------------------------------------
@@ -742,9 +853,8 @@ export function forestPlot(opts: ForestOptions): string {
   const width = opts.width ?? 1080;
   const rowH = opts.rowHeight ?? 22;
   const n = opts.rows.length;
-  const longest = opts.rows.reduce((mx, row) => Math.max(mx, row.label.length), 0);
   const noteW = opts.rows.some((row) => row.note) ? 190 : 16;
-  const m: Margins = { top: 10, right: noteW, bottom: opts.xLabel ? 46 : 28, left: Math.min(220, textWidth('x'.repeat(longest), 12) + 18) };
+  const m: Margins = { top: 10, right: noteW, bottom: opts.xLabel ? 46 : 28, left: Math.min(220, Math.max(0, ...opts.rows.map((row) => textWidth(row.label, 12) * (row.bold ? 1.1 : 1))) + 18) };
   const height = m.top + m.bottom + Math.max(1, n) * rowH;
   const plotW = width - m.left - m.right;
   const reference = opts.reference ?? 1;
@@ -785,9 +895,6 @@ export function forestPlot(opts: ForestOptions): string {
     }
     if (row.note) parts.push(`<text x="${r(width - m.right + 10)}" y="${r(cy + 4)}" font-size="11" fill="${COLORS.subtle}"${weight}>${esc(row.note)}</text>`);
   });
-  if (opts.xLabel) {
-    parts.push(`<text x="${r(m.left + plotW / 2)}" y="${r(height - 6)}" text-anchor="middle" fill="${COLORS.subtle}">${esc(opts.xLabel)}</text>`);
-  }
-  parts.push('</svg>');
-  return parts.join('');
+  if (opts.xLabel) parts.push(axisTitle(opts.xLabel, m.left + plotW / 2, height - 6, width));
+  return closeSvg(parts, width);
 }

@@ -46,9 +46,8 @@ describe('renderReport', () => {
     expect(unbalancedTags(html)).toEqual([]);
   });
 
-  it('draws every chart as an inline SVG', () => {
-    const labels = svgs(html).map((svg) => /aria-label="([^"]*)"/.exec(svg)?.[1]);
-    expect(labels).toEqual([
+  it('draws every chart as an inline SVG, once for wide screens and once for phones', () => {
+    const titles = [
       'Share of population and customers per cluster, sorted by lift',
       'Lift per cluster with confidence interval (log scale)',
       'Missing share per column, population vs customers',
@@ -58,8 +57,22 @@ describe('renderReport', () => {
       'Cumulative explained variance',
       'Within-cluster sum of squares (SSE) vs k',
       'Silhouette score vs k',
-    ]);
-    for (const svg of svgs(html)) expect(svg).not.toMatch(/NaN|Infinity|undefined/);
+    ];
+    const labels = svgs(html).map((svg) => /aria-label="([^"]*)"/.exec(svg)?.[1]);
+    expect(labels).toEqual(titles.flatMap((title) => [title, title]));
+    const figures = html.match(/<figure>[\s\S]*?<\/figure>/g) ?? [];
+    expect(figures).toHaveLength(titles.length);
+    for (const figure of figures) {
+      expect(figure).toMatch(/^<figure><div class="chart chart-wide"><svg [^>]*viewBox="0 0 (\d+) /);
+      expect(figure).toContain('<div class="chart chart-narrow"><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 340 ');
+    }
+    for (const svg of svgs(html)) expect(svg).not.toMatch(/NaN|Infinity|undefined|__MIN_WIDTH__/);
+  });
+
+  it('puts every table in a scroll box, so a wide table scrolls inside its card', () => {
+    const tables = html.match(/<table>/g) ?? [];
+    expect(tables.length).toBeGreaterThan(5);
+    expect(html.match(/<div class="table-scroll"><table>/g)).toHaveLength(tables.length);
   });
 
   it('escapes text everywhere: a feature named <script> is shown, never executed', () => {
@@ -135,6 +148,51 @@ describe('renderReport', () => {
     expect(page).toContain('Silhouette scores were not computed.');
     expect(page).toContain('No step timings recorded.');
     expect(page).not.toMatch(/NaN/);
+  });
+});
+
+describe('renderReport: unseen customer levels and the clean-vs-heavy comparison', () => {
+  it('lists customer values the population has not seen, in the findings and the run section', () => {
+    const results = fixture();
+    results.unseenCustomerLevels = [
+      { column: 'CAMEO_DEU_2015', rows: 1234, values: ['XX', '9Z'] },
+      { column: 'OST_WEST_KZ', rows: 7, values: ['<Q>'] },
+    ];
+    const page = renderReport(results);
+    const findings = page.slice(page.indexOf('id="findings"'), page.indexOf('id="key-figure"'));
+    expect(findings).toContain('1,241 customer row(s) hold values that do not occur in the population, in 2 column(s)');
+    const run = page.slice(page.indexOf('id="run"'));
+    expect(run).toContain('Customer values the population has not seen');
+    expect(run).toContain('<td><code>CAMEO_DEU_2015</code></td><td class="num">1,234</td>');
+    expect(run).toContain('<span class="chip">9Z</span>');
+    expect(run).toContain('<span class="chip">&lt;Q&gt;</span>');
+    expect(unbalancedTags(page)).toEqual([]);
+  });
+
+  it('says so when no customer value is unseen', () => {
+    const page = renderReport(fixture());
+    expect(page).toContain('None: every customer value of an encoded column is one the population fit knows.');
+    expect(page).not.toContain('customer row(s) hold values that do not occur');
+  });
+
+  it('shows why the comparison fell back to the least-missing columns', () => {
+    const results = fixture();
+    const note = 'no kept column misses at most 5 % of the population (the least-missing misses 12.0 %): compared the 10 least-missing columns instead';
+    results.heavyMissing.comparison = { maxMissingShare: 0.05, columns: 10, selection: 'least-missing', note };
+    const page = renderReport(results);
+    const missing = page.slice(page.indexOf('id="missing"'), page.indexOf('id="pca"'));
+    expect(missing).toContain(`<p class="notice">${note}</p>`);
+    expect(missing).toContain('compared: the least-missing columns, as none misses at most 5\u00a0%');
+    expect(page.slice(page.indexOf('id="findings"'), page.indexOf('id="key-figure"'))).toContain(note);
+  });
+
+  it('says why nothing was compared instead of a silent empty chart', () => {
+    const results = fixture();
+    results.heavyMissing.divergence = [];
+    results.heavyMissing.comparison = { maxMissingShare: 0.05, columns: 0, selection: 'none', note: 'no population row is heavy-missing: nothing to compare' };
+    const page = renderReport(results);
+    expect(page).toContain('<p class="notice">no population row is heavy-missing: nothing to compare</p>');
+    expect(page).not.toContain('No divergence computed.');
   });
 });
 

@@ -1,4 +1,18 @@
-import { esc, forestPlot, formatCompact, groupedBarChart, histogram, horizontalBarChart, lineChart, makeScale, niceDomain, niceTicks } from '../../core/report/svg';
+import {
+  MIN_TEXT_PX,
+  esc,
+  forestPlot,
+  formatCompact,
+  groupedBarChart,
+  histogram,
+  horizontalBarChart,
+  lineChart,
+  makeScale,
+  niceDomain,
+  niceTicks,
+  smallestFontSize,
+  textWidth,
+} from '../../core/report/svg';
 
 describe('ticks and scales', () => {
   it('picks round ticks', () => {
@@ -106,5 +120,49 @@ describe('charts', () => {
     expect(svg.match(/<path d="M[^"]*" fill="#f00"/g)).toHaveLength(1);
     expect(svg.match(/transform="rotate\(45/g)).toHaveLength(1);
     expect(svg).not.toMatch(/NaN|Infinity/);
+  });
+
+  it('never lets a chart shrink below legible text: min-width = width × MIN_TEXT_PX / smallest font', () => {
+    const wide = groupedBarChart({ title: 't', categories: ['a', 'b'], series: [{ name: 's', values: [1, 2], color: '#000' }], width: 1080 });
+    expect(smallestFontSize(wide)).toBe(11);
+    expect(wide).toContain(`min-width:${Math.ceil((1080 * MIN_TEXT_PX) / 11)}px`);
+    // Crowded rotated labels use 9.5: the chart must stay wider.
+    const crowded = groupedBarChart({ title: 't', categories: Array.from({ length: 120 }, (_, i) => `COLUMN_${i}`), series: [{ name: 's', values: Array(120).fill(0.5), color: '#000' }], width: 1080 });
+    expect(smallestFontSize(crowded)).toBe(9.5);
+    expect(crowded).toContain(`min-width:${Math.ceil((1080 * MIN_TEXT_PX) / 9.5)}px`);
+  });
+
+  it('wraps a legend that does not fit into rows inside the chart', () => {
+    const series = ['a long series name number one', 'a long series name number two', 'third'].map((name, i) => ({ name, values: [0.2, 0.4], color: `#00${i}` }));
+    const narrow = horizontalBarChart({ title: 'h', categories: ['x', 'y'], series, width: 340 });
+    const legendTexts = [...(narrow.match(/<g class="legend">([\s\S]*?)<\/g>/)?.[1] ?? '').matchAll(/<text x="([\d.-]+)" y="([\d.-]+)"[^>]*>([^<]*)</g)];
+    expect(legendTexts.map((m) => m[3])).toEqual(expect.arrayContaining(series.map((s) => s.name)));
+    const rows = new Set(legendTexts.map((m) => m[2]));
+    expect(rows.size).toBeGreaterThan(1);
+    for (const [, x, , name] of legendTexts) {
+      expect(Number(x)).toBeGreaterThanOrEqual(0);
+      expect(Number(x) + textWidth(name, 12)).toBeLessThanOrEqual(340);
+    }
+  });
+
+  it('keeps tick labels of a narrow line chart apart and axis titles inside the chart', () => {
+    const svg = lineChart({
+      title: 'l',
+      series: [{ name: 's', points: Array.from({ length: 39 }, (_, i) => ({ x: i + 2, y: 100 - i })), color: '#00f' }],
+      integerX: true,
+      width: 340,
+      xLabel: 'a rather long axis title that would not fit a phone-sized chart at twelve pixels',
+    });
+    const ticks = [...svg.matchAll(/<text x="([\d.]+)" y="[\d.]+" text-anchor="middle" fill="#6b7280" font-size="11">(\d+)</g)].map((m) => Number(m[1]));
+    expect(ticks.length).toBeGreaterThan(3);
+    for (let i = 1; i < ticks.length; i++) expect(ticks[i] - ticks[i - 1]).toBeGreaterThanOrEqual(25);
+    const title = /<text x="([\d.]+)" y="[\d.]+" text-anchor="middle" fill="#6b7280"(?: font-size="(\d+)")?>(?:<title>([^<]*)<\/title>)?(a rather[^<]*)</.exec(svg);
+    expect(title).not.toBeNull();
+    const [, x, size, full, shown] = title!;
+    expect(full).toBe('a rather long axis title that would not fit a phone-sized chart at twelve pixels');
+    expect(Number(size ?? 12)).toBeGreaterThanOrEqual(10);
+    const half = textWidth(shown, Number(size ?? 12)) / 2;
+    expect(Number(x) - half).toBeGreaterThanOrEqual(0);
+    expect(Number(x) + half).toBeLessThanOrEqual(340);
   });
 });

@@ -1,0 +1,196 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Page } from 'playwright-core';
+import { renderReport } from '../../core/report/render';
+import { MIN_TEXT_PX } from '../../core/report/svg';
+import { ResultsSchema, type Results } from '../../schemas/results';
+import { findChromium, launchChromium, type HeadlessChromium } from '../support/browser';
+import { buildResultsFixture } from './fixture';
+
+/**
+ * report.html in a real browser (Debian's chromium, headless) at a desktop and a phone width: no console errors,
+ * no horizontal page overflow, every chart drawn with its title and no chart text below MIN_TEXT_PX, tables
+ * scrolling inside their card. Set REPORT_SCREENSHOTS=<dir> to keep full-page screenshots of each width.
+ */
+
+const CHART_TITLES = [
+  'Share of population and customers per cluster, sorted by lift',
+  'Lift per cluster with confidence interval (log scale)',
+  'Missing share per column, population vs customers',
+  'Rows by number of missing values, population vs customers',
+  'Distribution differences between heavy-missing and clean rows per column',
+  'Explained variance per principal component',
+  'Cumulative explained variance',
+  'Within-cluster sum of squares (SSE) vs k',
+  'Silhouette score vs k',
+];
+
+const WIDTHS = [1280, 390] as const;
+
+/** The fixture as a monthly re-run, with a hostile feature name. */
+function typicalResults(): Results {
+  const results = ResultsSchema.parse(buildResultsFixture({ extraFeature: '<img src=x onerror=alert(1)>' }));
+  results.previousRun = {
+    outDir: '/srv/segments/2026-01/output',
+    createdAt: '2026-01-01T03:00:00.000Z',
+    matches: results.clusters.map((c, i) => ({
+      id: c.id,
+      previousId: i === 3 ? null : c.id,
+      distance: i === 3 ? null : 0.1 * i,
+      populationShareChange: i === 3 ? null : 0.001 * (i - 5),
+      customerShareChange: i === 3 ? null : -0.002 * (i - 4),
+      previousLift: i === 3 ? null : c.lift * 0.97,
+    })),
+  };
+  return results;
+}
+
+/** Harder to lay out: long column names and paths, a long k sweep, many components. */
+function wideDataResults(): Results {
+  const raw = buildResultsFixture() as Record<string, any>;
+  const long = (name: string) => `${name}_WITH_A_VERY_LONG_GENERATED_SUFFIX_FROM_A_GENERIC_SOURCE`;
+  raw.missingness.columns = raw.missingness.columns.map((c: { column: string }) => ({ ...c, column: long(c.column) }));
+  raw.droppedColumns = raw.droppedColumns.map(long);
+  raw.heavyMissing.divergence = raw.heavyMissing.divergence.map((d: { column: string }) => ({ ...d, column: long(d.column) }));
+  raw.kSweep = Array.from({ length: 39 }, (_, i) => ({ k: i + 2, sse: 1e8 / Math.sqrt(i + 2), silhouette: 0.2 - i * 0.003 }));
+  raw.inputs.population.path = `/data/${'nested/'.repeat(12)}population_with_a_long_name.csv`;
+  return ResultsSchema.parse(raw);
+}
+
+/** Measured in the page (a string: the test's TypeScript has no DOM types). */
+const MEASURE = `(() => {
+  const shown = (el) => el.getClientRects().length > 0;
+  const cardOf = (el) => el.closest('section.card, header.top') ?? document.body;
+  const charts = [...document.querySelectorAll('figure svg')].filter(shown).map((svg) => {
+    const box = svg.getBoundingClientRect();
+    const scale = box.width / svg.viewBox.baseVal.width;
+    let smallestPx = Infinity;
+    let smallestText = '';
+    for (const text of svg.querySelectorAll('text')) {
+      const content = (text.textContent || '').trim();
+      if (!content) continue;
+      const px = parseFloat(getComputedStyle(text).fontSize) * scale;
+      if (px < smallestPx) { smallestPx = px; smallestText = content.slice(0, 40); }
+    }
+    return {
+      title: (svg.querySelector(':scope > title')?.textContent || '').trim(),
+      label: svg.getAttribute('aria-label') || '',
+      width: box.width,
+      height: box.height,
+      fitsCard: box.right <= cardOf(svg).getBoundingClientRect().right + 0.5 && box.left >= cardOf(svg).getBoundingClientRect().left - 0.5,
+      smallestPx,
+      smallestText,
+    };
+  });
+  const figures = [...document.querySelectorAll('figure')].filter(shown).map((f) => [...f.querySelectorAll('svg')].filter(shown).length);
+  const tables = [...document.querySelectorAll('table')].map((table) => {
+    const wrap = table.parentElement;
+    const card = cardOf(table).getBoundingClientRect();
+    const box = wrap.getBoundingClientRect();
+    return {
+      wrapped: wrap.classList.contains('table-scroll'),
+      overflowX: getComputedStyle(wrap).overflowX,
+      insideCard: box.left >= card.left - 0.5 && box.right <= card.right + 0.5,
+      scrolls: wrap.scrollWidth > wrap.clientWidth,
+    };
+  });
+  const doc = document.documentElement;
+  return { scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, charts, figures, tables };
+})()`;
+
+interface Measured {
+  scrollWidth: number;
+  clientWidth: number;
+  charts: Array<{ title: string; label: string; width: number; height: number; fitsCard: boolean; smallestPx: number; smallestText: string }>;
+  figures: number[];
+  tables: Array<{ wrapped: boolean; overflowX: string; insideCard: boolean; scrolls: boolean }>;
+}
+
+const chromiumPath = findChromium();
+if (!chromiumPath) {
+  // eslint-disable-next-line no-console
+  console.warn(
+    'SKIPPED test/report/browser.test.ts: no Chromium found (looked at CHROMIUM_PATH, /usr/bin/chromium, /usr/bin/chromium-browser, /usr/bin/google-chrome). ' +
+      'Install Debian\'s package: apt-get install chromium (.ci/run does this).',
+  );
+}
+const describeWithChromium = chromiumPath ? describe : describe.skip;
+
+describeWithChromium(`report.html in headless Chromium (${chromiumPath ?? 'no Chromium installed: skipped'})`, () => {
+  let browser: HeadlessChromium;
+  let dir: string;
+  const screenshots = process.env.REPORT_SCREENSHOTS;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'segments-report-'));
+    browser = await launchChromium(chromiumPath!);
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Writes the report as report.html and opens it at a width; collects console errors and page errors. */
+  async function open(results: Results, name: string, width: number): Promise<{ page: Page; errors: string[] }> {
+    const folder = join(dir, name);
+    mkdirSync(folder, { recursive: true });
+    const file = join(folder, 'report.html');
+    writeFileSync(file, renderReport(results));
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    page.on('pageerror', (error) => errors.push(String(error)));
+    await page.setViewportSize({ width, height: 900 });
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+    return { page, errors };
+  }
+
+  for (const [name, build] of [
+    ['typical', typicalResults],
+    ['wide-data', wideDataResults],
+  ] as const) {
+    for (const width of WIDTHS) {
+      it(`${name} report at ${width} px: no errors, no page overflow, every chart titled and legible, tables scroll in their card`, async () => {
+        const { page, errors } = await open(build(), name, width);
+        try {
+          const measured = (await page.evaluate(MEASURE)) as Measured;
+          if (screenshots) {
+            mkdirSync(screenshots, { recursive: true });
+            await page.screenshot({ path: join(screenshots, `report-${name}-${width}.png`), fullPage: true });
+          }
+
+          expect(errors).toEqual([]);
+          // No horizontal page overflow.
+          expect(measured.scrollWidth).toBeLessThanOrEqual(measured.clientWidth);
+          expect(measured.clientWidth).toBe(width);
+
+          // Every chart present once, with its title, drawn with a real size.
+          expect(measured.charts.map((c) => c.title)).toEqual(CHART_TITLES);
+          expect(measured.charts.map((c) => c.label)).toEqual(CHART_TITLES);
+          expect(measured.figures.every((count) => count === 1)).toBe(true);
+          for (const chart of measured.charts) {
+            expect(chart.width).toBeGreaterThan(200);
+            expect(chart.height).toBeGreaterThan(100);
+            // Fits its card: a chart needs no sideways scrolling at these widths.
+            expect({ title: chart.title, fitsCard: chart.fitsCard }).toEqual({ title: chart.title, fitsCard: true });
+          }
+          // Legible text: nothing rendered below MIN_TEXT_PX CSS pixels.
+          const tooSmall = measured.charts.filter((c) => c.smallestPx < MIN_TEXT_PX - 0.01).map((c) => `${c.title}: "${c.smallestText}" at ${c.smallestPx.toFixed(1)} px`);
+          expect(tooSmall).toEqual([]);
+
+          // Tables scroll inside their card rather than widening the page.
+          expect(measured.tables.length).toBeGreaterThan(5);
+          for (const table of measured.tables) expect(table).toEqual({ wrapped: true, overflowX: 'auto', insideCard: true, scrolls: table.scrolls });
+          if (width === 390) expect(measured.tables.some((t) => t.scrolls)).toBe(true);
+        } finally {
+          await page.close();
+        }
+      });
+    }
+  }
+});

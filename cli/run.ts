@@ -1,4 +1,4 @@
-import { Client, WorkflowHandle } from '@temporalio/client';
+import { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { mkdir } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { TASK_QUEUE, WORKFLOW_ID_PREFIX } from '../common/constants';
@@ -11,7 +11,10 @@ export interface RunInputOptions {
   customers: string;
   featureSummary: string;
   outDir: string;
-  /** Checkpoint store; defaults to <outDir>/artifacts. */
+  /**
+   * Checkpoint store; defaults to <outDir>/artifacts — for `run`, `retry` and the schedule alike (a schedule's
+   * `{YYYY-MM}` is filled per month), so every run that writes one output folder shares one store.
+   */
   storeDir?: string;
   config?: PipelineConfigInput;
   /** A finished run to match clusters with (default: the previous month's, when outDir holds {YYYY-MM}). */
@@ -22,6 +25,10 @@ export interface StartRunOptions extends RunInputOptions {
   client: Client;
   workflowId?: string;
   taskQueue?: string;
+  /** The month the run is for (retries of scheduled runs keep theirs). */
+  runMonth?: string;
+  staticSummary?: string;
+  memo?: Record<string, unknown>;
 }
 
 /** The workflow's input: absolute paths (the worker may run elsewhere in the same file system) and the raw config. */
@@ -40,18 +47,33 @@ export function segmentationInput(options: RunInputOptions): SegmentationInput {
   };
 }
 
+/** Starts the workflow on an input already built (by segmentationInput, or a retry's copy of a run's input). */
+export async function startSegmentation(
+  client: Client,
+  input: SegmentationInput,
+  options: { workflowId: string; taskQueue?: string; staticSummary: string; memo?: Record<string, unknown> },
+): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  return client.workflow.start('segmentation', {
+    taskQueue: options.taskQueue ?? TASK_QUEUE,
+    workflowId: options.workflowId,
+    args: [input],
+    staticSummary: options.staticSummary,
+    staticDetails: runDetailsMarkdown(input),
+    ...(options.memo ? { memo: options.memo } : {}),
+  });
+}
+
 /** Validates the config here too, so a typo fails before a workflow exists. */
-export async function startRun(options: StartRunOptions): Promise<WorkflowHandle> {
+export async function startRun(options: StartRunOptions): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const config = parseConfig(options.config ?? {});
-  const input = segmentationInput(options);
+  const input: SegmentationInput = { ...segmentationInput(options), ...(options.runMonth ? { runMonth: options.runMonth } : {}) };
   await mkdir(input.outDir, { recursive: true });
   const workflowId = options.workflowId ?? `${WORKFLOW_ID_PREFIX}-${config.dataset}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  return options.client.workflow.start('segmentation', {
-    taskQueue: options.taskQueue ?? TASK_QUEUE,
+  return startSegmentation(options.client, input, {
     workflowId,
-    args: [input],
-    staticSummary: `Customer segments of ${config.dataset}: ${basename(input.inputs.customers)} vs ${basename(input.inputs.population)}`,
-    staticDetails: runDetailsMarkdown(input),
+    taskQueue: options.taskQueue,
+    staticSummary: options.staticSummary ?? `Customer segments of ${config.dataset}: ${basename(input.inputs.customers)} vs ${basename(input.inputs.population)}`,
+    memo: options.memo,
   });
 }
 
@@ -75,7 +97,7 @@ export async function followRun(
   const reported = new Set<string>();
   const report = (steps: StepProgress[]) => {
     for (const step of steps) {
-      if ((step.status === 'done' || step.status === 'failed') && !reported.has(step.name)) {
+      if ((step.status === 'done' || step.status === 'failed' || step.status === 'cancelled') && !reported.has(step.name)) {
         reported.add(step.name);
         onStep(step);
       }
@@ -108,7 +130,7 @@ function formatFigure(value: number | string | boolean): string {
 }
 
 export function formatStepLine(step: StepProgress): string {
-  const mark = step.status === 'done' ? '✓' : '✗';
+  const mark = step.status === 'done' ? '✓' : step.status === 'cancelled' ? '⊘' : '✗';
   const time = step.seconds !== undefined ? `${step.seconds.toFixed(1)}s` : '';
   const reused = step.reused ? ' (reused checkpoint)' : '';
   const figures = Object.entries(step.figures ?? {})

@@ -3,13 +3,23 @@
  * skipped, missed runs caught up within a configurable window. Input paths may hold `{YYYY-MM}`; each run
  * fills in the month it was scheduled for (a backfill of March reads March's files).
  */
-import { Client, ScheduleHandle, ScheduleOverlapPolicy } from '@temporalio/client';
-import { resolve } from 'node:path';
+import { Client, ScheduleDescription, ScheduleHandle, ScheduleOverlapPolicy } from '@temporalio/client';
 import { TASK_QUEUE, WORKFLOW_ID_PREFIX } from '../common/constants';
 import { parseConfig } from '../schemas/config';
 import { RunInputOptions, runDetailsMarkdown, segmentationInput } from './run';
 
 export const DEFAULT_SCHEDULE_ID = 'segments-monthly';
+
+/** `--overlap` values: what happens when a run is due while another one of the schedule is still going. */
+export const OVERLAP_POLICIES = {
+  skip: ScheduleOverlapPolicy.SKIP,
+  'buffer-one': ScheduleOverlapPolicy.BUFFER_ONE,
+  'buffer-all': ScheduleOverlapPolicy.BUFFER_ALL,
+  'cancel-other': ScheduleOverlapPolicy.CANCEL_OTHER,
+  'terminate-other': ScheduleOverlapPolicy.TERMINATE_OTHER,
+  'allow-all': ScheduleOverlapPolicy.ALLOW_ALL,
+} as const;
+export type OverlapName = keyof typeof OVERLAP_POLICIES;
 
 export interface CreateScheduleOptions extends RunInputOptions {
   client: Client;
@@ -25,8 +35,9 @@ export interface CreateScheduleOptions extends RunInputOptions {
 
 export async function createSchedule(options: CreateScheduleOptions): Promise<ScheduleHandle> {
   const config = parseConfig(options.config ?? {});
-  // One store for all months: steps whose inputs did not change keep their checkpoints.
-  const input = segmentationInput({ ...options, storeDir: options.storeDir ?? resolve(options.outDir, '..', 'artifacts') });
+  // The store defaults to <out>/artifacts with the month filled in, the same folder `segments run --out` of
+  // that month's folder uses: a hand-started run (or `segments retry`) of a scheduled month reuses its steps.
+  const input = segmentationInput(options);
   return options.client.schedule.create({
     scheduleId: options.scheduleId ?? DEFAULT_SCHEDULE_ID,
     spec: { calendars: [{ dayOfMonth: options.dayOfMonth ?? 1, hour: options.hour ?? 2, minute: 0 }] },
@@ -44,17 +55,117 @@ export async function createSchedule(options: CreateScheduleOptions): Promise<Sc
   });
 }
 
-export async function describeSchedule(client: Client, scheduleId = DEFAULT_SCHEDULE_ID): Promise<string> {
-  const description = await client.schedule.getHandle(scheduleId).describe();
-  const lines = [
-    `schedule ${description.scheduleId}${description.state.paused ? ' (paused)' : ''}`,
-    `  spec: ${JSON.stringify(description.spec.calendars ?? description.spec)}`,
-    `  overlap: ${description.policies.overlap}, catch-up window: ${Math.round(description.policies.catchupWindow / 86_400_000)} days`,
-    `  next runs: ${description.info.nextActionTimes.slice(0, 3).map((d) => d.toISOString()).join(', ') || 'none'}`,
-    `  runs so far: ${description.info.numActionsTaken}, skipped for overlap: ${description.info.numActionsSkippedOverlap}`,
-  ];
-  for (const action of description.info.recentActions.slice(-5)) {
-    lines.push(`  ran ${action.scheduledAt.toISOString()} → ${action.action.workflow.workflowId}`);
+/** First instant of each calendar month from `from` to `to` (inclusive), in UTC. */
+export function monthsCovered(from: Date, to: Date): Date[] {
+  const months: Date[] = [];
+  for (let d = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), 1)); d <= to; d = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1))) {
+    months.push(d);
   }
+  return months;
+}
+
+/**
+ * Backfills [from, to]: one backfill request per calendar month, each covering that month only, all with the
+ * given overlap policy (default BUFFER_ALL: the months run one after another, none skipped because the previous
+ * one is still going — the schedule's own SKIP would drop all but the first).
+ */
+export async function backfillSchedule(
+  client: Client,
+  scheduleId: string,
+  from: Date,
+  to: Date,
+  overlap: ScheduleOverlapPolicy = ScheduleOverlapPolicy.BUFFER_ALL,
+): Promise<string[]> {
+  const months = monthsCovered(from, to);
+  const requests = months.map((start) => {
+    const nextMonth = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1));
+    return { start: start < from ? from : start, end: new Date(Math.min(nextMonth.getTime() - 1, to.getTime())), overlap };
+  });
+  await client.schedule.getHandle(scheduleId).backfill(requests);
+  return months.map((m) => m.toISOString().slice(0, 7));
+}
+
+type Range = { start: number; end?: number; step?: number };
+
+function ranges(values: Range[] | undefined, pad = 0): string {
+  if (!values?.length) return '*';
+  return values
+    .map(({ start, end, step }) => {
+      const a = String(start).padStart(pad, '0');
+      if (end === undefined || end === start) return a;
+      return `${a}-${String(end).padStart(pad, '0')}${step && step !== 1 ? `/${step}` : ''}`;
+    })
+    .join(',');
+}
+
+/** "day 1 of every month at 02:00 UTC" for the project's calendars; a compact form for anything else. */
+export function formatScheduleSpec(spec: ScheduleDescription['spec']): string {
+  const parts: string[] = [];
+  for (const calendar of (spec.calendars ?? []) as unknown as Array<Record<string, Range[] | undefined>>) {
+    const month = ranges(calendar.month as Range[] | undefined);
+    const dayOfWeek = ranges(calendar.dayOfWeek as Range[] | undefined);
+    const time = `${ranges(calendar.hour, 2)}:${ranges(calendar.minute, 2)}`;
+    const months = month === '*' || month === '1-12' ? 'every month' : `months ${month}`;
+    const days = dayOfWeek === '*' || dayOfWeek === '0-6' ? `day ${ranges(calendar.dayOfMonth)} of ${months}` : `${dayOfWeek} in ${months}`;
+    parts.push(`${days} at ${time} UTC`);
+  }
+  for (const interval of spec.intervals ?? []) parts.push(`every ${JSON.stringify(interval.every)} ms`);
+  return parts.join('; ') || 'no calendar (trigger or backfill only)';
+}
+
+export interface ScheduleSummary {
+  scheduleId: string;
+  paused: boolean;
+  note: string | undefined;
+  spec: string;
+  overlap: string;
+  catchupWindowDays: number;
+  workflowId: string | undefined;
+  inputs: Record<string, unknown> | undefined;
+  nextRuns: string[];
+  runsSoFar: number;
+  skippedForOverlap: number;
+  recent: Array<{ scheduledAt: string; workflowId: string; runId: string }>;
+}
+
+export async function scheduleSummary(client: Client, scheduleId = DEFAULT_SCHEDULE_ID): Promise<ScheduleSummary> {
+  const description = await client.schedule.getHandle(scheduleId).describe();
+  const action = description.action as { workflowId?: string; args?: unknown[] };
+  const input = action.args?.[0] as { inputs?: Record<string, unknown>; outDir?: string; storeDir?: string } | undefined;
+  return {
+    scheduleId: description.scheduleId,
+    paused: description.state.paused,
+    note: description.state.note,
+    spec: formatScheduleSpec(description.spec),
+    overlap: String(description.policies.overlap),
+    catchupWindowDays: Math.round(description.policies.catchupWindow / 86_400_000),
+    workflowId: action.workflowId,
+    inputs: input ? { ...input.inputs, outDir: input.outDir, storeDir: input.storeDir } : undefined,
+    nextRuns: description.info.nextActionTimes.slice(0, 3).map((d) => d.toISOString()),
+    runsSoFar: description.info.numActionsTaken,
+    skippedForOverlap: description.info.numActionsSkippedOverlap,
+    recent: description.info.recentActions.slice(-5).map((a) => ({
+      scheduledAt: a.scheduledAt.toISOString(),
+      workflowId: a.action.workflow.workflowId,
+      runId: a.action.workflow.firstExecutionRunId,
+    })),
+  };
+}
+
+export function formatScheduleSummary(s: ScheduleSummary): string {
+  const lines = [
+    `schedule ${s.scheduleId}${s.paused ? ' (paused)' : ''}`,
+    `  runs:       ${s.spec}`,
+    `  overlap:    ${s.overlap.toLowerCase().replace(/_/g, '-')} (a run due while another is going), catch-up window ${s.catchupWindowDays} days`,
+  ];
+  for (const [name, value] of Object.entries(s.inputs ?? {})) lines.push(`  ${`${name}:`.padEnd(12)}${String(value)}`);
+  lines.push(`  next runs:  ${s.nextRuns.join(', ') || 'none'}`);
+  lines.push(`  runs so far: ${s.runsSoFar}, skipped for overlap: ${s.skippedForOverlap}`);
+  for (const action of s.recent) lines.push(`  ran ${action.scheduledAt} → ${action.workflowId}`);
   return lines.join('\n');
+}
+
+/** Kept for callers of the earlier API: the readable description as one string. */
+export async function describeSchedule(client: Client, scheduleId = DEFAULT_SCHEDULE_ID): Promise<string> {
+  return formatScheduleSummary(await scheduleSummary(client, scheduleId));
 }

@@ -32,7 +32,7 @@ export function fillMonth(template: string, month: string): string {
 export function progressMarkdown(steps: StepProgress[]): string {
   return steps
     .map((s) => {
-      const mark = s.status === 'done' ? '✅' : s.status === 'running' ? '⏳' : s.status === 'failed' ? '❌' : '▫️';
+      const mark = s.status === 'done' ? '✅' : s.status === 'running' ? '⏳' : s.status === 'failed' ? '❌' : s.status === 'cancelled' ? '⊘' : '▫️';
       const time = s.seconds !== undefined ? ` ${s.seconds.toFixed(1)} s${s.reused ? ' (reused)' : ''}` : '';
       return `${mark} **${s.name}**${time}`;
     })

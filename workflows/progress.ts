@@ -1,5 +1,5 @@
 /** Progress bookkeeping shared by the workflow (query handler) and the CLI (display). No Node APIs. */
-export type StepStatus = 'pending' | 'running' | 'done' | 'failed';
+export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'cancelled';
 
 export interface StepProgress {
   name: string;
@@ -20,9 +20,11 @@ export interface RunProgress {
 export function summariseProgress(steps: StepProgress[]): RunProgress {
   const running = steps.find((s) => s.status === 'running');
   const failed = steps.find((s) => s.status === 'failed');
+  const cancelled = steps.find((s) => s.status === 'cancelled');
   const stepsDone = steps.filter((s) => s.status === 'done').length;
   return {
-    stage: failed ? `failed:${failed.name}` : running ? running.name : stepsDone === steps.length ? 'done' : 'pending',
+    // A cancelled run reads cancelled:<step>, like its SegmentsOutcome (cancelled), never failed:<step>.
+    stage: cancelled ? `cancelled:${cancelled.name}` : failed ? `failed:${failed.name}` : running ? running.name : stepsDone === steps.length ? 'done' : 'pending',
     stepsDone,
     stepsTotal: steps.length,
     steps,

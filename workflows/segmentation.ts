@@ -100,6 +100,13 @@ export const STEP_NAMES = [
 ] as const;
 type StepName = (typeof STEP_NAMES)[number];
 
+/** The innermost cause's message ("ValidationError: …"), not the "Activity task failed" wrapper around it. */
+function rootCause(error: unknown): string {
+  let deepest = error as Error & { cause?: Error; type?: string | null };
+  while (deepest.cause) deepest = deepest.cause as Error & { cause?: Error; type?: string | null };
+  return deepest.type && deepest.type !== 'Error' ? `${deepest.type}: ${deepest.message}` : deepest.message;
+}
+
 export const progressQuery = defineQuery<RunProgress>('progress');
 
 export async function segmentation(input: SegmentationInput): Promise<SegmentationOutcome> {
@@ -130,8 +137,8 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
       setCurrentDetails(progressMarkdown(steps));
       return report;
     } catch (error) {
-      entry.status = 'failed';
-      entry.error = (error as Error).message;
+      entry.status = isCancellation(error) ? 'cancelled' : 'failed';
+      entry.error = rootCause(error);
       upsertSearchAttributes([{ key: SEARCH_KEYS.outcome, value: isCancellation(error) ? 'cancelled' : `failed:${name}` }]);
       setCurrentDetails(progressMarkdown(steps));
       throw error;

@@ -10,17 +10,12 @@ import {
   ScaleOutputSchema,
   StepReport,
 } from '../schemas/steps';
-import { checkpointedStep, loadStep, parseInput } from './runner';
+import { checkpointedStep, loadSteps, parseInput } from './runner';
 
 export async function compareWithPreviousRun(rawInput: DriftInput): Promise<StepReport> {
   const input = parseInput(DriftInputSchema, rawInput);
   const previous = await findPreviousRun(input.previousOutDir);
-  const upstream = {
-    scale: await loadStep(input.scale, ScaleOutputSchema),
-    pca: await loadStep(input.pca, PcaOutputSchema),
-    final: await loadStep(input.final, KFitOutputSchema),
-    compare: await loadStep(input.compare, CompareOutputSchema),
-  };
+  const upstream = await loadSteps(input, { scale: ScaleOutputSchema, pca: PcaOutputSchema, final: KFitOutputSchema, compare: CompareOutputSchema });
   const { ref, output } = await checkpointedStep<DriftOutput>(
     input.storeDir,
     'drift',

@@ -3,8 +3,7 @@ export { assessColumnMissingness, ingestData, recodeMissingCodes, splitByRowMiss
 export { encodeFeatures } from './encode';
 export { imputeAndScale } from './scale';
 export { fitPca } from './pca';
-export { sweepK } from './sweep';
-export { fitFinalKMeans } from './kmeans';
+export { fitFinalKMeans, sweepK } from './kmeans';
 export { mapCustomers } from './map';
 export { compareSegments } from './compare';
 export { compareWithPreviousRun } from './drift';

@@ -1,21 +1,40 @@
-/** Step 4b, the final k-means: best of several seeded inits, the sweep's fit at k counting as the first — over core/steps/kmeans.ts. */
-import { checkKFitsRows, fitFinalKMeans as fitFinal, fitKeyInputs, kFitFigures, sweepInitsToReuse } from '../core/steps/kmeans';
-import { FinalKMeansInput, FinalKMeansInputSchema, KFitOutput, KFitOutputSchema, PcaOutputSchema, StepReport } from '../schemas/steps';
+/**
+ * Step 4, k-means: the k sweep (one activity per k: a point of the elbow curve, over core/steps/sweep.ts) and
+ * the final fit (best of several seeded inits, the sweep's fit at k counting as the first, over core/steps/kmeans.ts).
+ */
+import { checkKFitsRows, fitFinalKMeans as fitFinal, fitKeyInputs, kFitFigures, kmeansSettings, sweepInitsToReuse } from '../core/steps/kmeans';
+import { fitSweepPoint } from '../core/steps/sweep';
+import type { PipelineConfig } from '../schemas/config';
+import { FinalKMeansInput, FinalKMeansInputSchema, KFitOutput, KFitOutputSchema, PcaOutputSchema, StepRef, StepReport, SweepInput, SweepInputSchema } from '../schemas/steps';
 import { activityRuntime, checkpointedStep, failingNonRetryably, loadStep, parseInput, readConfig } from './runner';
 
-export async function fitFinalKMeans(rawInput: FinalKMeansInput): Promise<StepReport> {
-  const input = parseInput(FinalKMeansInputSchema, rawInput);
+/** The config, the PCA step and the fit's settings (k must not exceed the clean rows), and the fit's checkpoint key. */
+async function prepareFit(input: { config: unknown; pca: StepRef; k: number }, inits: (config: PipelineConfig) => number) {
   const config = readConfig(input.config);
   const pca = await loadStep(input.pca, PcaOutputSchema);
   await failingNonRetryably(() => checkKFitsRows(input.k, pca.output.population.rows));
-  const settings = { k: input.k, seed: config.seed, maxIterations: config.maxIterations, relativeTolerance: config.relativeTolerance, inits: config.finalInits };
-  const keyInputs = fitKeyInputs(input.pca.key, settings);
-  const fromSweep = input.sweep ? await sweepInitsToReuse(await loadStep(input.sweep, KFitOutputSchema), keyInputs, settings.inits) : undefined;
-  const { ref, output } = await checkpointedStep<KFitOutput>(
-    input.storeDir,
-    'kmeans-final',
-    { ...keyInputs, inits: settings.inits, silhouette: config.silhouetteSample },
-    (workDir) => fitFinal(pca, settings, fromSweep, workDir, activityRuntime()),
+  const settings = kmeansSettings(config, input.k, inits(config));
+  const keyInputs = { ...fitKeyInputs(input.pca.key, settings), inits: settings.inits, silhouette: config.silhouetteSample };
+  return { config, pca, settings, keyInputs };
+}
+
+export async function sweepK(rawInput: SweepInput): Promise<StepReport> {
+  const input = parseInput(SweepInputSchema, rawInput);
+  const { config, pca, settings, keyInputs } = await prepareFit(input, (config) => config.sweepInits);
+  const step = `kmeans-k${String(input.k).padStart(2, '0')}`;
+  const { ref, output } = await checkpointedStep<KFitOutput>(input.storeDir, step, keyInputs, (workDir) =>
+    fitSweepPoint(pca, { ...settings, silhouetteSample: config.silhouetteSample }, workDir, activityRuntime()),
+  );
+  return { ref, figures: kFitFigures(output) };
+}
+
+export async function fitFinalKMeans(rawInput: FinalKMeansInput): Promise<StepReport> {
+  const input = parseInput(FinalKMeansInputSchema, rawInput);
+  const { pca, settings, keyInputs } = await prepareFit(input, (config) => config.finalInits);
+  const sweep = input.sweep ? await loadStep(input.sweep, KFitOutputSchema) : undefined;
+  const fromSweep = sweep ? await sweepInitsToReuse(sweep, fitKeyInputs(input.pca.key, settings), settings.inits) : undefined;
+  const { ref, output } = await checkpointedStep<KFitOutput>(input.storeDir, 'kmeans-final', keyInputs, (workDir) =>
+    fitFinal(pca, settings, fromSweep, workDir, activityRuntime()),
   );
   return { ref, figures: kFitFigures(output) };
 }

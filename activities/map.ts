@@ -1,16 +1,11 @@
 /** Step 5a, map: customers through the same fitted pipeline to the nearest centroid — over core/steps/map.ts. */
 import { mapCustomers as map } from '../core/steps/map';
 import { KFitOutputSchema, MapInput, MapInputSchema, MapOutput, PcaOutputSchema, ScaleOutputSchema, SplitOutputSchema, StepReport } from '../schemas/steps';
-import { activityRuntime, checkpointedStep, loadStep, parseInput } from './runner';
+import { activityRuntime, checkpointedStep, loadSteps, parseInput } from './runner';
 
 export async function mapCustomers(rawInput: MapInput): Promise<StepReport> {
   const input = parseInput(MapInputSchema, rawInput);
-  const upstream = {
-    split: await loadStep(input.split, SplitOutputSchema),
-    scale: await loadStep(input.scale, ScaleOutputSchema),
-    pca: await loadStep(input.pca, PcaOutputSchema),
-    final: await loadStep(input.final, KFitOutputSchema),
-  };
+  const upstream = await loadSteps(input, { split: SplitOutputSchema, scale: ScaleOutputSchema, pca: PcaOutputSchema, final: KFitOutputSchema });
   const { ref, output } = await checkpointedStep<MapOutput>(
     input.storeDir,
     'map',

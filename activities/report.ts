@@ -17,24 +17,26 @@ import {
   ScaleOutputSchema,
   SplitOutputSchema,
 } from '../schemas/steps';
-import { failingNonRetryably, loadStep, parseInput, readConfig } from './runner';
+import { failingNonRetryably, loadStep, loadSteps, parseInput, readConfig } from './runner';
 
 export async function publishResults(rawInput: PublishInput): Promise<PublishReport> {
   const input = parseInput(PublishInputSchema, rawInput);
   const config = readConfig(input.config);
   return failingNonRetryably(async () => {
     const upstream = {
-      ingest: await loadStep(input.ingest, IngestOutputSchema),
-      missingness: await loadStep(input.missingness, MissingnessOutputSchema),
-      split: await loadStep(input.split, SplitOutputSchema),
-      encode: await loadStep(input.encode, EncodeOutputSchema),
-      scale: await loadStep(input.scale, ScaleOutputSchema),
-      pca: await loadStep(input.pca, PcaOutputSchema),
+      ...(await loadSteps(input, {
+        ingest: IngestOutputSchema,
+        missingness: MissingnessOutputSchema,
+        split: SplitOutputSchema,
+        encode: EncodeOutputSchema,
+        scale: ScaleOutputSchema,
+        pca: PcaOutputSchema,
+        final: KFitOutputSchema,
+        map: MapOutputSchema,
+        compare: CompareOutputSchema,
+        drift: DriftOutputSchema,
+      })),
       sweep: await Promise.all(input.sweep.map((ref) => loadStep(ref, KFitOutputSchema))),
-      final: await loadStep(input.final, KFitOutputSchema),
-      map: await loadStep(input.map, MapOutputSchema),
-      compare: await loadStep(input.compare, CompareOutputSchema),
-      drift: await loadStep(input.drift, DriftOutputSchema),
     };
     const results = buildResults(upstream, config, { kChosenBy: input.kChosenBy, steps: input.steps });
     await publishRun(input.outDir, upstream, results);

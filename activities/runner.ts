@@ -128,3 +128,13 @@ export async function loadStep<S extends z.ZodType>(ref: StepRef, schema: S): Pr
   }
   return { dir: ref.dir, output: parsed.data, keyInputs: manifest.keyInputs };
 }
+
+/** Several upstream steps at once: `schemas` names each step (as the input names its ref) and its output schema. */
+export async function loadSteps<S extends Record<string, z.ZodType>>(
+  refs: { [K in keyof S]: StepRef },
+  schemas: S,
+): Promise<{ [K in keyof S]: Loaded<z.infer<S[K]>> }> {
+  const loaded: Partial<Record<keyof S, Loaded<unknown>>> = {};
+  for (const name of Object.keys(schemas) as (keyof S)[]) loaded[name] = await loadStep(refs[name], schemas[name]);
+  return loaded as { [K in keyof S]: Loaded<z.infer<S[K]>> };
+}

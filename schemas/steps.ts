@@ -198,18 +198,29 @@ export type DriftOutput = z.infer<typeof DriftOutputSchema>;
 // ---- Each activity's input: its parameter type is z.input of these, so the workflow's calls are type-checked ----
 
 export const IngestInputSchema = RunContextSchema.extend({ inputs: InputPathsSchema });
+export type IngestInput = z.input<typeof IngestInputSchema>;
 export const RecodeInputSchema = RunContextSchema.extend({ ingest: StepRefSchema });
+export type RecodeInput = z.input<typeof RecodeInputSchema>;
 /** `ingest` is optional: when the workflow passes it, "nothing left to model" errors name the population file. */
 export const MissingnessInputSchema = RunContextSchema.extend({ recode: StepRefSchema, ingest: StepRefSchema.optional() });
+export type MissingnessInput = z.input<typeof MissingnessInputSchema>;
 export const SplitInputSchema = RunContextSchema.extend({ recode: StepRefSchema, missingness: StepRefSchema, ingest: StepRefSchema.optional() });
+export type SplitInput = z.input<typeof SplitInputSchema>;
 export const EncodeInputSchema = RunContextSchema.extend({ ingest: StepRefSchema, split: StepRefSchema });
+export type EncodeInput = z.input<typeof EncodeInputSchema>;
 export const ScaleInputSchema = RunContextSchema.extend({ split: StepRefSchema, encode: StepRefSchema });
+export type ScaleInput = z.input<typeof ScaleInputSchema>;
 export const PcaInputSchema = RunContextSchema.extend({ scale: StepRefSchema });
+export type PcaInput = z.input<typeof PcaInputSchema>;
 export const SweepInputSchema = RunContextSchema.extend({ pca: StepRefSchema, k: z.number().int().min(1) });
+export type SweepInput = z.input<typeof SweepInputSchema>;
 /** The final fit may name the sweep's fit at its k: that one ran the same first seeded inits, so they are not run twice. */
 export const FinalKMeansInputSchema = SweepInputSchema.extend({ sweep: StepRefSchema.optional() });
+export type FinalKMeansInput = z.input<typeof FinalKMeansInputSchema>;
 export const MapInputSchema = RunContextSchema.extend({ split: StepRefSchema, scale: StepRefSchema, pca: StepRefSchema, final: StepRefSchema });
+export type MapInput = z.input<typeof MapInputSchema>;
 export const CompareInputSchema = RunContextSchema.extend({ scale: StepRefSchema, pca: StepRefSchema, final: StepRefSchema, map: StepRefSchema });
+export type CompareInput = z.input<typeof CompareInputSchema>;
 export const DriftInputSchema = RunContextSchema.extend({
   previousOutDir: z.string().optional(),
   scale: StepRefSchema,
@@ -217,6 +228,7 @@ export const DriftInputSchema = RunContextSchema.extend({
   final: StepRefSchema,
   compare: StepRefSchema,
 });
+export type DriftInput = z.input<typeof DriftInputSchema>;
 export const PublishInputSchema = RunContextSchema.extend({
   outDir: z.string().min(1),
   ingest: StepRefSchema,
@@ -233,19 +245,6 @@ export const PublishInputSchema = RunContextSchema.extend({
   drift: StepRefSchema,
   steps: z.array(z.object({ name: z.string(), seconds: z.number(), reused: z.boolean() })),
 });
-
-export type IngestInput = z.input<typeof IngestInputSchema>;
-export type RecodeInput = z.input<typeof RecodeInputSchema>;
-export type MissingnessInput = z.input<typeof MissingnessInputSchema>;
-export type SplitInput = z.input<typeof SplitInputSchema>;
-export type EncodeInput = z.input<typeof EncodeInputSchema>;
-export type ScaleInput = z.input<typeof ScaleInputSchema>;
-export type PcaInput = z.input<typeof PcaInputSchema>;
-export type SweepInput = z.input<typeof SweepInputSchema>;
-export type FinalKMeansInput = z.input<typeof FinalKMeansInputSchema>;
-export type MapInput = z.input<typeof MapInputSchema>;
-export type CompareInput = z.input<typeof CompareInputSchema>;
-export type DriftInput = z.input<typeof DriftInputSchema>;
 export type PublishInput = z.input<typeof PublishInputSchema>;
 
 /** What the report step returns besides its figures: the summary table the CLI prints. */

@@ -5,6 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../../common/errors';
+import type { PipelineConfig } from '../../schemas/config';
 import { CentroidsFile, CentroidsFileSchema, MODEL_FILES } from '../../schemas/model-files';
 import type { KFitOutput, PcaOutput } from '../../schemas/steps';
 import { DEFAULT_INIT_SAMPLE } from '../linalg/kmeans';
@@ -21,6 +22,11 @@ export interface KMeansSettings {
   maxIterations: number;
   relativeTolerance: number;
   inits: number;
+}
+
+/** A k-means step's settings from the run's config: the final fit takes `finalInits`, a sweep point `sweepInits`. */
+export function kmeansSettings(config: PipelineConfig, k: number, inits: number): KMeansSettings {
+  return { k, seed: config.seed, maxIterations: config.maxIterations, relativeTolerance: config.relativeTolerance, inits };
 }
 
 /** What a k-means fit's result depends on, besides the number of inits (and, for a sweep point, the silhouette). */

@@ -1,4 +1,4 @@
-import { fillMonth, monthOf, previousMonth } from '../../workflows/audit';
+import { fillMonth, monthOf, previousMonth } from '../../workflows/run-month';
 import { summariseProgress } from '../../workflows/progress';
 
 test('run months and {YYYY-MM} path templates', () => {

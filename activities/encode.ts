@@ -1,5 +1,6 @@
 /** Step 2, encode: categoricals and mixed features re-encoded by the rules (data, not code) — over core/steps/encode.ts. */
-import { encodeFeatures as encode, encodingRulesFor } from '../core/steps/encode';
+import { unsampledCategoricals } from '../core/encoding/rules';
+import { encodeFeatures as encode, encodingRulesFor, summaryOf } from '../core/steps/encode';
 import { EncodeInput, EncodeInputSchema, EncodeOutput, IngestOutputSchema, SplitOutputSchema, StepReport } from '../schemas/steps';
 import { checkpointedStep, failingNonRetryably, loadStep, parseInput, readConfig } from './runner';
 
@@ -10,11 +11,15 @@ export async function encodeFeatures(rawInput: EncodeInput): Promise<StepReport>
   const split = await loadStep(input.split, SplitOutputSchema);
   // The rules themselves (built-in or from a file) are part of the key: editing them re-encodes.
   const rules = await failingNonRetryably(() => encodingRulesFor(ingest, config.encodingRules));
+  const summary = summaryOf(ingest);
+  // Categoricals without a written rule take theirs from their levels; naming them in the key keeps encodings
+  // made before that (two one-hot columns for two levels) from being reused. Keys of fully written rules stay.
+  const fromLevels = unsampledCategoricals(rules, summary, split.output.keptColumns);
   const { ref, output } = await checkpointedStep<EncodeOutput>(
     input.storeDir,
     'encode',
-    { ingest: input.ingest.key, split: input.split.key, rules },
-    (workDir) => encode(split, rules, workDir),
+    { ingest: input.ingest.key, split: input.split.key, rules, ...(fromLevels.length ? { rulesFromLevels: fromLevels } : {}) },
+    (workDir) => encode(split, rules, summary, workDir),
   );
   return { ref, figures: { features: output.features, unseenCustomerLevelColumns: output.unseenCustomerLevels.length } };
 }

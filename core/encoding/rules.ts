@@ -127,6 +127,24 @@ function defaultRuleFor(column: string, type: string, sample: readonly (string |
   }
 }
 
+/** Categorical columns whose rule was derived without seeing their levels (no rule written for them). */
+export function unsampledCategoricals(rules: EncodingRules, summary: FeatureSummary, keptColumns: readonly string[]): string[] {
+  const types = new Map(summary.features.map((feature) => [feature.attribute, feature.type]));
+  const defaulted = new Set(rules.defaulted);
+  return keptColumns.filter((column) => defaulted.has(column) && types.get(column) === 'categorical');
+}
+
+/**
+ * The rules with each defaulted categorical re-derived from its observed levels: two levels -> binary (as
+ * documented), one -> dropped, more -> one-hot. Written rules are never changed.
+ */
+export function withObservedLevels(rules: EncodingRules, summary: FeatureSummary, observed: SampleLevels): EncodingRules {
+  const columns = Object.keys(observed).filter((column) => rules.defaulted.includes(column));
+  if (columns.length === 0) return rules;
+  const derived = defaultRulesFor(summary, columns, observed);
+  return { ...rules, columns: { ...rules.columns, ...derived.columns } };
+}
+
 /** The shipped Arvato rules, validated. */
 export function builtinArvatoEncodingRules(): EncodingRules {
   return parseEncodingRules(builtinArvatoRules, 'schemas/rules/arvato.json');

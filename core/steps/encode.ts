@@ -2,12 +2,13 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EncodingRules } from '../../schemas/encoding-rules';
+import type { FeatureSummary } from '../../schemas/feature-summary';
 import { MODEL_FILES } from '../../schemas/model-files';
 import type { EncodeOutput, IngestOutput, SplitOutput } from '../../schemas/steps';
 import { readFeatureSummary } from '../cleaning/feature-summary';
 import { withDuckDb } from '../duckdb';
-import { countUnseenLevels, fitEncoding, parquetRelation } from '../encoding';
-import { loadEncodingRules } from '../encoding/rules';
+import { countUnseenLevels, fitEncoding, observedLevels, parquetRelation } from '../encoding';
+import { loadEncodingRules, unsampledCategoricals, withObservedLevels } from '../encoding/rules';
 import type { Loaded } from './runtime';
 
 /**
@@ -15,16 +16,32 @@ import type { Loaded } from './runtime';
  * summary the ingest step kept (not the file on disk, which may have changed since).
  */
 export function encodingRulesFor(ingest: Loaded<IngestOutput>, rulesPath: string | undefined): EncodingRules {
-  return loadEncodingRules(rulesPath, readFeatureSummary(join(ingest.dir, MODEL_FILES.featureSummary)));
+  return loadEncodingRules(rulesPath, summaryOf(ingest));
 }
 
-/** Fits the encoding on the population's clean rows, writes encoding.json, counts customer levels it has not seen. */
-export async function encodeFeatures(split: Loaded<SplitOutput>, rules: EncodingRules, workDir: string): Promise<EncodeOutput> {
+/** The feature summary the ingest step kept. */
+export function summaryOf(ingest: Loaded<IngestOutput>): FeatureSummary {
+  return readFeatureSummary(join(ingest.dir, MODEL_FILES.featureSummary));
+}
+
+/**
+ * Fits the encoding on the population's clean rows, writes encoding.json, counts customer levels it has not seen.
+ * Categoricals without a written rule get theirs from the levels the population has (two -> binary).
+ */
+export async function encodeFeatures(
+  split: Loaded<SplitOutput>,
+  rules: EncodingRules,
+  summary: FeatureSummary,
+  workDir: string,
+): Promise<EncodeOutput> {
   return withDuckDb({}, async (conn) => {
+    const populationParquet = join(split.dir, split.output.population.clean);
+    const unsampled = unsampledCategoricals(rules, summary, split.output.keptColumns);
+    const sampled = unsampled.length ? withObservedLevels(rules, summary, await observedLevels(conn, populationParquet, unsampled)) : rules;
     const model = await fitEncoding(conn, {
-      populationParquet: join(split.dir, split.output.population.clean),
+      populationParquet,
       keptColumns: split.output.keptColumns,
-      rules,
+      rules: sampled,
     });
     await writeFile(join(workDir, MODEL_FILES.encoding), JSON.stringify(model, null, 1));
     const unseen = await countUnseenLevels(conn, model, parquetRelation(join(split.dir, split.output.customers.clean)));

@@ -97,8 +97,8 @@ export async function splitByRowMissingness(rawInput: SplitInput): Promise<StepR
   const { ref, output } = await checkpointedStep<SplitOutput>(
     input.storeDir,
     'split',
-    { recode: input.recode.key, missingness: input.missingness.key, maxRowMissing },
-    (workDir) => withDuckDb({}, (conn) => splitRows(conn, recoded, missingness.output, maxRowMissing, workDir)),
+    { recode: input.recode.key, missingness: input.missingness.key, maxRowMissing, heavyComparison: config.heavyComparison },
+    (workDir) => withDuckDb({}, (conn) => splitRows(conn, recoded, missingness.output, maxRowMissing, workDir, config.heavyComparison)),
   );
   const top = output.divergence[0];
   return {
@@ -110,6 +110,7 @@ export async function splitByRowMissingness(rawInput: SplitInput): Promise<StepR
       populationCleanRows: output.population.cleanRows,
       customerCleanRows: output.customers.cleanRows,
       mostDivergentColumn: top ? `${top.column} (JS ${top.jensenShannon.toFixed(3)})` : 'none',
+      comparedColumns: output.comparison ? `${output.comparison.columns} (${output.comparison.selection})` : output.divergence.length,
     },
   };
 }

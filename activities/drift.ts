@@ -27,8 +27,9 @@ export async function compareWithPreviousRun(rawInput: DriftInput): Promise<Step
     .sort((a, b) => Math.abs(b.customerShareChange!) - Math.abs(a.customerShareChange!))[0];
   return {
     ref,
-    figures: output.previousOutDir
-      ? { previousRun: output.previousOutDir, largestCustomerShareChange: largest ? `cluster ${largest.id}: ${(largest.customerShareChange! * 100).toFixed(1)} pts` : 'none' }
+    // The folder as given to this run: a reused checkpoint may have been computed against a copy elsewhere.
+    figures: previous && output.previousCreatedAt !== null
+      ? { previousRun: previous.dir, largestCustomerShareChange: largest ? `cluster ${largest.id}: ${(largest.customerShareChange! * 100).toFixed(1)} pts` : 'none' }
       : { previousRun: 'none' },
   };
 }

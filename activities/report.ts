@@ -17,7 +17,7 @@ import {
   ScaleOutputSchema,
   SplitOutputSchema,
 } from '../schemas/steps';
-import { failingNonRetryably, loadStep, loadSteps, parseInput, readConfig } from './runner';
+import { failingNonRetryably, loadStep, loadSteps, parseInput, publishingRun, readConfig } from './runner';
 
 export async function publishResults(rawInput: PublishInput): Promise<PublishReport> {
   const input = parseInput(PublishInputSchema, rawInput);
@@ -38,8 +38,13 @@ export async function publishResults(rawInput: PublishInput): Promise<PublishRep
       })),
       sweep: await Promise.all(input.sweep.map((ref) => loadStep(ref, KFitOutputSchema))),
     };
-    const results = buildResults(upstream, config, { kChosenBy: input.kChosenBy, steps: input.steps });
-    await publishRun(input.outDir, upstream, results);
+    const results = buildResults(upstream, config, { kChosenBy: input.kChosenBy, steps: input.steps, previousOutDir: input.previousOutDir });
+    const refs = [input.ingest, input.missingness, input.split, input.encode, input.scale, input.pca, ...input.sweep, input.final, input.map, input.compare, input.drift];
+    await publishRun(input.outDir, upstream, results, {
+      config,
+      temporal: publishingRun(),
+      steps: refs.map((ref) => ({ name: ref.step, key: ref.key, reused: ref.reused })),
+    });
     const over = results.clusters.filter((c) => c.representation === 'over').length;
     return {
       ref: { step: 'report', dir: input.outDir, key: '', reused: false, seconds: 0 },

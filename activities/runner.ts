@@ -62,6 +62,19 @@ export function readConfig(raw: unknown): PipelineConfig {
 }
 
 /** The running activity's context, or undefined outside an activity (unit tests call steps directly). */
+/** The workflow run this activity works for, as the lineage records it (null outside an activity). */
+export function publishingRun(): { namespace: string; workflowId: string; runId: string; workflowType: string; taskQueue: string } | null {
+  const info = currentContext()?.info;
+  if (!info?.workflowExecution) return null;
+  return {
+    namespace: info.workflowNamespace ?? info.namespace,
+    workflowId: info.workflowExecution.workflowId,
+    runId: info.workflowExecution.runId,
+    workflowType: info.workflowType ?? 'unknown',
+    taskQueue: info.taskQueue,
+  };
+}
+
 function currentContext(): Context | undefined {
   try {
     return Context.current();

@@ -77,7 +77,10 @@ export async function startRun(options: StartRunOptions): Promise<WorkflowHandle
   });
 }
 
-/** What the Temporal UI shows as the run's details: where its inputs and outputs are, with which settings. */
+/**
+ * What the Temporal UI shows as the run's details: where its inputs and outputs are, with which settings. A
+ * markdown list, one item per line (lines joined by a single newline would render as one paragraph).
+ */
 export function runDetailsMarkdown(input: SegmentationInput): string {
   return [
     `**population** \`${input.inputs.population}\``,
@@ -85,7 +88,9 @@ export function runDetailsMarkdown(input: SegmentationInput): string {
     `**feature summary** \`${input.inputs.featureSummary}\``,
     `**output** \`${input.outDir}\` (checkpoints in \`${input.storeDir}\`)`,
     `**config** \`${JSON.stringify(input.config)}\``,
-  ].join('\n');
+  ]
+    .map((line) => `- ${line}`)
+    .join('\n');
 }
 
 /** Polls the progress query and reports each step once as it finishes; resolves with the workflow's result. */

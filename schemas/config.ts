@@ -17,6 +17,18 @@ export const PipelineConfigSchema = z
      */
     maxRowMissing: z.number().int().min(0).optional(),
     maxRowMissingShare: z.number().gt(0).lt(1).default(0.3),
+    /**
+     * The heavy-missing rows are compared with the clean rows on the kept columns missing at most
+     * `maxMissingShare` of the population (well-filled columns compare values, not who misses them). When no
+     * column qualifies (generic data), the `fallbackColumns` least-missing ones are compared, over their
+     * non-missing values, and results.json and the report say so.
+     */
+    heavyComparison: z
+      .object({
+        maxMissingShare: z.number().min(0).max(1).default(0.05),
+        fallbackColumns: z.number().int().positive().default(10),
+      })
+      .prefault({}),
     /** Encoding rules file (JSON, see schemas/encoding-rules.ts). Unset: the built-in rules when the summary is Arvato's, else derived from the summary's types. */
     encodingRules: z.string().optional(),
     pca: z

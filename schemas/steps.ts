@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PipelineConfigInput } from './config';
 import { FeatureTypeSchema } from './feature-summary';
-import { ClusterSchema, ComponentSchema, DivergenceSchema } from './results';
+import { ClusterSchema, ComponentSchema, DivergenceSchema, HeavyComparisonSchema } from './results';
 
 /**
  * What each step returns to the workflow: small JSON (paths, counts, statistics), never table rows.
@@ -77,6 +77,8 @@ export const SplitOutputSchema = z.object({
   customers: SplitFileSchema,
   /** Clean vs heavy rows of the population on the columns with few missing values. */
   divergence: z.array(DivergenceSchema),
+  /** Which columns were compared and why (absent in checkpoints written before it existed). */
+  comparison: HeavyComparisonSchema.nullable().default(null),
 });
 export type SplitOutput = z.infer<typeof SplitOutputSchema>;
 
@@ -182,8 +184,13 @@ export const ClusterMatchSchema = z.object({
 });
 export type ClusterMatch = z.infer<typeof ClusterMatchSchema>;
 
+/**
+ * The previous run's folder is not part of this: its key holds the hash of the previous results.json, so the
+ * same results in another folder reuse the checkpoint. The folder comes from the run's input instead
+ * (PublishInput.previousOutDir), so results.json names the folder this run was given.
+ */
 export const DriftOutputSchema = z.object({
-  previousOutDir: z.string().nullable(),
+  /** When the previous run was created; null when there was no previous run to compare with. */
   previousCreatedAt: z.string().nullable(),
   matches: z.array(
     ClusterMatchSchema.extend({
@@ -243,6 +250,8 @@ export const PublishInputSchema = RunContextSchema.extend({
   map: StepRefSchema,
   compare: StepRefSchema,
   drift: StepRefSchema,
+  /** The previous run's folder the drift step was given (its checkpoint does not hold it: see DriftOutputSchema). */
+  previousOutDir: z.string().optional(),
   steps: z.array(z.object({ name: z.string(), seconds: z.number(), reused: z.boolean() })),
 });
 export type PublishInput = z.input<typeof PublishInputSchema>;

@@ -31,13 +31,16 @@ export function summariseProgress(steps: StepProgress[]): RunProgress {
   };
 }
 
-/** The live progress as Temporal markdown, shown as the run's current details in the UI. */
+/**
+ * The live progress as Temporal markdown, shown as the run's current details in the UI: a list, one step per
+ * item (lines joined by a single newline would render as one paragraph).
+ */
 export function progressMarkdown(steps: StepProgress[]): string {
   return steps
     .map((s) => {
       const mark = s.status === 'done' ? '✅' : s.status === 'running' ? '⏳' : s.status === 'failed' ? '❌' : s.status === 'cancelled' ? '⊘' : '▫️';
       const time = s.seconds !== undefined ? ` ${s.seconds.toFixed(1)} s${s.reused ? ' (reused)' : ''}` : '';
-      return `${mark} **${s.name}**${time}`;
+      return `- ${mark} **${s.name}**${time}`;
     })
     .join('\n');
 }

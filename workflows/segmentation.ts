@@ -69,7 +69,7 @@ const SUMMARIES: Record<StepName, string> = {
   encode: 'Binary, one-hot and engineered features (levels fitted on the population)',
   scale: 'Impute and standardise (fitted on the population); export float matrices',
   pca: 'PCA: covariance, eigen decomposition, projection',
-  sweep: 'k-means with k = {k} (elbow point)',
+  sweep: 'Elbow curve, k = {k}: k-means fit whose SSE and silhouette place k = {k} on the curve that picks k',
   kmeans: 'Final k-means, k = {k}, best of several seeded inits',
   map: 'Customers through the same fitted pipeline to the nearest centroid',
   compare: 'Cluster shares: customers vs population, lift, CI, test; profiles',
@@ -114,6 +114,8 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
     sweep: sweep.points.map((p) => p.ref),
     kChosenBy: input.config.k === undefined ? 'knee' : 'fixed',
     outDir: run.outDir,
+    // The drift checkpoint does not hold the previous folder (equal results elsewhere reuse it): named here.
+    previousOutDir: run.previousOutDir,
     steps: tracker.finishedSteps(),
   });
 

@@ -13,6 +13,7 @@ import type { IngestOutput, MissingnessOutput, RecodeOutput, SplitOutput } from 
 import { parquetRelation, queryOne, withDuckDb, queryRows, quoteIdent, quoteLiteral, toNumber } from '../duckdb';
 import { sha256File } from '../store/step-store';
 import { jensenShannon, totalVariation } from '../stats/divergence';
+import { type ComparisonOptions, planHeavyComparison } from './heavy-comparison';
 import { csvReadError, validateCsvHeader } from './csv-header';
 import {
   ColumnSpec,
@@ -414,12 +415,13 @@ export function checkCleanRows(
   return { rows, cleanRows };
 }
 
-/** Columns whose population missing share is at most this are compared between clean and heavy rows. */
-const DIVERGENCE_MAX_MISSING_SHARE = 0.05;
+/** The default choice of compared columns (config heavyComparison). */
+export const DEFAULT_HEAVY_COMPARISON: ComparisonOptions = { maxMissingShare: 0.05, fallbackColumns: 10 };
 
 /**
  * Rows missing more than `maxRowMissing` kept values form the heavy-missing group (kept aside for the final
- * comparison); the rest are modelled. Compares the two groups' value distributions per well-filled column.
+ * comparison); the rest are modelled. Compares the two groups' value distributions per well-filled column
+ * (planHeavyComparison: which columns, or why none).
  */
 export async function splitRows(
   conn: DuckDBConnection,
@@ -427,6 +429,7 @@ export async function splitRows(
   missingness: MissingnessOutput,
   maxRowMissing: number,
   outDir: string,
+  comparisonOptions: ComparisonOptions = DEFAULT_HEAVY_COMPARISON,
 ): Promise<SplitOutput> {
   const kept = missingness.kept;
   const counts = {} as Record<FileRole, SplitOutput['population']>;
@@ -447,23 +450,34 @@ export async function splitRows(
     };
   }
 
-  const compared = missingness.columns
-    .filter((c) => !c.dropped && c.populationShare <= DIVERGENCE_MAX_MISSING_SHARE)
-    .map((c) => c.column);
+  const plan = planHeavyComparison(
+    missingness.columns,
+    { clean: counts.population.cleanRows, heavy: counts.population.heavyRows },
+    comparisonOptions,
+  );
   const divergence: SplitOutput['divergence'] = [];
-  if (compared.length > 0 && counts.population.heavyRows > 0 && counts.population.cleanRows > 0) {
+  const unfilled: string[] = [];
+  if (plan.columns.length > 0) {
     const source = parquetRelation(join(recoded.dir, recoded.output.population));
-    const valueCounts = await valueCountsByGroup(conn, source, compared, kept, maxRowMissing);
-    for (const column of compared) {
+    const valueCounts = await valueCountsByGroup(conn, source, plan.columns, kept, maxRowMissing, plan.skipMissing);
+    for (const column of plan.columns) {
       const { clean, heavy } = valueCounts.get(column) as { clean: Map<string, number>; heavy: Map<string, number> };
       const levels = [...new Set([...clean.keys(), ...heavy.keys()])].sort();
       const p = levels.map((level) => clean.get(level) ?? 0);
       const q = levels.map((level) => heavy.get(level) ?? 0);
+      // Without missing values a group may hold no value of a column at all: nothing to compare there.
+      if (!p.some((n) => n > 0) || !q.some((n) => n > 0)) {
+        unfilled.push(column);
+        continue;
+      }
       divergence.push({ column, jensenShannon: jensenShannon(p, q), totalVariation: totalVariation(p, q) });
     }
     divergence.sort((a, b) => b.jensenShannon - a.jensenShannon);
   }
-  return { maxRowMissing, keptColumns: kept, population: counts.population, customers: counts.customers, divergence };
+  const skipped = unfilled.length ? ` (${unfilled.length} column(s) without a value in one of the groups left out: ${unfilled.slice(0, 5).join(', ')})` : '';
+  const note = plan.note === null ? (skipped ? `compared${skipped}` : null) : `${plan.note}${skipped}`;
+  const comparison = { maxMissingShare: comparisonOptions.maxMissingShare, columns: divergence.length, selection: plan.selection, note };
+  return { maxRowMissing, keptColumns: kept, population: counts.population, customers: counts.customers, divergence, comparison };
 }
 
 /**
@@ -477,6 +491,7 @@ async function valueCountsByGroup(
   compared: string[],
   kept: string[],
   maxRowMissing: number,
+  skipMissing = false,
 ): Promise<Map<string, { clean: Map<string, number>; heavy: Map<string, number> }>> {
   const types = new Map(
     (await queryRows(conn, `DESCRIBE SELECT * FROM ${source}`)).map((row) => [String(row.column_name), String(row.column_type)]),
@@ -493,7 +508,7 @@ async function valueCountsByGroup(
       const values = (group[2 + 4 * i] as unknown[] | null) ?? [];
       keys.forEach((key, k) => target.set(String(key), toNumber(values[k])));
       const nulls = toNumber(group[3 + 4 * i]);
-      if (nulls > 0) target.set(String(null), nulls);
+      if (nulls > 0 && !skipMissing) target.set(String(null), nulls);
       if (toNumber(group[4 + 4 * i]) > 0 && !recount.includes(name)) recount.push(name);
     }
   });
@@ -502,6 +517,7 @@ async function valueCountsByGroup(
     for (const name of recount) out.set(name, { clean: new Map(), heavy: new Map() });
     for (const row of await queryRows(conn, valueCountsByGroupSql(flagged, recount))) {
       const counts = out.get(String(row.column)) as { clean: Map<string, number>; heavy: Map<string, number> };
+      if (skipMissing && row.value === null) continue;
       (row.heavy ? counts.heavy : counts.clean).set(String(row.value), toNumber(row.n));
     }
   }

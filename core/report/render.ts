@@ -785,7 +785,7 @@ function runSection(results: Results): string {
     `<h3 id="unseen">Customer values the population has not seen</h3>` +
     (unseen.length
       ? `<div class="table-scroll"><table><thead><tr><th>column</th><th class="num">customer rows</th><th>values</th></tr></thead><tbody>${unseenRows}</tbody></table></div>` +
-        `<p class="caption">The encoding is fitted on the population; these customer values have no level there, so they encode as unknown (no one-hot level set, or missing for binary and derived features) and are imputed.</p>`
+        `<p class="caption">Counted over the customer rows that are clustered (heavy-missing rows are not encoded). The encoding is fitted on the population; these values have no level there, so they encode as unknown (no one-hot level set, or missing for binary and derived features, then imputed).</p>`
       : '<p class="sub">None: every customer value of an encoded column is one the population fit knows.</p>');
   return section(
     'run',

@@ -28,14 +28,13 @@ export interface DriftUpstream {
 }
 
 export async function compareWithPreviousRun({ scale, pca, final, compare }: DriftUpstream, previousDir: string | undefined): Promise<DriftOutput> {
-  if (!previousDir) return { previousOutDir: null, previousCreatedAt: null, matches: [] };
+  if (!previousDir) return { previousCreatedAt: null, matches: [] };
   const previousResults = await readJsonFile(join(previousDir, RESULTS_FILE), ResultsSchema);
   const current = await runModel(join(pca.dir, pca.output.model), join(scale.dir, scale.output.transform), join(final.dir, final.output.centroids));
   const modelDir = join(previousDir, 'model');
   const previous = await runModel(join(modelDir, MODEL_FILES.pca), join(modelDir, MODEL_FILES.transform), join(modelDir, MODEL_FILES.centroids));
   const matches = [...matchClusters(current, previous), { id: -1, previousId: -1, distance: null }];
   return {
-    previousOutDir: previousDir,
     previousCreatedAt: previousResults.createdAt,
     matches: matches.map((match) => {
       const now = compare.output.clusters.find((c) => c.id === match.id);

@@ -23,6 +23,8 @@ import type {
 import { FILES } from '../cleaning/steps';
 import { renderReport } from '../report/render';
 import { writeFileAtomic } from '../store/step-store';
+import { codeVersion, writeLineage } from '../lineage';
+import type { Lineage } from '../../schemas/lineage';
 import type { Loaded } from './runtime';
 
 /** Every finished step the report reads. */
@@ -42,6 +44,8 @@ export interface ReportUpstream {
 
 export interface RunFacts {
   kChosenBy: 'knee' | 'fixed';
+  /** The previous run's folder as this run was given it (the drift checkpoint does not hold it). */
+  previousOutDir?: string;
   steps: { name: string; seconds: number; reused: boolean }[];
 }
 
@@ -75,7 +79,9 @@ export function buildResults(up: ReportUpstream, config: PipelineConfig, facts: 
       populationRows: split.output.population.heavyRows,
       customerRows: split.output.customers.heavyRows,
       divergence: split.output.divergence,
+      comparison: split.output.comparison,
     },
+    unseenCustomerLevels: up.encode.output.unseenCustomerLevels,
     features: scale.output.features,
     pca: {
       explainedVarianceRatio: pca.output.explainedVarianceRatio,
@@ -91,14 +97,24 @@ export function buildResults(up: ReportUpstream, config: PipelineConfig, facts: 
     overRepresented: compare.output.overRepresented,
     underRepresented: compare.output.underRepresented,
     steps: facts.steps,
-    previousRun: drift.output.previousOutDir
-      ? { outDir: drift.output.previousOutDir, createdAt: drift.output.previousCreatedAt!, matches: drift.output.matches }
-      : null,
+    previousRun:
+      drift.output.previousCreatedAt !== null && facts.previousOutDir
+        ? { outDir: facts.previousOutDir, createdAt: drift.output.previousCreatedAt, matches: drift.output.matches }
+        : null,
   });
 }
 
-/** Publishes the assignments, the fitted model, results.json and report.html into `outDir`. */
-export async function publishRun(outDir: string, up: ReportUpstream, results: Results): Promise<void> {
+/** What the lineage manifest records besides what the steps' outputs hold. */
+export interface LineageFacts {
+  config: PipelineConfig;
+  /** The Temporal run publishing the model (null outside a workflow). */
+  temporal: Lineage['temporal'];
+  /** Each step's checkpoint key. */
+  steps: Lineage['steps'];
+}
+
+/** Publishes the assignments, the fitted model with its lineage, results.json and report.html into `outDir`. */
+export async function publishRun(outDir: string, up: ReportUpstream, results: Results, lineage: LineageFacts): Promise<void> {
   const { ingest, split, encode, scale, pca, final, map } = up;
   await mkdir(join(outDir, 'assignments'), { recursive: true });
   for (const role of FILES) {
@@ -117,6 +133,23 @@ export async function publishRun(outDir: string, up: ReportUpstream, results: Re
     },
     { columns: ingest.output.columns, keptColumns: split.output.keptColumns, maxRowMissing: split.output.maxRowMissing },
   );
+  await writeLineage(join(outDir, 'model'), {
+    createdAt: results.createdAt,
+    dataset: results.dataset,
+    code: codeVersion(),
+    temporal: lineage.temporal,
+    inputs: {
+      population: { path: ingest.output.population.path, sha256: ingest.output.population.sha256, rows: ingest.output.population.rows },
+      customers: { path: ingest.output.customers.path, sha256: ingest.output.customers.sha256, rows: ingest.output.customers.rows },
+      featureSummary: ingest.output.featureSummary,
+    },
+    rows: {
+      population: { total: split.output.population.rows, clean: split.output.population.cleanRows, heavy: split.output.population.heavyRows },
+      customers: { total: split.output.customers.rows, clean: split.output.customers.cleanRows, heavy: split.output.customers.heavyRows },
+    },
+    config: lineage.config as unknown as Record<string, unknown>,
+    steps: lineage.steps,
+  });
   await writeFileAtomic(join(outDir, 'results.json'), JSON.stringify(results, null, 2));
   await writeFileAtomic(join(outDir, 'report.html'), renderReport(results));
 }

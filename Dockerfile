@@ -29,8 +29,12 @@ RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+# The image has no .git: the commit recorded in each model's lineage.json comes from this build argument
+# (docker build --build-arg GIT_COMMIT=$(git rev-parse HEAD) .); empty means "unknown".
+ARG GIT_COMMIT=
 ENV NODE_ENV=production \
-    WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
+    WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js \
+    SEGMENTS_GIT_COMMIT=${GIT_COMMIT}
 WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -1,6 +1,36 @@
 import { z } from 'zod';
 import { CONFIG_DEFAULTS } from './config-defaults';
 
+/** PCA settings (strict: an unknown key is an error, not silently ignored). */
+export const PcaConfigSchema = z
+  .object({
+    /** Keep the fewest components whose cumulative explained variance reaches this. */
+    varianceTarget: z.number().gt(0).max(1).default(0.9),
+    /** Or a fixed count (wins over varianceTarget). */
+    components: z.number().int().positive().optional(),
+    /** How many components the report interprets. */
+    interpret: z.number().int().positive().default(3),
+  })
+  .strict()
+  .prefault({});
+
+/**
+ * Checks of the values themselves (core/cleaning/domains.ts): a value outside its column's known domain (99 in a
+ * 1-5 scale, a negative count) or of extreme magnitude (|x| > maxAbsValue, e.g. 1e308, which overflows the
+ * variance) is counted per column and, by `policy`, treated as missing ('missing', the default) or fails the
+ * run naming file, column and line ('fail').
+ */
+export const ValueChecksSchema = z
+  .object({
+    policy: z.enum(['missing', 'fail']).default('missing'),
+    /** A JSON file of column domains ({"COLUMN": {"values": [1,2,3]} | {"min": 0, "max": 10, "integer": true}}). Unset: the built-in Arvato domains when the summary is Arvato's. */
+    domains: z.string().optional(),
+    /** Any number of larger magnitude is extreme, in every numeric column. */
+    maxAbsValue: z.number().positive().default(1e9),
+  })
+  .strict()
+  .prefault({});
+
 /**
  * Everything a run can be tuned by. Defaults reproduce the original study's choices; every field is
  * validated here so a bad value fails the run before any work (non-retryably).
@@ -31,16 +61,7 @@ export const PipelineConfigSchema = z
       .prefault({}),
     /** Encoding rules file (JSON, see schemas/encoding-rules.ts). Unset: the built-in rules when the summary is Arvato's, else derived from the summary's types. */
     encodingRules: z.string().optional(),
-    pca: z
-      .object({
-        /** Keep the fewest components whose cumulative explained variance reaches this. */
-        varianceTarget: z.number().gt(0).max(1).default(0.9),
-        /** Or a fixed count (wins over varianceTarget). */
-        components: z.number().int().positive().optional(),
-        /** How many components the report interprets. */
-        interpret: z.number().int().positive().default(3),
-      })
-      .prefault({}),
+    pca: PcaConfigSchema,
     kMin: z.number().int().min(2).default(CONFIG_DEFAULTS.kMin),
     kMax: z.number().int().min(2).default(CONFIG_DEFAULTS.kMax),
     /** Fix k instead of picking it at the knee of the SSE curve. */
@@ -61,7 +82,10 @@ export const PipelineConfigSchema = z
     /** Significance level for over/under-representation (Bonferroni-corrected over clusters). */
     alpha: z.number().gt(0).lt(1).default(0.05),
     seed: z.number().int().default(42),
+    valueChecks: ValueChecksSchema,
   })
+  // Unknown keys are errors: a typo (maxColumMissingShare) must not run silently with the default.
+  .strict()
   .refine((config) => config.kMax >= config.kMin, { message: 'kMax must be >= kMin', path: ['kMax'] });
 
 export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;

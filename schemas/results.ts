@@ -49,6 +49,28 @@ export const UnseenLevelsSchema = z.object({
   values: z.array(z.string()),
 });
 
+/** Values outside a column's domain or of extreme magnitude, per file (see core/cleaning/domains.ts). */
+export const ValueCheckCountsSchema = z.object({ outOfDomain: z.number().int().min(0), extreme: z.number().int().min(0) });
+export const ValueChecksSchema = z.object({
+  /** 'missing': such values were treated as missing; 'fail': the run stops at the first one. */
+  policy: z.enum(['missing', 'fail']),
+  maxAbsValue: z.number(),
+  /** Where the domains came from: 'built-in Arvato domains', a file, or 'none' (magnitude only). */
+  domainSource: z.string(),
+  /** Only the columns where something was found. */
+  columns: z.array(
+    z.object({
+      column: z.string(),
+      domain: z.string(),
+      population: ValueCheckCountsSchema,
+      customers: ValueCheckCountsSchema,
+      /** The smallest and largest such value. */
+      range: z.string(),
+    }),
+  ),
+});
+export type ValueChecks = z.infer<typeof ValueChecksSchema>;
+
 export const FeatureWeightSchema = z.object({ feature: z.string(), weight: z.number() });
 
 export const ComponentSchema = z.object({
@@ -105,6 +127,7 @@ export const ResultsSchema = z.object({
     alpha: z.number(),
   }),
   droppedColumns: z.array(z.string()),
+  valueChecks: ValueChecksSchema,
   missingness: z.object({
     columns: z.array(ColumnMissingSchema),
     rowHistogram: HistogramSchema,

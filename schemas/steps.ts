@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PipelineConfigInput } from './config';
 import { FeatureTypeSchema } from './feature-summary';
-import { ClusterSchema, ComponentSchema, DivergenceSchema, HeavyComparisonSchema } from './results';
+import { ClusterSchema, ComponentSchema, DivergenceSchema, HeavyComparisonSchema, ValueChecksSchema } from './results';
 
 /**
  * What each step returns to the workflow: small JSON (paths, counts, statistics), never table rows.
@@ -41,6 +41,7 @@ export const RecodeOutputSchema = z.object({
   customers: z.string(),
   columns: z.array(z.object({ name: z.string(), population: CellCountsSchema, customers: CellCountsSchema })),
   totals: z.object({ population: CellCountsSchema, customers: CellCountsSchema }),
+  valueChecks: ValueChecksSchema,
 });
 export type RecodeOutput = z.infer<typeof RecodeOutputSchema>;
 

@@ -151,8 +151,9 @@ export function isMissingCodeSql(column: ColumnSpec): string {
  * the ORDER BY "row": for a source already in row order (a step's own Parquet output), DuckDB keeps the order
  * anyway (preserve_insertion_order) without sorting the whole file in memory.
  */
-export function recodeSelectSql(source: string, columns: ColumnSpec[], ordered = true): string {
+export function recodeSelectSql(source: string, columns: ColumnSpec[], ordered = true, expression?: (column: ColumnSpec) => string): string {
   const recoded = columns.map((column) => {
+    if (expression) return expression(column);
     const predicate = isMissingCodeSql(column);
     const name = quoteIdent(column.name);
     return predicate === 'false' ? name : `CASE WHEN ${predicate} THEN NULL ELSE ${name} END AS ${name}`;

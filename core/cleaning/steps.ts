@@ -15,6 +15,8 @@ import { sha256File } from '../store/step-store';
 import { jensenShannon, totalVariation } from '../stats/divergence';
 import { type ComparisonOptions, planHeavyComparison } from './heavy-comparison';
 import { csvReadError, validateCsvHeader } from './csv-header';
+import { ValueCheckSettings, describeDomain, recodeExpressionSql, valueCheckCountsSql } from './domains';
+import type { ValueChecks } from '../../schemas/results';
 import {
   ColumnSpec,
   NUMERIC_TYPES,
@@ -233,22 +235,31 @@ export async function recodeMissing(
   conn: DuckDBConnection,
   ingested: { dir: string; output: IngestOutput },
   outDir: string,
+  checks: ValueCheckSettings = NO_VALUE_CHECKS,
 ): Promise<RecodeOutput> {
   const { columns } = ingested.output;
   const names = ['row', ...columns.map((column) => column.name)];
   const perFile = {} as Record<FileRole, Map<string, { empty: number; coded: number }>>;
+  const valueChecks = await checkValues(conn, ingested, checks);
   for (const role of FILES) {
     const input = join(ingested.dir, ingested.output[role].parquet);
     const output = join(outDir, `${role}.parquet`);
     const source = parquetRelation(input);
     // The ingest file is in row order, and the copy keeps it (no sort).
-    await conn.run(outputCopySql(recodeSelectSql(source, columns, false), output));
+    await conn.run(outputCopySql(recodeSelectSql(source, columns, false, (column) => recodeExpressionSql(column, checks)), output));
     // Empty cells are the NULLs before, coded cells the NULLs recoding added: both from the two files' footers.
     const before = await parquetNullCounts(conn, input, names);
     const after = before && (await parquetNullCounts(conn, output, names));
     if (before && after && before.rows === after.rows) {
       const nulls = (counts: ParquetNullCounts, name: string) => counts.nulls.get(name) ?? 0;
-      perFile[role] = new Map(columns.map(({ name }) => [name, { empty: nulls(before, name), coded: nulls(after, name) - nulls(before, name) }]));
+      // The NULLs recoding added are the codes plus the values the value checks treated as missing.
+      const treated = (name: string) => {
+        const found = valueChecks.columns.find((c) => c.column === name)?.[role];
+        return checks.policy === 'missing' && found ? found.outOfDomain + found.extreme : 0;
+      };
+      perFile[role] = new Map(
+        columns.map(({ name }) => [name, { empty: nulls(before, name), coded: nulls(after, name) - nulls(before, name) - treated(name) }]),
+      );
     } else {
       const counted = await queryOne(conn, missingCountsSql(source, columns));
       perFile[role] = new Map(
@@ -268,6 +279,64 @@ export async function recodeMissing(
     customers: 'customers.parquet',
     columns: columnCounts,
     totals: { population: total('population'), customers: total('customers') },
+    valueChecks,
+  };
+}
+
+/** No domains, no magnitude limit: what recodeMissing does when not told otherwise. */
+export const NO_VALUE_CHECKS: ValueCheckSettings = { policy: 'missing', maxAbsValue: Number.MAX_VALUE, domains: {}, domainSource: 'none' };
+
+/**
+ * Counts, per file and column, the values outside the column's domain and those of extreme magnitude (one scan
+ * per file). Policy 'fail': the first such value (lowest row, first column) is an InputError naming the input
+ * file, column and line.
+ */
+export async function checkValues(
+  conn: DuckDBConnection,
+  ingested: { dir: string; output: IngestOutput },
+  checks: ValueCheckSettings,
+): Promise<ValueChecks> {
+  const found = new Map<string, ValueChecks['columns'][number]>();
+  for (const role of FILES) {
+    const { sql, checked } = valueCheckCountsSql(parquetRelation(join(ingested.dir, ingested.output[role].parquet)), ingested.output.columns, checks);
+    if (!sql) continue;
+    const row = await queryOne(conn, sql);
+    let first: { row: number; column: string; lo: string; hi: string; extreme: boolean } | undefined;
+    checked.forEach((column, i) => {
+      const extreme = toNumber(row[`e${i}`]);
+      const outOfDomain = toNumber(row[`o${i}`]);
+      if (extreme + outOfDomain === 0) return;
+      const entry = found.get(column.name) ?? {
+        column: column.name,
+        domain: describeDomain(checks.domains[column.name]),
+        population: { outOfDomain: 0, extreme: 0 },
+        customers: { outOfDomain: 0, extreme: 0 },
+        range: '',
+      };
+      entry[role] = { outOfDomain, extreme };
+      const lo = String(row[`lo${i}`]);
+      const hi = String(row[`hi${i}`]);
+      entry.range = entry.range ? `${entry.range}; ${role} ${lo}..${hi}` : `${role} ${lo}..${hi}`;
+      found.set(column.name, entry);
+      const at = toNumber(row[`r${i}`]);
+      if (!first || at < first.row) first = { row: at, column: column.name, lo, hi, extreme: extreme > 0 };
+    });
+    if (checks.policy === 'fail' && first) {
+      const entry = found.get(first.column)!;
+      const counts = entry[role];
+      throw new InputError(
+        `${counts.extreme > 0 ? `${counts.extreme} value(s) beyond ±${checks.maxAbsValue}` : ''}${counts.extreme > 0 && counts.outOfDomain > 0 ? ' and ' : ''}` +
+          `${counts.outOfDomain > 0 ? `${counts.outOfDomain} value(s) outside the column's domain ${entry.domain}` : ''} (from ${first.lo} to ${first.hi}); ` +
+          `valueChecks.policy is 'fail' (set it to 'missing' to treat them as missing)`,
+        { file: ingested.output[role].path, column: first.column, line: first.row + 2 },
+      );
+    }
+  }
+  return {
+    policy: checks.policy,
+    maxAbsValue: checks.maxAbsValue,
+    domainSource: checks.domainSource,
+    columns: [...found.values()],
   };
 }
 

@@ -126,7 +126,7 @@ export interface CompiledModel {
 }
 
 /** Token text for every value a column can hold; numbers in columns that hold empty cells get a `.0`. */
-function columnTokens(name: string, spec: ColumnSpec | undefined, missingCodes: readonly string[]): Map<number, string> {
+export function columnTokens(name: string, spec: ColumnSpec | undefined, missingCodes: readonly string[]): Map<number, string> {
   const out = new Map<number, string>();
   const float = FLOAT_COLUMNS.has(name);
   const num = (v: number): string => (float ? `${v}.0` : `${v}`);

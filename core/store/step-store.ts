@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { ensureDir } from './paths';
 import { DamagedCheckpointError, FileDigest, digestFolder, moveAside, sha256File, verifyFiles } from './integrity';
 
 /**
@@ -169,9 +170,10 @@ export async function runStep<T>(
     const movedTo = await moveAside(dir);
     warn(`${new DamagedCheckpointError(step, dir, existing.problems, movedTo).message}; computing the step again`);
   }
+  await ensureDir(join(storeDir, step), 'checkpoint folder');
   await removeAbandonedWork(join(storeDir, step), key);
   const workDir = join(storeDir, step, `${TMP_PREFIX}${key}-${process.pid}@${hostname()}-${randomBytes(4).toString('hex')}`);
-  await mkdir(workDir, { recursive: true });
+  await mkdir(workDir);
   const started = performance.now();
   try {
     const output = await compute(workDir);

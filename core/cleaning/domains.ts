@@ -1,0 +1,149 @@
+/**
+ * Value checks: values outside a column's known domain and values of extreme magnitude.
+ *
+ * The feature summary lists types and missing codes but no domains, so a domain comes from
+ * - a domains file (config `valueChecks.domains`: {"COLUMN": {"values": [...]} | {"min": a, "max": b, "integer": true}}), or
+ * - for the Arvato summary, the built-in domains: the value sets the synthetic generator draws from
+ *   (core/generator: the published value counts and the data dictionary's codes, ranges widened to the observed
+ *   min/max of the real file, e.g. ANZ_HAUSHALTE_AKTIV 0..595), as whole numbers from the smallest to the largest.
+ * A column without a domain is checked for magnitude only (|x| > maxAbsValue, every number column): 1e308 would
+ * overflow the variance (DuckDB: "VARPOP is out of range") and anything far beyond a column's scale swamps it.
+ *
+ * Policy (config `valueChecks.policy`): 'missing' (default) turns such values into NULL with the missing codes
+ * and counts them per column (results.json and the report list them); 'fail' stops the run at the recode step
+ * naming the file, column and line of the first such value.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { InputError } from '../../common/errors';
+import { COLUMN_SPECS } from '../generator/spec';
+import { columnTokens } from '../generator/model';
+import type { ColumnSpec } from './sql';
+import { isMissingCodeSql } from './sql';
+import { quoteIdent } from '../duckdb';
+
+export const ValueDomainSchema = z.union([
+  z.object({ values: z.array(z.union([z.number(), z.string()])).min(1) }).strict(),
+  z
+    .object({ min: z.number().optional(), max: z.number().optional(), integer: z.boolean().optional() })
+    .strict()
+    .refine((d) => d.min === undefined || d.max === undefined || d.min <= d.max, { message: 'min must be <= max' }),
+]);
+export type ValueDomain = z.infer<typeof ValueDomainSchema>;
+export const DomainsFileSchema = z.record(z.string(), ValueDomainSchema);
+export type Domains = Record<string, ValueDomain>;
+
+export type ValuePolicy = 'missing' | 'fail';
+
+export interface ValueCheckSettings {
+  policy: ValuePolicy;
+  maxAbsValue: number;
+  domains: Domains;
+  /** Where the domains came from ('built-in Arvato domains', a file path, or 'none'). */
+  domainSource: string;
+}
+
+/** Arvato's number columns: the whole numbers the generator draws (codes included; they are recoded first). */
+export function builtinArvatoDomains(): Domains {
+  const domains: Domains = {};
+  for (const [name, spec] of Object.entries(COLUMN_SPECS)) {
+    if (name.startsWith('_') || ['OST_WEST_KZ', 'CAMEO_DEU_2015', 'CAMEO_DEUG_2015', 'CAMEO_INTL_2015'].includes(name)) continue;
+    const values = [...columnTokens(name, spec, []).keys()];
+    domains[name] = { min: Math.min(...values), max: Math.max(...values), integer: true };
+  }
+  return domains;
+}
+
+/** Reads a domains file; errors name the file and the column. */
+export function readDomainsFile(path: string, columns: readonly string[]): Domains {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new InputError(`cannot read the value domains: ${(error as Error).message}`, { file: path });
+  }
+  const parsed = DomainsFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InputError(`invalid value domain: ${issue.message}`, { file: path, column: String(issue.path[0] ?? '') || undefined });
+  }
+  const unknown = Object.keys(parsed.data).filter((name) => !columns.includes(name));
+  if (unknown.length > 0) throw new InputError(`the value domains name columns the feature summary lacks: ${unknown.join(', ')}`, { file: path, column: unknown[0] });
+  return parsed.data;
+}
+
+/** One line per domain for messages and the report: "1..5 (whole numbers)", "one of 1, 2, 3". */
+export function describeDomain(domain: ValueDomain | undefined): string {
+  if (!domain) return 'no domain';
+  if ('values' in domain) return `one of ${domain.values.join(', ')}`;
+  const range = `${domain.min ?? '-∞'}..${domain.max ?? '∞'}`;
+  return domain.integer ? `${range} (whole numbers)` : range;
+}
+
+function literal(value: number | string, column: ColumnSpec): string {
+  if (column.storage === 'number') return typeof value === 'number' ? `${value}::DOUBLE` : `TRY_CAST('${String(value).replace(/'/g, "''")}' AS DOUBLE)`;
+  return `'${String(value).replace(/'/g, "''")}'`;
+}
+
+/** SQL true for a present, non-code value of extreme magnitude (number columns only). */
+export function extremeValueSql(column: ColumnSpec, maxAbsValue: number): string {
+  if (column.storage !== 'number') return 'false';
+  return `(abs(${quoteIdent(column.name)}) > ${maxAbsValue})`;
+}
+
+/** SQL true for a present, non-code value outside the column's domain (not counting extreme values). */
+export function outOfDomainSql(column: ColumnSpec, domain: ValueDomain | undefined): string {
+  if (!domain) return 'false';
+  const name = quoteIdent(column.name);
+  let outside: string;
+  if ('values' in domain) {
+    outside = `${name} NOT IN (${domain.values.map((v) => literal(v, column)).join(', ')})`;
+  } else {
+    if (column.storage !== 'number') return 'false';
+    const parts = [
+      ...(domain.min !== undefined ? [`${name} < ${domain.min}`] : []),
+      ...(domain.max !== undefined ? [`${name} > ${domain.max}`] : []),
+      ...(domain.integer ? [`${name} <> round(${name})`] : []),
+    ];
+    if (parts.length === 0) return 'false';
+    outside = parts.join(' OR ');
+  }
+  const code = isMissingCodeSql(column);
+  return `(${name} IS NOT NULL AND NOT (${code}) AND (${outside}))`;
+}
+
+/** SQL true for a value the policy treats (extreme or out of domain). */
+export function invalidValueSql(column: ColumnSpec, settings: ValueCheckSettings): string {
+  const parts = [extremeValueSql(column, settings.maxAbsValue), outOfDomainSql(column, settings.domains[column.name])].filter((p) => p !== 'false');
+  return parts.length ? `(${parts.join(' OR ')})` : 'false';
+}
+
+/**
+ * One scan: per column, the extreme values, the other out-of-domain values, and the smallest and largest of them
+ * (as text) for the message. Columns whose predicates are constant false are left out.
+ */
+export function valueCheckCountsSql(source: string, columns: ColumnSpec[], settings: ValueCheckSettings): { sql: string; checked: ColumnSpec[] } {
+  const checked = columns.filter((c) => invalidValueSql(c, settings) !== 'false');
+  if (checked.length === 0) return { sql: '', checked };
+  const parts = checked.flatMap((column, i) => {
+    const extreme = extremeValueSql(column, settings.maxAbsValue);
+    const outside = outOfDomainSql(column, settings.domains[column.name]);
+    const invalid = invalidValueSql(column, settings);
+    const name = quoteIdent(column.name);
+    return [
+      `count(*) FILTER (WHERE ${extreme}) AS e${i}`,
+      `count(*) FILTER (WHERE ${outside} AND NOT ${extreme}) AS o${i}`,
+      `CAST(min(${name}) FILTER (WHERE ${invalid}) AS VARCHAR) AS lo${i}`,
+      `CAST(max(${name}) FILTER (WHERE ${invalid}) AS VARCHAR) AS hi${i}`,
+      `min("row") FILTER (WHERE ${invalid}) AS r${i}`,
+    ];
+  });
+  return { sql: `SELECT ${parts.join(',\n  ')} FROM ${source}`, checked };
+}
+
+/** The recode expression of a column: missing codes and (policy 'missing') invalid values become NULL. */
+export function recodeExpressionSql(column: ColumnSpec, settings: ValueCheckSettings | undefined): string {
+  const name = quoteIdent(column.name);
+  const predicates = [isMissingCodeSql(column), settings && settings.policy === 'missing' ? invalidValueSql(column, settings) : 'false'].filter((p) => p !== 'false');
+  return predicates.length ? `CASE WHEN ${predicates.join(' OR ')} THEN NULL ELSE ${name} END AS ${name}` : name;
+}

@@ -127,7 +127,8 @@ export const ResultsSchema = z.object({
     alpha: z.number(),
   }),
   droppedColumns: z.array(z.string()),
-  valueChecks: ValueChecksSchema,
+  // Optional until the report step publishes the recode step's value checks (issue 13 work in progress).
+  valueChecks: ValueChecksSchema.optional(),
   missingness: z.object({
     columns: z.array(ColumnMissingSchema),
     rowHistogram: HistogramSchema,

@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, write } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { endianness } from 'node:os';
 import { type DuckDBConnection, type DuckDBDataChunk, DuckDBInstance, type DuckDBVector } from '@duckdb/node-api';
@@ -446,6 +447,50 @@ export function readInto(path: string, target: Uint8Array, expectedBytes: number
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * readInto without blocking the event loop: 16 MiB reads on the thread pool, so a worker's heartbeats,
+ * queries and other activities go on while a large matrix loads (a synchronous read of the 0.46 GB matrix
+ * at full size holds the loop for its whole duration, longer on a busy disk).
+ */
+export async function readIntoAsync(path: string, target: Uint8Array, expectedBytes: number): Promise<void> {
+  const file = await open(path, 'r');
+  try {
+    const size = (await file.stat()).size;
+    if (size !== expectedBytes) throw new Error(`${path} has ${size} bytes, expected ${expectedBytes}`);
+    const piece = 16 * 1024 * 1024;
+    let done = 0;
+    while (done < expectedBytes) {
+      const { bytesRead } = await file.read(target, done, Math.min(piece, expectedBytes - done), done);
+      if (bytesRead === 0) throw new Error(`${path} ended after ${done} bytes, expected ${expectedBytes}`);
+      done += bytesRead;
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+function matrixBuffer(rows: number, cols: number, dtype: MatrixDtype, options: ReadMatrixOptions): { buffer: ArrayBuffer | SharedArrayBuffer; total: number; bytes: number } {
+  if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(cols) || cols < 0) throw new Error(`bad matrix shape ${rows} x ${cols}`);
+  const bytes = BYTES[dtype];
+  if (bytes === undefined) throw new Error(`dtype must be float32 or float64, got ${String(dtype)}`);
+  const total = rows * cols * bytes;
+  return { buffer: options.shared === false ? new ArrayBuffer(total) : new SharedArrayBuffer(total), total, bytes };
+}
+
+/** readMatrix without blocking the event loop (see readIntoAsync). */
+export async function readMatrixAsync(path: string, rows: number, cols: number, dtype: 'float32', options?: ReadMatrixOptions): Promise<Float32Array>;
+export async function readMatrixAsync(path: string, rows: number, cols: number, dtype: 'float64', options?: ReadMatrixOptions): Promise<Float64Array>;
+export async function readMatrixAsync(path: string, rows: number, cols: number, dtype: MatrixDtype, options: ReadMatrixOptions = {}): Promise<MatrixArray> {
+  const { buffer, total, bytes } = matrixBuffer(rows, cols, dtype, options);
+  await readIntoAsync(path, new Uint8Array(buffer), total);
+  if (!LITTLE_ENDIAN) {
+    const swap = Buffer.from(buffer);
+    if (bytes === 8) swap.swap64();
+    else swap.swap32();
+  }
+  return dtype === 'float32' ? new Float32Array(buffer) : new Float64Array(buffer);
 }
 
 /** Loads a matrix written by exportMatrix (rows x cols, row-major), by default into a SharedArrayBuffer. */

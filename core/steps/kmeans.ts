@@ -11,7 +11,7 @@ import type { KFitOutput, PcaOutput } from '../../schemas/steps';
 import { DEFAULT_INIT_SAMPLE } from '../linalg/kmeans';
 import { defaultThreads } from '../parallel';
 import { BestInit, BestOfResult, kmeansBestOf } from '../parallel/kmeans-best-of';
-import { acquireScoresMatrix, writeTypedArray } from '../store/arrays';
+import { acquireScoresMatrixAsync, writeTypedArray } from '../store/arrays';
 import { readJsonFile } from '../store/json';
 import type { WasmMatrix } from '../wasm/kernel';
 import type { Loaded, StepRuntime } from './runtime';
@@ -55,7 +55,7 @@ export async function fitOnPopulationScores<T>(
 ): Promise<{ result: BestOfResult; more: T }> {
   const rows = pca.output.population.rows;
   const q = pca.output.keptComponents;
-  const lease = acquireScoresMatrix(join(pca.dir, pca.output.population.scores), rows, q);
+  const lease = await acquireScoresMatrixAsync(join(pca.dir, pca.output.population.scores), rows, q);
   try {
     const { k, seed, maxIterations, relativeTolerance, inits, threads, done } = settings;
     const result = await kmeansBestOf(lease.matrix, rows, q, { k, seed, maxIterations, relativeTolerance, inits, done, threads }, runtime);

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { MODEL_FILES, PcaModelFile } from '../../schemas/model-files';
 import type { PcaOutput, ScaleOutput } from '../../schemas/steps';
 import { FILES } from '../cleaning/steps';
-import { readMatrix } from '../encoding';
+import { readMatrixAsync } from '../encoding';
 import { chooseComponentCount, interpretComponent, pcaFromCovariance } from '../linalg';
 import type { NumericArray } from '../linalg/types';
 import { projectRowsInWorkers, sharedFloat32 } from '../parallel';
@@ -44,7 +44,7 @@ export async function fitPca(
   runtime: StepRuntime,
 ): Promise<PcaOutput> {
   const cols = scale.output.features.length;
-  const population = readMatrix(join(scale.dir, scale.output.population.matrix), scale.output.population.rows, cols, MATRIX_DTYPE);
+  const population = await readMatrixAsync(join(scale.dir, scale.output.population.matrix), scale.output.population.rows, cols, MATRIX_DTYPE);
   const { mean, covariance } = await covarianceWithCheckpoints(population, scale.output.population.rows, cols, resumeFile, runtime);
   const model = pcaFromCovariance(covariance, cols);
   const q = chooseComponentCount(model.cumulativeVarianceRatio, { varianceTarget: settings.varianceTarget, components: settings.components });
@@ -54,7 +54,7 @@ export async function fitPca(
   const projected = {} as Record<(typeof FILES)[number], PcaOutput['population']>;
   for (const role of FILES) {
     const rows = scale.output[role].rows;
-    const data = role === 'population' ? population : readMatrix(join(scale.dir, scale.output[role].matrix), rows, cols, MATRIX_DTYPE);
+    const data = role === 'population' ? population : await readMatrixAsync(join(scale.dir, scale.output[role].matrix), rows, cols, MATRIX_DTYPE);
     // Written straight into float32 (SCORES_DTYPE): no full-size float64 copy in between.
     const scores = await projectRowsInWorkers(data, rows, cols, mean, components, q, {
       signal: runtime.signal,

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kmeans, KMEANS_CHUNK_ROWS } from '../../core/linalg/kmeans';
 import { runKmeansInWorker } from '../../core/parallel';
-import { acquireScoresMatrix } from '../../core/store/arrays';
+import { readMatrix, readMatrixAsync } from '../../core/encoding/matrix';
+import { acquireScoresMatrix, acquireScoresMatrixAsync } from '../../core/store/arrays';
 import { cachedColumnStats, clearStatsCache, matrixView, statsCacheBytes, toWasmMatrix, WasmArena, WasmMatrix } from '../../core/wasm/kernel';
 import { mixture } from './helpers';
 
@@ -75,6 +76,32 @@ describe('column statistics cache', () => {
       const next = acquireScoresMatrix(other, rows, dims);
       expect(new Int32Array(next.matrix.memory.buffer, next.matrix.statsCache!, 1)[0]).toBe(0);
       next.release();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('held scores matrix loaded without blocking the event loop', () => {
+  const rows = 2000, dims = 5;
+  const data = Float32Array.from(mixture(rows, dims, 3, 8));
+
+  it('concurrent acquirers share one load with the same bytes as the synchronous read; a bad file fails cleanly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scores-async-'));
+    try {
+      const path = join(dir, 'c.scores');
+      writeFileSync(path, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+      const [a, b] = await Promise.all([acquireScoresMatrixAsync(path, rows, dims), acquireScoresMatrixAsync(path, rows, dims)]);
+      expect(a.matrix.offset).toBe(b.matrix.offset);
+      expect(Array.from(matrixView(a.matrix))).toEqual(Array.from(data));
+      // The synchronous acquirer finds the loaded matrix too.
+      const c = acquireScoresMatrix(path, rows, dims);
+      expect(c.matrix.offset).toBe(a.matrix.offset);
+      for (const lease of [a, b, c]) lease.release();
+      await expect(acquireScoresMatrixAsync(path, rows + 1, dims)).rejects.toThrow(/has 40000 bytes, expected 40020/);
+      // Nothing half-loaded stays behind: the next try loads again (and fails again the same way).
+      await expect(acquireScoresMatrixAsync(path, rows + 1, dims)).rejects.toThrow(/expected 40020/);
+      expect(Array.from(await readMatrixAsync(path, rows, dims, 'float32'))).toEqual(Array.from(readMatrix(path, rows, dims, 'float32')));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -139,6 +139,11 @@ function exitOnSignals(): void {
   process.once('SIGTERM', () => process.exit(EXIT.sigterm));
 }
 
+/** The task queue runs go to: TEMPORAL_TASK_QUEUE (the one `segments worker` polls too), else customer-segments. */
+function taskQueueFromEnv(): string | undefined {
+  return process.env.TEMPORAL_TASK_QUEUE?.trim() || undefined;
+}
+
 function printJson(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
 }
@@ -243,6 +248,7 @@ Each command has its own help: segments <command> --help`,
           storeDir: o.store,
           config,
           previousOutDir: o.previous,
+          taskQueue: taskQueueFromEnv(),
         });
         setExit(await follow(temporal, handle, { json: o.json, detach: o.detach, worker: hostWorker }));
       } finally {
@@ -469,6 +475,7 @@ Each command has its own help: segments <command> --help`,
           hour: o.hour,
           catchupWindow: o.catchupWindow,
           paused: o.paused,
+          taskQueue: taskQueueFromEnv(),
         });
         const summary = await scheduleSummary(client, o.id);
         if (o.json) printJson(summary);
@@ -631,6 +638,11 @@ async function reportError(error: unknown): Promise<number> {
 
 /** Entry point of bin/segments.js: runs, then exits (native connections would keep the event loop alive). */
 export function runCli(argv: string[]): void {
+  // `segments status ID | head -3`: a closed pipe ends the command quietly.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(EXIT.ok);
+    throw error;
+  });
   cli(argv)
     .catch(reportError)
     .then((code) => process.exit(code));

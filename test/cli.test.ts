@@ -319,6 +319,28 @@ describe('against the dev server', () => {
     expect(runs.runs.map((r) => r.workflowId)).toEqual([workflowId]);
   });
 
+  test('Ctrl-C ends a run that hosts its worker at once (exit 130); the run goes on in Temporal', async () => {
+    const lonely = { ...env, TEMPORAL_TASK_QUEUE: `${taskQueue}-interrupted` };
+    const run = spawnSegments(['run', ...inputs(), '--out', join(root, 'out-interrupted'), '--config', configFile], lonely);
+    const started = await waitForText(run, 'started');
+    const workflowId = /workflow (\S+) started/.exec(started)![1];
+    await new Promise((r) => setTimeout(r, 1000));
+    const sent = Date.now();
+    const exited = collect(run, 60_000);
+    run.kill('SIGINT');
+    const result = await exited;
+    expect(result.code).toBe(130);
+    expect(Date.now() - sent).toBeLessThan(10_000);
+    expect(result.stderr).toContain(`interrupted: ${workflowId} goes on`);
+    expect((await client.workflow.getHandle(workflowId).describe()).status.name).toBe('RUNNING');
+    await client.workflow.getHandle(workflowId).terminate('interrupted by the test');
+    // A terminated run resumes too (this retry hosts its worker, on the original's task queue).
+    const retry = await segments(['retry', workflowId], env);
+    expect(retry.code).toBe(0);
+    expect(retry.stdout).toMatch(/\(run \S+, terminated at \w+\)/);
+    expect(retry.stdout).toContain(`results: ${join(root, 'out-interrupted')}/results.json`);
+  });
+
   test('retry refuses a run that completed, and names an unknown workflow', async () => {
     const completed = await segments(['retry', failedId, '--no-worker'], env);
     expect(completed.code).toBe(2);

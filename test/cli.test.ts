@@ -243,7 +243,8 @@ describe('against the dev server', () => {
     expect(retry.stdout).not.toMatch(/✓ drift .*reused/);
     expect(retry.stdout).toContain(`results: ${out}/results.json`);
     const perStep = await activitySeconds(failedId);
-    console.log(`retry after a failed drift: ${retry.seconds.toFixed(1)} s for the command; activity seconds ${JSON.stringify(perStep)}`);
+    const before = await activitySeconds(failedId, detached.runId);
+    console.log(`retry after a failed drift: ${retry.seconds.toFixed(1)} s for the command; activity seconds ${JSON.stringify(perStep)}; in the failed run ${JSON.stringify(before)}`);
     const final = await segments(['status', failedId], env);
     expect(final.code).toBe(0);
     expect(final.stdout.trim().split('\n').pop()).toBe(`results: ${out}/results.json`);
@@ -281,7 +282,7 @@ describe('against the dev server', () => {
     writeFileSync(slowConfig, JSON.stringify({ dataset, kMin: 2, kMax: 14, finalInits: 1, silhouetteSample: 200 }));
     const out = join(root, 'out-killed');
     const started = await segments(['run', ...inputs(), '--out', out, '--config', slowConfig, '--detach', '--json'], env);
-    const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+    const { workflowId, runId } = JSON.parse(started.stdout) as { workflowId: string; runId: string };
     const handle = client.workflow.getHandle(workflowId);
     // Kill the worker once the sweep runs (earlier steps checkpointed).
     for (;;) {
@@ -314,7 +315,8 @@ describe('against the dev server', () => {
     }
     expect(retry.stdout).toMatch(/✓ report/);
     const perStep = await activitySeconds(workflowId);
-    console.log(`retry after a killed worker and a cancel: ${retry.seconds.toFixed(1)} s for the command; activity seconds ${JSON.stringify(perStep)}`);
+    const before = await activitySeconds(workflowId, runId);
+    console.log(`retry after a killed worker and a cancel: ${retry.seconds.toFixed(1)} s for the command; activity seconds ${JSON.stringify(perStep)}; in the cancelled run ${JSON.stringify(before)}`);
     const runs = JSON.parse((await segments(['runs', '--dataset', dataset, '--outcome', 'cancelled', '--json'], env)).stdout) as { runs: Array<{ workflowId: string }> };
     expect(runs.runs.map((r) => r.workflowId)).toEqual([workflowId]);
   });

@@ -1,11 +1,12 @@
 /**
  * `segments schedule …` as a user runs it, against the real dev server: create with {YYYY-MM} paths,
  * describe (readable and --json), pause / unpause, backfill of three months (every month runs, one after
- * another, each on its own files), trigger, delete; a hint when there is no schedule.
+ * another, each on its own files), trigger, retry of a scheduled month that failed, delete; a hint when there
+ * is no schedule.
  */
 import { Client, Connection } from '@temporalio/client';
 import { ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateDataset } from '../core/generator';
@@ -32,12 +33,12 @@ beforeAll(async () => {
   connection = await Connection.connect({ address });
   client = new Client({ connection, namespace });
   let seed = 21;
-  for (const [month, rows] of Object.entries({ ...MONTHS, [currentMonth]: 4_500 })) {
+  for (const [month, rows] of Object.entries({ ...MONTHS, [currentMonth]: 4_500, '2025-11': 4_000 })) {
     await generateDataset({ outDir: join(root, 'data', month), populationRows: rows, customerRows: 1_200, seed: seed++ });
   }
   copyFileSync(join(root, 'data', '2026-01', 'AZDIAS_Feature_Summary.csv'), join(root, 'features.csv'));
   const config = join(root, 'config.json');
-  require('node:fs').writeFileSync(config, JSON.stringify({ dataset, kMin: 2, kMax: 4, k: 3, finalInits: 1, silhouetteSample: 200 }));
+  writeFileSync(config, JSON.stringify({ dataset, kMin: 2, kMax: 4, k: 3, finalInits: 1, silhouetteSample: 200 }));
 });
 
 afterAll(async () => {
@@ -64,7 +65,7 @@ test('describe without a schedule gives a hint (exit 3)', async () => {
   expect(result.stderr.trim()).toBe(`segments: no schedule "${scheduleId}" — create it with \`segments schedule create …\``);
 });
 
-test('create, describe, pause, unpause; backfill of three months runs all three, each on its own files; trigger; delete', async () => {
+test('create, describe, pause, unpause; backfill of three months runs all three, each on its own files; trigger; retry of a scheduled month; delete', async () => {
   const outTemplate = join(root, 'out', '{YYYY-MM}');
   const created = await segments(
     [
@@ -126,6 +127,31 @@ test('create, describe, pause, unpause; backfill of three months runs all three,
 
   const describedAfter = await segments(['schedule', 'describe', '--id', scheduleId], env);
   expect(describedAfter.stdout).toMatch(/runs so far: 4, skipped for overlap: 0/);
+
+  // A scheduled month that fails at drift (last month's output folder holds a broken results.json) resumes through
+  // retry: same month (pinned; a new run has no scheduled time), same store, every step before drift reused.
+  const broken = join(root, 'out', '2025-10');
+  mkdirSync(broken, { recursive: true });
+  writeFileSync(join(broken, 'results.json'), '{"broken": true}');
+  const november = await segments(['schedule', 'backfill', '--id', scheduleId, '--from', '2025-11-01', '--to', '2025-11-30'], env);
+  expect(november.code).toBe(0);
+  const withNovember = await completedRuns(5);
+  const failed = withNovember.find((r) => (r.searchAttributes as Record<string, unknown[]>).SegmentsRunMonth[0] === '2025-11')!;
+  expect(failed.status.name).toBe('FAILED');
+  expect((failed.searchAttributes as Record<string, unknown[]>).SegmentsOutcome).toEqual(['failed:drift']);
+  rmSync(join(broken, 'results.json'));
+  const retry = await segments(['retry', failed.workflowId, '--no-worker'], env);
+  expect(retry.code).toBe(0);
+  expect(retry.stdout).toContain('failed at drift');
+  expect(retry.stdout).toContain(`checkpoints in ${join(outTemplate, 'artifacts')}`);
+  for (const step of ['ingest', 'recode', 'missingness', 'split', 'encode', 'scale', 'pca', 'sweep', 'kmeans', 'map', 'compare']) {
+    expect(retry.stdout).toMatch(new RegExp(`✓ ${step} .*\\(reused checkpoint\\)`));
+  }
+  expect(retry.stdout).toContain(`results: ${join(root, 'out', '2025-11')}/results.json`);
+  const retried = await client.workflow.getHandle(failed.workflowId).describe();
+  expect((retried.searchAttributes as Record<string, unknown[]>).SegmentsRunMonth).toEqual(['2025-11']);
+  const november11 = JSON.parse(readFileSync(join(root, 'out', '2025-11', 'results.json'), 'utf8')) as { inputs: { population: { rows: number } } };
+  expect(november11.inputs.population.rows).toBe(4_000);
 
   expect((await segments(['schedule', 'delete', '--id', scheduleId], env)).stdout.trim()).toBe(`schedule ${scheduleId} deleted`);
   expect((await segments(['schedule', 'describe', '--id', scheduleId], env)).code).toBe(3);

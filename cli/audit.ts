@@ -20,7 +20,9 @@ export async function taskQueuePollers(client: Client, taskQueue: string): Promi
   // TaskQueueType 1 = workflow tasks, 2 = activity tasks (temporal.api.enums.v1.TaskQueueType).
   for (const taskQueueType of [1, 2]) {
     const response = await client.workflowService.describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name: taskQueue }, taskQueueType });
-    pollers += response.pollers?.length ?? 0;
+    // The server remembers a poller for minutes after it is gone; a live one polls at least once a minute.
+    const recent = Date.now() - 90_000;
+    pollers += (response.pollers ?? []).filter((p) => !p.lastAccessTime?.seconds || Number(p.lastAccessTime.seconds) * 1000 >= recent).length;
   }
   return pollers;
 }
@@ -61,12 +63,11 @@ export async function watchStatus(client: Client, workflowId: string, options: W
     const description = await handle.describe();
     const status = description.status.name;
     let progress: RunProgress | undefined;
-    if (status === 'RUNNING' || status === 'COMPLETED') {
-      try {
-        progress = await handle.query<RunProgress>('progress');
-      } catch {
-        // No worker to answer right now: show what visibility knows.
-      }
+    try {
+      // A query needs a worker; without one it would wait, so it gets a few seconds, then visibility answers.
+      progress = await client.withDeadline(Date.now() + 5000, () => handle.query<RunProgress>('progress'));
+    } catch {
+      // No worker to answer right now: show what visibility knows.
     }
     const outcome = attribute(description.searchAttributes, SEARCH_ATTRIBUTES.outcome.name);
     const stage = progress?.stage ?? attribute(description.searchAttributes, SEARCH_ATTRIBUTES.stage.name) ?? 'pending';

@@ -139,6 +139,11 @@ function exitOnSignals(): void {
   process.once('SIGTERM', () => process.exit(EXIT.sigterm));
 }
 
+/** The task queue runs go to: TEMPORAL_TASK_QUEUE (the one `segments worker` polls too), else customer-segments. */
+function taskQueueFromEnv(): string | undefined {
+  return process.env.TEMPORAL_TASK_QUEUE?.trim() || undefined;
+}
+
 function printJson(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
 }
@@ -186,10 +191,31 @@ async function follow(
     }
   };
   if (!args.worker) return followAndPrint();
+  // The runtime shuts the worker down on SIGINT/SIGTERM; the run itself goes on in Temporal. A signal that comes
+  // while the worker is still being created (bundling the workflow code) ends the process at once.
+  let interruptedBy: NodeJS.Signals | undefined;
+  let workerRunning = false;
+  const interrupted = () =>
+    console.error(`interrupted: ${handle.workflowId} goes on without this process's worker — segments status ${handle.workflowId}, segments cancel ${handle.workflowId}`);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      interruptedBy ??= signal;
+      if (workerRunning) return;
+      interrupted();
+      process.exit(signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
+    });
+  }
   const { createWorker } = await import('../worker/worker');
   const description = await handle.describe();
   const worker = await createWorker({ connection: await temporal.getNativeConnection(), namespace: temporal.namespace, taskQueue: description.taskQueue });
-  return worker.runUntil(followAndPrint());
+  workerRunning = true;
+  try {
+    return await worker.runUntil(followAndPrint());
+  } catch (error) {
+    if (!interruptedBy) throw error;
+    interrupted();
+    return interruptedBy === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
+  }
 }
 
 // ---- the program ----
@@ -243,6 +269,7 @@ Each command has its own help: segments <command> --help`,
           storeDir: o.store,
           config,
           previousOutDir: o.previous,
+          taskQueue: taskQueueFromEnv(),
         });
         setExit(await follow(temporal, handle, { json: o.json, detach: o.detach, worker: hostWorker }));
       } finally {
@@ -469,6 +496,7 @@ Each command has its own help: segments <command> --help`,
           hour: o.hour,
           catchupWindow: o.catchupWindow,
           paused: o.paused,
+          taskQueue: taskQueueFromEnv(),
         });
         const summary = await scheduleSummary(client, o.id);
         if (o.json) printJson(summary);
@@ -547,13 +575,20 @@ Each command has its own help: segments <command> --help`,
     .option('--db <file>', 'SQLite file (default .temporal/dev.db)')
     .action(async (o) => {
       const { startDevServer } = await import('../temporal/dev-server');
-      const server = await startDevServer({ log, stopOnProcessExit: true, port: o.port, ...(o.uiPort ? { uiPort: o.uiPort } : o.port !== 7233 ? { uiPort: o.port + 1000 } : {}), ...(o.db ? { dbFilename: resolve(o.db) } : {}) });
+      // Ctrl-C stops the server, also while it is still starting.
+      let server: import('../temporal/dev-server').DevServerHandle | undefined;
+      let stopRequested = false;
+      const stop = () => {
+        stopRequested = true;
+        void server?.stop();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      server = await startDevServer({ log, stopOnProcessExit: true, port: o.port, ...(o.uiPort ? { uiPort: o.uiPort } : o.port !== 7233 ? { uiPort: o.port + 1000 } : {}), ...(o.db ? { dbFilename: resolve(o.db) } : {}) });
+      if (stopRequested) return void (await server.stop());
       console.log(`Temporal dev server on ${server.address} (data: ${server.dbFilename})`);
       if (server.uiUrl) console.log(`UI: ${server.uiUrl}`);
       console.log('Ctrl-C stops it.');
-      const stop = () => void server.stop();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
       await server.exited;
     });
 
@@ -631,6 +666,11 @@ async function reportError(error: unknown): Promise<number> {
 
 /** Entry point of bin/segments.js: runs, then exits (native connections would keep the event loop alive). */
 export function runCli(argv: string[]): void {
+  // `segments status ID | head -3`: a closed pipe ends the command quietly.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(EXIT.ok);
+    throw error;
+  });
   cli(argv)
     .catch(reportError)
     .then((code) => process.exit(code));

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { TASK_QUEUE, WORKFLOW_ID_PREFIX } from '../common/constants';
 import { PipelineConfigInput, parseConfig } from '../schemas/config';
+import { SEARCH_KEYS } from '../workflows/search-attributes';
 import type { RunProgress, StepProgress } from '../workflows/progress';
 import type { SegmentationInput, SegmentationOutcome } from '../workflows/segmentation';
 
@@ -53,10 +54,17 @@ export async function startSegmentation(
   input: SegmentationInput,
   options: { workflowId: string; taskQueue?: string; staticSummary: string; memo?: Record<string, unknown> },
 ): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  const dataset = typeof input.config.dataset === 'string' ? input.config.dataset : 'arvato';
   return client.workflow.start('segmentation', {
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     workflowId: options.workflowId,
     args: [input],
+    // Set at start too, so `segments runs --dataset/--month` finds a run that no worker has picked up yet.
+    typedSearchAttributes: [
+      { key: SEARCH_KEYS.dataset, value: dataset },
+      { key: SEARCH_KEYS.outcome, value: 'running' },
+      ...(input.runMonth ? [{ key: SEARCH_KEYS.runMonth, value: input.runMonth }] : []),
+    ],
     staticSummary: options.staticSummary,
     staticDetails: runDetailsMarkdown(input),
     ...(options.memo ? { memo: options.memo } : {}),

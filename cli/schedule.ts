@@ -85,7 +85,7 @@ export async function backfillSchedule(
   return months.map((m) => m.toISOString().slice(0, 7));
 }
 
-type Range = { start: number; end?: number; step?: number };
+type Range = { start: number | string; end?: number | string; step?: number };
 
 function ranges(values: Range[] | undefined, pad = 0): string {
   if (!values?.length) return '*';
@@ -105,8 +105,10 @@ export function formatScheduleSpec(spec: ScheduleDescription['spec']): string {
     const month = ranges(calendar.month as Range[] | undefined);
     const dayOfWeek = ranges(calendar.dayOfWeek as Range[] | undefined);
     const time = `${ranges(calendar.hour, 2)}:${ranges(calendar.minute, 2)}`;
-    const months = month === '*' || month === '1-12' ? 'every month' : `months ${month}`;
-    const days = dayOfWeek === '*' || dayOfWeek === '0-6' ? `day ${ranges(calendar.dayOfMonth)} of ${months}` : `${dayOfWeek} in ${months}`;
+    // The SDK describes months and weekdays by name: JANUARY-DECEMBER, SUNDAY-SATURDAY.
+    const months = ['*', '1-12', 'JANUARY-DECEMBER'].includes(month) ? 'every month' : `months ${month.toLowerCase()}`;
+    const everyDay = ['*', '0-6', 'SUNDAY-SATURDAY'].includes(dayOfWeek);
+    const days = everyDay ? `day ${ranges(calendar.dayOfMonth)} of ${months}` : `${dayOfWeek.toLowerCase()} in ${months}`;
     parts.push(`${days} at ${time} UTC`);
   }
   for (const interval of spec.intervals ?? []) parts.push(`every ${JSON.stringify(interval.every)} ms`);
@@ -155,11 +157,11 @@ export async function scheduleSummary(client: Client, scheduleId = DEFAULT_SCHED
 export function formatScheduleSummary(s: ScheduleSummary): string {
   const lines = [
     `schedule ${s.scheduleId}${s.paused ? ' (paused)' : ''}`,
-    `  runs:       ${s.spec}`,
-    `  overlap:    ${s.overlap.toLowerCase().replace(/_/g, '-')} (a run due while another is going), catch-up window ${s.catchupWindowDays} days`,
+    `  runs:           ${s.spec}`,
+    `  overlap:        ${s.overlap.toLowerCase().replace(/_/g, '-')} (a run due while another is going), catch-up window ${s.catchupWindowDays} days`,
   ];
-  for (const [name, value] of Object.entries(s.inputs ?? {})) lines.push(`  ${`${name}:`.padEnd(12)}${String(value)}`);
-  lines.push(`  next runs:  ${s.nextRuns.join(', ') || 'none'}`);
+  for (const [name, value] of Object.entries(s.inputs ?? {})) lines.push(`  ${`${name}:`.padEnd(16)}${String(value)}`);
+  lines.push(`  next runs:      ${s.nextRuns.join(', ') || 'none'}`);
   lines.push(`  runs so far: ${s.runsSoFar}, skipped for overlap: ${s.skippedForOverlap}`);
   for (const action of s.recent) lines.push(`  ran ${action.scheduledAt} → ${action.workflowId}`);
   return lines.join('\n');

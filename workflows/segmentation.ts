@@ -3,7 +3,15 @@
  * references (folders + keys) and figures, never rows, so histories stay small whatever the data size.
  * What the run shows about itself (progress, search attributes, memo) is the tracker's (run-tracker.ts).
  */
-import { ActivityFunctionWithOptions, ApplicationFailure, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  ActivityFunctionWithOptions,
+  ApplicationFailure,
+  isCancellation,
+  patched,
+  proxyActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type * as activities from '../activities';
 import { kneeOfCurve } from '../core/linalg/knee';
 import type { PipelineConfigInput } from '../schemas/config';
@@ -77,16 +85,27 @@ const SUMMARIES: Record<StepName, string> = {
   report: 'Publish results.json, assignments and report.html',
 };
 
+/** How a run's activities take a cancellation (see segmentation()). */
+interface CallOptions {
+  k?: number;
+  cancellationType?: ActivityCancellationType;
+}
+
 /** Schedules one activity with its step's summary (`{k}` filled in). */
-function call<A, R>(activity: ActivityFunctionWithOptions<(input: A) => Promise<R>>, name: StepName, input: A, k?: number): Promise<R> {
-  return activity.executeWithOptions({ summary: SUMMARIES[name].replace('{k}', String(k)) }, [input]);
+function call<A, R>(activity: ActivityFunctionWithOptions<(input: A) => Promise<R>>, name: StepName, input: A, options: CallOptions = {}): Promise<R> {
+  const { k, cancellationType } = options;
+  return activity.executeWithOptions({ summary: SUMMARIES[name].replace('{k}', String(k)), ...(cancellationType ? { cancellationType } : {}) }, [input]);
 }
 
 export async function segmentation(input: SegmentationInput): Promise<SegmentationOutcome> {
   const run = resolveRun(input);
   const tracker = new RunTracker<StepName>(STEP_NAMES, run);
+  // On cancellation the run waits until each running step has acknowledged it (activities heartbeat and watch
+  // their cancellation signal), so a cancelled run ends with no pending activities. Patched: histories recorded
+  // before cancelled without waiting.
+  const cancellation: CallOptions = patched('wait-for-activity-cancellation') ? { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } : {};
   const step = <A, R extends StepReport>(name: StepName, activity: ActivityFunctionWithOptions<(input: A) => Promise<R>>, args: A) =>
-    tracker.step(name, () => call(activity, name, args));
+    tracker.step(name, () => call(activity, name, args, cancellation));
   const context = { storeDir: run.storeDir, config: input.config };
 
   const ingest = await step('ingest', io.ingestData, { ...context, inputs: run.inputs });
@@ -97,12 +116,12 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
   const scale = await step('scale', io.imputeAndScale, { ...context, split: split.ref, encode: encode.ref });
   const pca = await step('pca', compute.fitPca, { ...context, scale: scale.ref });
   const ks = kRange(input.config);
-  const sweep = await tracker.step('sweep', () => elbowSweep(context, pca.ref, ks));
+  const sweep = await tracker.step('sweep', () => elbowSweep(context, pca.ref, ks, cancellation));
   const k = input.config.k ?? kneeOfCurve(ks, sweep.points.map((p) => Number(p.figures.sse))).k;
   tracker.chose(k);
   // The sweep's fit at this k already ran the first seeded inits: the final fit continues after them.
   const sweepAtK = ks.includes(k) ? sweep.points[ks.indexOf(k)].ref : undefined;
-  const final = await tracker.step('kmeans', () => call(compute.fitFinalKMeans, 'kmeans', { ...context, pca: pca.ref, k, sweep: sweepAtK }, k));
+  const final = await tracker.step('kmeans', () => call(compute.fitFinalKMeans, 'kmeans', { ...context, pca: pca.ref, k, sweep: sweepAtK }, { ...cancellation, k }));
   const fitted = { scale: scale.ref, pca: pca.ref, final: final.ref };
   const map = await step('map', io.mapCustomers, { ...context, ...fitted, split: split.ref });
   const compare = await step('compare', io.compareSegments, { ...context, ...fitted, map: map.ref });
@@ -164,13 +183,25 @@ function kRange(config: PipelineConfigInput): number[] {
  * The elbow: one k-means activity per k, all scheduled at once so every worker (and core) takes a share.
  * Reported as one step: its points in k order, its time the fan-out's wall time.
  */
-async function elbowSweep(context: { storeDir: string; config: PipelineConfigInput }, pca: StepRef, ks: number[]): Promise<StepReport & { points: StepReport[] }> {
+async function elbowSweep(
+  context: { storeDir: string; config: PipelineConfigInput },
+  pca: StepRef,
+  ks: number[],
+  cancellation: CallOptions,
+): Promise<StepReport & { points: StepReport[] }> {
   const started = Date.now(); // the workflow clock: deterministic on replay
   // Largest k first: they take longest, so the small ones fill the cores at the end instead of one big fit
   // running alone (longest-processing-time-first). Patched so that histories recorded before still replay.
   const order = patched('sweep-largest-k-first') ? [...ks].sort((a, b) => b - a) : ks;
-  const fit = (k: number) => call(compute.sweepK, 'sweep', { ...context, pca, k }, k);
-  const byK = new Map(await Promise.all(order.map(async (k) => [k, await fit(k)] as const)));
+  const fit = (k: number) => call(compute.sweepK, 'sweep', { ...context, pca, k }, { ...cancellation, k });
+  const fits = order.map(async (k) => [k, await fit(k)] as const);
+  // With cancellation waited for, every k settles before the step ends (a cancellation reaches each running k;
+  // none is left pending). A k timed out on a dead worker during a cancel must not turn the cancel into a failure.
+  if (cancellation.cancellationType) {
+    const failed = (await Promise.allSettled(fits)).filter((f): f is PromiseRejectedResult => f.status === 'rejected');
+    if (failed.length) throw (failed.find((f) => isCancellation(f.reason)) ?? failed[0]).reason;
+  }
+  const byK = new Map(await Promise.all(fits));
   const points = ks.map((k) => byK.get(k)!);
   const reused = points.every((p) => p.ref.reused);
   const activitySeconds = points.reduce((sum, p) => sum + p.ref.seconds, 0);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
  * The start of a child process's `node -e` script: `.ts` files compile through the SWC transform jest uses (no
  * build needed), and the Temporal runtime logs warnings only.
  */
-export const TS_CHILD_PRELUDE = `
+export const TS_REQUIRE_HOOK = `
 const fs = require('node:fs');
 const Module = require('node:module');
 const swc = require(${JSON.stringify(require.resolve('@swc/core'))});
@@ -16,6 +16,10 @@ Module._extensions['.ts'] = function (module, filename) {
   });
   module._compile(out.code, filename);
 };
+`;
+
+export const TS_CHILD_PRELUDE = `
+${TS_REQUIRE_HOOK}
 const { DefaultLogger, Runtime } = require(${JSON.stringify(require.resolve('@temporalio/worker'))});
 Runtime.install({ logger: new DefaultLogger('WARN') });
 `;

@@ -14,4 +14,6 @@ test('progress names the running or failed stage', () => {
   expect(summariseProgress([{ name: 'a', status: 'done' }, { name: 'b', status: 'running' }]).stage).toBe('b');
   expect(summariseProgress([{ name: 'a', status: 'done' }, { name: 'b', status: 'failed' }]).stage).toBe('failed:b');
   expect(summariseProgress([{ name: 'a', status: 'done' }]).stage).toBe('done');
+  // A cancelled run's stage agrees with its outcome (cancelled), never failed:<step>.
+  expect(summariseProgress([{ name: 'a', status: 'done' }, { name: 'sweep', status: 'cancelled' }]).stage).toBe('cancelled:sweep');
 });

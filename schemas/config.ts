@@ -58,6 +58,7 @@ export const PipelineConfigSchema = z
         maxMissingShare: z.number().min(0).max(1).default(0.05),
         fallbackColumns: z.number().int().positive().default(10),
       })
+      .strict()
       .prefault({}),
     /** Encoding rules file (JSON, see schemas/encoding-rules.ts). Unset: the built-in rules when the summary is Arvato's, else derived from the summary's types. */
     encodingRules: z.string().optional(),

@@ -11,6 +11,7 @@ import { CONFIG_DEFAULTS } from '../schemas/config-defaults';
 import type { StepRef, StepReport } from '../schemas/steps';
 import type { StepProgress } from './progress';
 import { fillMonth, monthOf, previousMonth } from './run-month';
+import { CheckpointRecovery, DAMAGED_CHECKPOINT } from './checkpoint-recovery';
 import { RunTracker } from './run-tracker';
 
 export { progressQuery } from './run-tracker';
@@ -40,7 +41,7 @@ export const STEP_NAMES = ['ingest', 'recode', 'missingness', 'split', 'encode',
 type StepName = (typeof STEP_NAMES)[number];
 
 /** Errors no retry can fix: bad files, bad config, lost checkpoints. */
-const NON_RETRYABLE = ['InputError', 'ConfigError', 'ValidationError', 'MissingCheckpoint'];
+const NON_RETRYABLE = ['InputError', 'ConfigError', 'ValidationError', 'MissingCheckpoint', 'PathError', 'DataError', DAMAGED_CHECKPOINT];
 
 /**
  * I/O-bound steps (DuckDB over files): quick retries. Heartbeat timeouts are short because every step
@@ -77,13 +78,17 @@ const SUMMARIES: Record<StepName, string> = {
   report: 'Publish results.json, assignments and report.html',
 };
 
-/** Schedules one activity with its step's summary (`{k}` filled in). */
-function call<A, R>(activity: ActivityFunctionWithOptions<(input: A) => Promise<R>>, name: StepName, input: A, k?: number): Promise<R> {
-  return activity.executeWithOptions({ summary: SUMMARIES[name].replace('{k}', String(k)) }, [input]);
+/** The run's recovery of damaged checkpoints (checkpoint-recovery.ts); set at the start of each run. */
+let recovery: CheckpointRecovery;
+
+/** Schedules one activity with its step's summary (`{k}` filled in); a damaged upstream checkpoint is recomputed first. */
+function call<A, R extends StepReport>(activity: ActivityFunctionWithOptions<(input: A) => Promise<R>>, name: StepName, input: A, k?: number): Promise<R> {
+  return recovery.run(() => activity.executeWithOptions({ summary: SUMMARIES[name].replace('{k}', String(k)) }, [input]));
 }
 
 export async function segmentation(input: SegmentationInput): Promise<SegmentationOutcome> {
   const run = resolveRun(input);
+  recovery = new CheckpointRecovery();
   const tracker = new RunTracker<StepName>(STEP_NAMES, run);
   const step = <A, R extends StepReport>(name: StepName, activity: ActivityFunctionWithOptions<(input: A) => Promise<R>>, args: A) =>
     tracker.step(name, () => call(activity, name, args));
@@ -110,7 +115,7 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
   const report = await step('report', io.publishResults, {
     ...context,
     ...fitted,
-    ...{ ingest: ingest.ref, missingness: missingness.ref, split: split.ref, encode: encode.ref, map: map.ref, compare: compare.ref, drift: drift.ref },
+    ...{ ingest: ingest.ref, recode: recode.ref, missingness: missingness.ref, split: split.ref, encode: encode.ref, map: map.ref, compare: compare.ref, drift: drift.ref },
     sweep: sweep.points.map((p) => p.ref),
     kChosenBy: input.config.k === undefined ? 'knee' : 'fixed',
     outDir: run.outDir,

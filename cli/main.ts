@@ -88,11 +88,12 @@ async function readConfig(path: string | undefined, k: number | undefined): Prom
     }
   }
   if (k !== undefined) config.k = k;
-  const { parseConfig } = await import('../schemas/config');
+  const { validateConfig } = await import('../core/config/validate');
   try {
-    parseConfig(config);
+    // One line naming the file (or --k) and the key; unknown keys with the nearest valid one.
+    validateConfig(config, path ? `--config ${path}` : 'config', k !== undefined ? { k: '--k' } : {});
   } catch (error) {
-    throw new UsageError(`${path ? `--config ${path}` : 'config'}: ${(error as Error).message.split('\n').slice(0, 4).join('; ')}`);
+    throw new UsageError((error as Error).message);
   }
   return config;
 }

@@ -562,10 +562,13 @@ Each command has its own help: segments <command> --help`,
     .command('worker')
     .description('a worker against TEMPORAL_ADDRESS or the local server (graceful shutdown on SIGTERM; settings in worker/main.ts)')
     .option('--task-queue <name>', 'task queue to poll (default TEMPORAL_TASK_QUEUE or customer-segments)')
+    .option('--give-up-after <seconds>', 'stop waiting for the server after this many seconds (default: wait, with backoff, until it answers)')
     .action(async (o) => {
       await installWorkerRuntime();
       const { runWorker } = await import('../worker/main');
-      await runWorker({ log, ...(o.taskQueue ? { taskQueue: o.taskQueue } : {}) });
+      const giveUp = o.giveUpAfter === undefined ? Infinity : Number(o.giveUpAfter) * 1000;
+      if (!(giveUp > 0)) throw new UsageError(`--give-up-after must be a positive number of seconds, got "${o.giveUpAfter}"`);
+      await runWorker({ log, connect: { connectTimeoutMs: giveUp, logAttempts: true }, ...(o.taskQueue ? { taskQueue: o.taskQueue } : {}) });
     });
 
   return program;

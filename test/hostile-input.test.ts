@@ -545,11 +545,15 @@ const SUCCESSES: SuccessCase[] = [
     check: sameResultsAsGood,
   },
   {
-    name: 'an unlisted number (99) in an ordinal column passes through as a value',
+    name: "a value outside the column's domain (99 in SEMIO_SOZ, 1..7) is counted and treated as missing (valueChecks.policy 'missing')",
     arrange: (dir) => ({ inputs: { population: write(dir, 'population.csv', withCell(P(), 5, 'SEMIO_SOZ', '99')) } }),
     check: async (outDir, files) => {
       expect(await cell(join(ingestDirFor(files.population), 'population.parquet'), 5, 'SEMIO_SOZ')).toBe(99);
-      expect(readResults(outDir).droppedColumns).not.toContain('SEMIO_SOZ');
+      const results = readResults(outDir);
+      expect(results.droppedColumns).not.toContain('SEMIO_SOZ');
+      expect(results.valueChecks?.columns).toEqual([
+        expect.objectContaining({ column: 'SEMIO_SOZ', population: { outOfDomain: 1, extreme: 0 }, customers: { outOfDomain: 0, extreme: 0 } }),
+      ]);
     },
   },
   {

@@ -506,8 +506,22 @@ const FAILURES: FailureCase[] = [
     name: 'a bad config value (maxColumnMissingShare 2)',
     arrange: () => ({ config: { maxColumnMissingShare: 2 } }),
     activity: 'ingestData',
-    type: 'ValidationError',
-    message: () => ['invalid maxColumnMissingShare:', '1'],
+    type: 'ConfigError',
+    message: () => ["the run's config: maxColumnMissingShare must be less than 1 (got 2)"],
+  },
+  {
+    name: 'an unknown config key (a typo of maxColumnMissingShare)',
+    arrange: () => ({ config: { maxColumMissingShare: 0.2 } }),
+    activity: 'ingestData',
+    type: 'ConfigError',
+    message: () => ['unknown key "maxColumMissingShare" (did you mean maxColumnMissingShare?)'],
+  },
+  {
+    name: "1e308 in a numeric column with valueChecks.policy 'fail'",
+    arrange: (dir) => ({ inputs: { population: write(dir, 'population.csv', withCell(P(), 40, NUMERIC, '1e308')) }, config: { valueChecks: { policy: 'fail' } } }),
+    activity: 'recodeMissingCodes' as CleaningActivity,
+    type: 'InputError',
+    message: (f) => [`file ${f.population}, line 42, column ${NUMERIC}`, 'beyond ±1000000000'],
   },
 ];
 

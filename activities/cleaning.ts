@@ -1,5 +1,7 @@
 /** Step 1, cleaning: ingest, recode missing codes, column missingness, row split — over core/cleaning/steps.ts. */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { valueCheckSettings } from '../core/cleaning/domains';
+import { MODEL_FILES } from '../schemas/model-files';
 import { assessMissingness, checkCleanRows, hashInput, ingestFiles, recodeMissing, resolveMaxRowMissing, splitRows } from '../core/cleaning/steps';
 import { withDuckDb } from '../core/duckdb';
 import {
@@ -53,9 +55,11 @@ export async function ingestData(rawInput: IngestInput): Promise<StepReport> {
 /** Step 1b: every listed missing/unknown code becomes NULL. */
 export async function recodeMissingCodes(rawInput: RecodeInput): Promise<StepReport> {
   const input = parseInput(RecodeInputSchema, rawInput);
+  const config = readConfig(input.config);
   const ingested = await loadStep(input.ingest, IngestOutputSchema);
-  const { ref, output } = await checkpointedStep<RecodeOutput>(input.storeDir, 'recode', { ingest: input.ingest.key }, (workDir) =>
-    withDuckDb({}, (conn) => recodeMissing(conn, ingested, workDir)),
+  const checks = await failingNonRetryably(() => valueCheckSettings(config.valueChecks, join(ingested.dir, MODEL_FILES.featureSummary), ingested.output.columns.map((c) => c.name)));
+  const { ref, output } = await checkpointedStep<RecodeOutput>(input.storeDir, 'recode', { ingest: input.ingest.key, checks }, (workDir) =>
+    withDuckDb({}, (conn) => failingNonRetryably(() => recodeMissing(conn, ingested, workDir, checks))),
   );
   const { population, customers } = output.totals;
   return {

@@ -14,6 +14,7 @@ import {
   PublishInput,
   PublishInputSchema,
   PublishReport,
+  RecodeOutputSchema,
   ScaleOutputSchema,
   SplitOutputSchema,
 } from '../schemas/steps';
@@ -36,6 +37,7 @@ export async function publishResults(rawInput: PublishInput): Promise<PublishRep
         compare: CompareOutputSchema,
         drift: DriftOutputSchema,
       })),
+      recode: input.recode ? await loadStep(input.recode, RecodeOutputSchema) : undefined,
       sweep: await Promise.all(input.sweep.map((ref) => loadStep(ref, KFitOutputSchema))),
     };
     const results = buildResults(upstream, config, { kChosenBy: input.kChosenBy, steps: input.steps, previousOutDir: input.previousOutDir });

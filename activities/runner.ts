@@ -3,12 +3,15 @@
  * upstream checkpoints, running its compute as a checkpointed step with heartbeats, and turning "the input is
  * wrong" into a failure Temporal does not retry. Activity files import this and core, never each other.
  */
-import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure, Context, heartbeat, log } from '@temporalio/activity';
 import { z, ZodError } from 'zod';
+import { DataError, PathError, classifyError } from '../common/error-classification';
 import { ConfigError, InputError } from '../common/errors';
+import { validateConfig } from '../core/config/validate';
 import type { Loaded, StepRuntime } from '../core/steps/runtime';
-import { readManifest, runStep } from '../core/store/step-store';
-import { PipelineConfig, parseConfig } from '../schemas/config';
+import { DamagedCheckpointError } from '../core/store/integrity';
+import { loadCheckpoint, runStep } from '../core/store/step-store';
+import type { PipelineConfig } from '../schemas/config';
 import type { StepRef } from '../schemas/steps';
 
 /** How often a running step tells Temporal it is alive (its heartbeat timeout is a multiple of this). */
@@ -23,6 +26,13 @@ export function toActivityFailure(error: unknown): unknown {
   if (error instanceof ConfigError) {
     return ApplicationFailure.create({ message: error.message, type: 'ConfigError', nonRetryable: true });
   }
+  if (error instanceof DamagedCheckpointError) {
+    // The workflow re-runs the step that made it (its checkpoint is moved aside, so that step recomputes) and
+    // then this one: see workflows/checkpoint-recovery.ts.
+    return ApplicationFailure.create({ message: error.message, type: 'DamagedCheckpoint', nonRetryable: true, details: [{ step: error.step, dir: error.dir }] });
+  }
+  if (error instanceof PathError) return ApplicationFailure.create({ message: error.message, type: 'PathError', nonRetryable: true, details: [{ path: error.path }] });
+  if (error instanceof DataError) return ApplicationFailure.create({ message: error.message, type: 'DataError', nonRetryable: true });
   if (error instanceof ZodError) {
     const issue = error.issues[0];
     return ApplicationFailure.create({
@@ -31,7 +41,9 @@ export function toActivityFailure(error: unknown): unknown {
       nonRetryable: true,
     });
   }
-  return error;
+  // Path and data errors from Node or DuckDB: non-retryable, naming the path; transient ones stay retryable.
+  const classified = classifyError(error);
+  return classified === error ? error : toActivityFailure(classified);
 }
 
 /** Runs `work`, rethrowing bad-input errors as non-retryable failures. */
@@ -55,7 +67,7 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.in
 /** The run's config with its defaults; a bad value fails non-retryably, naming the field. */
 export function readConfig(raw: unknown): PipelineConfig {
   try {
-    return parseConfig(raw);
+    return validateConfig(raw, "the run's config");
   } catch (error) {
     throw toActivityFailure(error);
   }
@@ -116,7 +128,7 @@ export async function checkpointedStep<T>(
   const context = currentContext();
   const timer = context ? setInterval(() => heartbeat(lastDetails.get(context) ?? { step }), HEARTBEAT_INTERVAL_MS) : undefined;
   try {
-    const result = await runStep(storeDir, step, keyInputs, compute);
+    const result = await runStep(storeDir, step, keyInputs, compute, { warn: (message) => warn(message) });
     return {
       ref: { step, dir: result.dir, key: result.key, reused: result.reused, seconds: result.seconds },
       output: result.output,
@@ -133,13 +145,28 @@ export async function checkpointedStep<T>(
  * against the step's output schema: a checkpoint that is missing, changed or of another shape fails the run.
  */
 export async function loadStep<S extends z.ZodType>(ref: StepRef, schema: S): Promise<Loaded<z.infer<S>> & { keyInputs: unknown }> {
-  const manifest = await readManifest<unknown>(ref.dir);
-  const parsed = manifest && manifest.key === ref.key ? schema.safeParse(manifest.output) : undefined;
-  if (!manifest || !parsed?.success) {
-    const why = !manifest || manifest.key !== ref.key ? 'is missing or changed' : `does not hold a ${ref.step} output (${parsed?.error?.issues[0]?.message})`;
-    throw ApplicationFailure.create({ message: `the checkpoint of step ${ref.step} ${why} at ${ref.dir}`, type: 'MissingCheckpoint', nonRetryable: true });
+  let manifest: Awaited<ReturnType<typeof loadCheckpoint>>;
+  try {
+    // Verifies every file against its recorded size and SHA-256; a damaged checkpoint is moved aside.
+    manifest = await loadCheckpoint<unknown>(ref.step, ref.dir, ref.key, { warn });
+  } catch (error) {
+    throw toActivityFailure(error);
+  }
+  const parsed = schema.safeParse(manifest.output);
+  if (!parsed.success) {
+    throw ApplicationFailure.create({
+      message: `the checkpoint of step ${ref.step} does not hold a ${ref.step} output (${parsed.error.issues[0]?.message}) at ${ref.dir}`,
+      type: 'MissingCheckpoint',
+      nonRetryable: true,
+    });
   }
   return { dir: ref.dir, output: parsed.data, keyInputs: manifest.keyInputs };
+}
+
+/** A warning in the activity's log (console outside an activity). */
+function warn(message: string): void {
+  if (currentContext()) log.warn(message);
+  else console.warn(message);
 }
 
 /** Several upstream steps at once: `schemas` names each step (as the input names its ref) and its output schema. */

@@ -88,11 +88,12 @@ async function readConfig(path: string | undefined, k: number | undefined): Prom
     }
   }
   if (k !== undefined) config.k = k;
-  const { parseConfig } = await import('../schemas/config');
+  const { validateConfig } = await import('../core/config/validate');
   try {
-    parseConfig(config);
+    // One line naming the file (or --k) and the key; unknown keys with the nearest valid one.
+    validateConfig(config, path ? `--config ${path}` : 'config', k !== undefined ? { k: '--k' } : {});
   } catch (error) {
-    throw new UsageError(`${path ? `--config ${path}` : 'config'}: ${(error as Error).message.split('\n').slice(0, 4).join('; ')}`);
+    throw new UsageError((error as Error).message);
   }
   return config;
 }
@@ -596,10 +597,13 @@ Each command has its own help: segments <command> --help`,
     .command('worker')
     .description('a worker against TEMPORAL_ADDRESS or the local server (graceful shutdown on SIGTERM; settings in worker/main.ts)')
     .option('--task-queue <name>', 'task queue to poll (default TEMPORAL_TASK_QUEUE or customer-segments)')
+    .option('--give-up-after <seconds>', 'stop waiting for the server after this many seconds (default: wait, with backoff, until it answers)')
     .action(async (o) => {
       await installWorkerRuntime();
       const { runWorker } = await import('../worker/main');
-      await runWorker({ log, ...(o.taskQueue ? { taskQueue: o.taskQueue } : {}) });
+      const giveUp = o.giveUpAfter === undefined ? Infinity : Number(o.giveUpAfter) * 1000;
+      if (!(giveUp > 0)) throw new UsageError(`--give-up-after must be a positive number of seconds, got "${o.giveUpAfter}"`);
+      await runWorker({ log, connect: { connectTimeoutMs: giveUp, logAttempts: true }, ...(o.taskQueue ? { taskQueue: o.taskQueue } : {}) });
     });
 
   return program;

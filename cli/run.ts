@@ -1,5 +1,6 @@
 import { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { mkdir } from 'node:fs/promises';
+import { validateConfig } from '../core/config/validate';
+import { ensureWritableDir } from '../core/store/paths';
 import { basename, resolve } from 'node:path';
 import { TASK_QUEUE, WORKFLOW_ID_PREFIX } from '../common/constants';
 import { PipelineConfigInput, parseConfig } from '../schemas/config';
@@ -73,9 +74,11 @@ export async function startSegmentation(
 
 /** Validates the config here too, so a typo fails before a workflow exists. */
 export async function startRun(options: StartRunOptions): Promise<WorkflowHandleWithFirstExecutionRunId> {
-  const config = parseConfig(options.config ?? {});
+  const config = validateConfig(options.config ?? {}, 'config');
   const input: SegmentationInput = { ...segmentationInput(options), ...(options.runMonth ? { runMonth: options.runMonth } : {}) };
-  await mkdir(input.outDir, { recursive: true });
+  // Not mkdir({ recursive: true }): it never returns under /proc. Fails at once naming the folder.
+  await ensureWritableDir(input.outDir, 'output folder');
+  if (!/\{(YYYY-MM|YYYY|MM)\}/.test(input.storeDir)) await ensureWritableDir(input.storeDir, 'checkpoint folder');
   const workflowId = options.workflowId ?? `${WORKFLOW_ID_PREFIX}-${config.dataset}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   return startSegmentation(options.client, input, {
     workflowId,

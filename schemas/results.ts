@@ -127,7 +127,7 @@ export const ResultsSchema = z.object({
     alpha: z.number(),
   }),
   droppedColumns: z.array(z.string()),
-  // Optional until the report step publishes the recode step's value checks (issue 13 work in progress).
+  /** Absent when the run's publish step was not given the recode step (runs recorded before value checks). */
   valueChecks: ValueChecksSchema.optional(),
   missingness: z.object({
     columns: z.array(ColumnMissingSchema),

@@ -240,6 +240,8 @@ export type DriftInput = z.input<typeof DriftInputSchema>;
 export const PublishInputSchema = RunContextSchema.extend({
   outDir: z.string().min(1),
   ingest: StepRefSchema,
+  /** For the value checks' counts (optional: histories recorded before them do not pass it). */
+  recode: StepRefSchema.optional(),
   missingness: StepRefSchema,
   split: StepRefSchema,
   encode: StepRefSchema,

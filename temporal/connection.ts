@@ -67,8 +67,10 @@ export interface ConnectToTemporalOptions {
   reuseRunningServer?: boolean;
   /** Register missing search attributes on an external server (default true; failures are warnings). */
   setupExternalNamespace?: boolean;
-  /** How long to keep retrying an external server (default 60 s). */
+  /** How long to keep retrying an external server (default 60 s; Infinity: until it answers). */
   connectTimeoutMs?: number;
+  /** Log every failed attempt to reach an external server (a worker waiting for its server says so). */
+  logAttempts?: boolean;
   /** Allow the SDK-download fallback when no CLI and no Go (default true). */
   allowSdkDownload?: boolean;
   /** How to find/build the CLI (see cli-binary.ts): `install: false` never builds; `go: null` acts as if Go were absent. */
@@ -78,10 +80,12 @@ export interface ConnectToTemporalOptions {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Connection.connect, retried with backoff until `timeoutMs` has passed. */
-export async function connectWithRetry(address: string, timeoutMs: number): Promise<Connection> {
+export async function connectWithRetry(address: string, timeoutMs: number, onRetry?: (message: string) => void): Promise<Connection> {
   const deadline = Date.now() + timeoutMs;
   let delay = 100;
-  for (;;) {
+  // A patient caller (a worker waiting for its server) backs off further, up to 30 s between attempts.
+  const maxDelay = onRetry ? 30_000 : 2000;
+  for (let attempt = 1; ; attempt++) {
     const remaining = deadline - Date.now();
     try {
       return await Connection.connect({ address, connectTimeout: Math.max(500, Math.min(remaining, 5000)) });
@@ -89,8 +93,9 @@ export async function connectWithRetry(address: string, timeoutMs: number): Prom
       if (Date.now() + delay >= deadline) {
         throw new Error(`Cannot reach Temporal at ${address} within ${Math.round(timeoutMs / 1000)} s: ${(err as Error).message}`);
       }
+      onRetry?.(`Temporal at ${address} is not reachable yet (attempt ${attempt}: ${(err as Error).message.split('\n')[0]}); next attempt in ${(delay / 1000).toFixed(1)} s`);
       await sleep(delay);
-      delay = Math.min(delay * 2, 2000);
+      delay = Math.min(delay * 2, maxDelay);
     }
   }
 }
@@ -178,7 +183,7 @@ export async function connectToTemporal(options: ConnectToTemporalOptions = {}):
   if (env.TEMPORAL_ADDRESS) {
     const address = env.TEMPORAL_ADDRESS;
     const namespace = env.TEMPORAL_NAMESPACE || DEFAULT_NAMESPACE;
-    const connection = await connectWithRetry(address, options.connectTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS);
+    const connection = await connectWithRetry(address, options.connectTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, options.logAttempts ? (m) => log.info(m) : undefined);
     if (options.setupExternalNamespace ?? true) {
       try {
         await ensureNamespaceSetup(connection, { namespace, log: options.log });

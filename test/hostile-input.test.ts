@@ -506,8 +506,22 @@ const FAILURES: FailureCase[] = [
     name: 'a bad config value (maxColumnMissingShare 2)',
     arrange: () => ({ config: { maxColumnMissingShare: 2 } }),
     activity: 'ingestData',
-    type: 'ValidationError',
-    message: () => ['invalid maxColumnMissingShare:', '1'],
+    type: 'ConfigError',
+    message: () => ["the run's config: maxColumnMissingShare must be less than 1 (got 2)"],
+  },
+  {
+    name: 'an unknown config key (a typo of maxColumnMissingShare)',
+    arrange: () => ({ config: { maxColumMissingShare: 0.2 } }),
+    activity: 'ingestData',
+    type: 'ConfigError',
+    message: () => ['unknown key "maxColumMissingShare" (did you mean maxColumnMissingShare?)'],
+  },
+  {
+    name: "1e308 in a numeric column with valueChecks.policy 'fail'",
+    arrange: (dir) => ({ inputs: { population: write(dir, 'population.csv', withCell(P(), 40, NUMERIC, '1e308')) }, config: { valueChecks: { policy: 'fail' } } }),
+    activity: 'recodeMissingCodes' as CleaningActivity,
+    type: 'InputError',
+    message: (f) => [`file ${f.population}, line 42, column ${NUMERIC}`, 'beyond ±1000000000'],
   },
 ];
 
@@ -545,11 +559,15 @@ const SUCCESSES: SuccessCase[] = [
     check: sameResultsAsGood,
   },
   {
-    name: 'an unlisted number (99) in an ordinal column passes through as a value',
+    name: "a value outside the column's domain (99 in SEMIO_SOZ, 1..7) is counted and treated as missing (valueChecks.policy 'missing')",
     arrange: (dir) => ({ inputs: { population: write(dir, 'population.csv', withCell(P(), 5, 'SEMIO_SOZ', '99')) } }),
     check: async (outDir, files) => {
       expect(await cell(join(ingestDirFor(files.population), 'population.parquet'), 5, 'SEMIO_SOZ')).toBe(99);
-      expect(readResults(outDir).droppedColumns).not.toContain('SEMIO_SOZ');
+      const results = readResults(outDir);
+      expect(results.droppedColumns).not.toContain('SEMIO_SOZ');
+      expect(results.valueChecks?.columns).toEqual([
+        expect.objectContaining({ column: 'SEMIO_SOZ', population: { outOfDomain: 1, extreme: 0 }, customers: { outOfDomain: 0, extreme: 0 } }),
+      ]);
     },
   },
   {

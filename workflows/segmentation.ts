@@ -19,6 +19,7 @@ import { CONFIG_DEFAULTS } from '../schemas/config-defaults';
 import type { StepRef, StepReport } from '../schemas/steps';
 import type { StepProgress } from './progress';
 import { fillMonth, monthOf, previousMonth } from './run-month';
+import { CheckpointRecovery, DAMAGED_CHECKPOINT } from './checkpoint-recovery';
 import { RunTracker } from './run-tracker';
 
 export { progressQuery } from './run-tracker';
@@ -48,7 +49,7 @@ export const STEP_NAMES = ['ingest', 'recode', 'missingness', 'split', 'encode',
 type StepName = (typeof STEP_NAMES)[number];
 
 /** Errors no retry can fix: bad files, bad config, lost checkpoints. */
-const NON_RETRYABLE = ['InputError', 'ConfigError', 'ValidationError', 'MissingCheckpoint'];
+const NON_RETRYABLE = ['InputError', 'ConfigError', 'ValidationError', 'MissingCheckpoint', 'PathError', 'DataError', DAMAGED_CHECKPOINT];
 
 /**
  * I/O-bound steps (DuckDB over files): quick retries. Heartbeat timeouts are short because every step
@@ -91,14 +92,20 @@ interface CallOptions {
   cancellationType?: ActivityCancellationType;
 }
 
-/** Schedules one activity with its step's summary (`{k}` filled in). */
-function call<A, R>(activity: ActivityFunctionWithOptions<(input: A) => Promise<R>>, name: StepName, input: A, options: CallOptions = {}): Promise<R> {
+/** The run's recovery of damaged checkpoints (checkpoint-recovery.ts); set at the start of each run. */
+let recovery: CheckpointRecovery;
+
+/** Schedules one activity with its step's summary (`{k}` filled in); a damaged upstream checkpoint is recomputed first. */
+function call<A, R extends StepReport>(activity: ActivityFunctionWithOptions<(input: A) => Promise<R>>, name: StepName, input: A, options: CallOptions = {}): Promise<R> {
   const { k, cancellationType } = options;
-  return activity.executeWithOptions({ summary: SUMMARIES[name].replace('{k}', String(k)), ...(cancellationType ? { cancellationType } : {}) }, [input]);
+  return recovery.run(() =>
+    activity.executeWithOptions({ summary: SUMMARIES[name].replace('{k}', String(k)), ...(cancellationType ? { cancellationType } : {}) }, [input]),
+  );
 }
 
 export async function segmentation(input: SegmentationInput): Promise<SegmentationOutcome> {
   const run = resolveRun(input);
+  recovery = new CheckpointRecovery();
   const tracker = new RunTracker<StepName>(STEP_NAMES, run);
   // On cancellation the run waits until each running step has acknowledged it (activities heartbeat and watch
   // their cancellation signal), so a cancelled run ends with no pending activities. Patched: histories recorded
@@ -129,7 +136,7 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
   const report = await step('report', io.publishResults, {
     ...context,
     ...fitted,
-    ...{ ingest: ingest.ref, missingness: missingness.ref, split: split.ref, encode: encode.ref, map: map.ref, compare: compare.ref, drift: drift.ref },
+    ...{ ingest: ingest.ref, recode: recode.ref, missingness: missingness.ref, split: split.ref, encode: encode.ref, map: map.ref, compare: compare.ref, drift: drift.ref },
     sweep: sweep.points.map((p) => p.ref),
     kChosenBy: input.config.k === undefined ? 'knee' : 'fixed',
     outDir: run.outDir,

@@ -21,6 +21,8 @@ import { columnTokens } from '../generator/model';
 import type { ColumnSpec } from './sql';
 import { isMissingCodeSql } from './sql';
 import { quoteIdent } from '../duckdb';
+import { isArvatoSummary } from '../encoding/rules';
+import { readFeatureSummary } from './feature-summary';
 
 export const ValueDomainSchema = z.union([
   z.object({ values: z.array(z.union([z.number(), z.string()])).min(1) }).strict(),
@@ -146,4 +148,24 @@ export function recodeExpressionSql(column: ColumnSpec, settings: ValueCheckSett
   const name = quoteIdent(column.name);
   const predicates = [isMissingCodeSql(column), settings && settings.policy === 'missing' ? invalidValueSql(column, settings) : 'false'].filter((p) => p !== 'false');
   return predicates.length ? `CASE WHEN ${predicates.join(' OR ')} THEN NULL ELSE ${name} END AS ${name}` : name;
+}
+
+/**
+ * The run's value-check settings: the config's policy and magnitude limit, and the domains from the config's
+ * domains file, else the built-in Arvato domains when the summary is Arvato's, else none (magnitude only).
+ */
+export function valueCheckSettings(
+  config: { policy: ValuePolicy; maxAbsValue: number; domains?: string },
+  featureSummaryPath: string,
+  columns: readonly string[],
+): ValueCheckSettings {
+  if (config.domains) {
+    return { policy: config.policy, maxAbsValue: config.maxAbsValue, domains: readDomainsFile(config.domains, columns), domainSource: config.domains };
+  }
+  if (isArvatoSummary(readFeatureSummary(featureSummaryPath))) {
+    const domains = builtinArvatoDomains();
+    for (const name of Object.keys(domains)) if (!columns.includes(name)) delete domains[name];
+    return { policy: config.policy, maxAbsValue: config.maxAbsValue, domains, domainSource: 'built-in Arvato domains' };
+  }
+  return { policy: config.policy, maxAbsValue: config.maxAbsValue, domains: {}, domainSource: 'none' };
 }

@@ -33,7 +33,7 @@ import { parseArgs } from 'node:util';
 import { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { TASK_QUEUE } from '../common/constants';
-import { DEFAULT_CUSTOMER_ROWS, DEFAULT_POPULATION_ROWS, generateDataset } from '../core/generator';
+import { DEFAULT_CUSTOMER_ROWS, DEFAULT_POPULATION_ROWS, generateDataset } from '../tools/generator';
 import type { PipelineConfigInput } from '../schemas/config';
 import { connectToTemporal } from '../temporal/connection';
 import { findProjectRoot } from '../temporal/project-root';

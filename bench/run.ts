@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { followRun, startRun } from '../cli/run';
 import { queryRows, quoteLiteral, toNumber, withDuckDb } from '../core/duckdb';
-import { CUSTOMERS_FILE, FEATURE_SUMMARY_FILE, POPULATION_FILE, TRUTH_POPULATION_FILE } from '../core/generator';
+import { CUSTOMERS_FILE, FEATURE_SUMMARY_FILE, POPULATION_FILE, TRUTH_POPULATION_FILE } from '../tools/generator';
 import { kmeans, KMeansAlgorithm, resolveAlgorithm } from '../core/linalg';
 import { adjustedRandIndex } from '../core/stats/agreement';
 import { acquireScoresMatrix } from '../core/store/arrays';

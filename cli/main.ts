@@ -365,7 +365,7 @@ Each command has its own help: segments <command> --help`,
     .option('--customer-rows <n>', 'customer rows', wholeNumber(1))
     .option('--seed <n>', 'random seed', wholeNumber(0))
     .action(async (o) => {
-      const { generateDataset } = await import('../core/generator');
+      const { generateDataset } = await import('../tools/generator');
       const summary = await generateDataset({ outDir: resolve(o.out), populationRows: o.populationRows, customerRows: o.customerRows, seed: o.seed });
       console.log(`wrote ${summary.populationRows.toLocaleString('en-US')} population and ${summary.customerRows.toLocaleString('en-US')} customer rows to ${summary.outDir} in ${summary.seconds.toFixed(1)}s`);
     });
@@ -382,7 +382,7 @@ Each command has its own help: segments <command> --help`,
       const config = await readConfig(o.config, o.k);
       await installWorkerRuntime();
       const { writeFileSync } = await import('node:fs');
-      const { generateDataset } = await import('../core/generator');
+      const { generateDataset } = await import('../tools/generator');
       const dataDir = resolve('demo-data');
       const populationRows: number = o.populationRows;
       const customerRows: number = o.customerRows ?? Math.round((populationRows * 191_652) / 891_221);

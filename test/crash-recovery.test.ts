@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { followRun, startRun } from '../cli/run';
-import { generateDataset } from '../core/generator';
+import { generateDataset } from '../tools/generator';
 import { ResultsSchema } from '../schemas/results';
 import { startDevServer } from '../temporal/dev-server';
 import { createWorker } from '../worker/worker';

@@ -37,7 +37,7 @@ import { DEFAULT_CUSTOMER_ROWS, DEFAULT_POPULATION_ROWS, generateDataset } from 
 import type { PipelineConfigInput } from '../schemas/config';
 import { connectToTemporal } from '../temporal/connection';
 import { findProjectRoot } from '../temporal/project-root';
-import { WORKFLOWS_PATH } from '../worker/worker';
+import { WORKFLOWS_PATH } from '../worker/create-worker';
 import { ChildWorker, startBusyLoops, startChildWorker } from './processes';
 import { SizeSummary, scalingTable, sizeTable, slowdownTable, summarise } from './report';
 import { Dataset, RunFigures, runOnce } from './run';

@@ -17,7 +17,7 @@ import { adjustedRandIndex } from '../core/stats/agreement';
 import { acquireScoresMatrix } from '../core/store/arrays';
 import { matrixView, WasmArena } from '../core/wasm/kernel';
 import { PipelineConfigInput, parseConfig } from '../schemas/config';
-import { createWorker } from '../worker/worker';
+import { createWorker } from '../worker/create-worker';
 import type { StepProgress } from '../workflows/progress';
 import { Floors, measureFloors } from './floors';
 import { ChildWorker, RssSampler, resetHwm, vmHwmBytes } from './processes';

@@ -186,7 +186,7 @@ async function follow(
     }
   };
   if (!args.worker) return followAndPrint();
-  const { createWorker } = await import('../worker/worker');
+  const { createWorker } = await import('../worker/create-worker');
   const description = await handle.describe();
   const worker = await createWorker({ connection: await temporal.getNativeConnection(), namespace: temporal.namespace, taskQueue: description.taskQueue });
   return worker.runUntil(followAndPrint());
@@ -563,7 +563,7 @@ Each command has its own help: segments <command> --help`,
     .option('--task-queue <name>', 'task queue to poll (default TEMPORAL_TASK_QUEUE or customer-segments)')
     .action(async (o) => {
       await installWorkerRuntime();
-      const { runWorker } = await import('../worker/main');
+      const { runWorker } = await import('../worker/run-worker');
       await runWorker({ log, ...(o.taskQueue ? { taskQueue: o.taskQueue } : {}) });
     });
 

@@ -13,7 +13,7 @@ import { followRun, startRun } from '../cli/run';
 import { generateDataset } from '../tools/generator';
 import { ResultsSchema } from '../schemas/results';
 import { startDevServer } from '../temporal/dev-server';
-import { createWorker } from '../worker/worker';
+import { createWorker } from '../worker/create-worker';
 import type { RunProgress } from '../workflows/progress';
 import { TestTemporal, connectTestTemporal, testServerAddress } from './support/temporal';
 import { spawnWorkerProcess, waitForOutput } from './support/worker-process';

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type * as activities from '../../activities';
 import { INDEXED_VALUE_TYPE, projectSearchAttributes } from '../../temporal/namespace-setup';
 import type { StepReport } from '../../schemas/steps';
-import { WORKFLOWS_PATH } from '../../worker/worker';
+import { WORKFLOWS_PATH } from '../../worker/create-worker';
 import type { SegmentationInput, SegmentationOutcome } from '../../workflows/segmentation';
 
 const TEST_SERVER = process.env.TEMPORAL_TEST_SERVER_PATH ?? join(__dirname, '..', '..', '.tools', 'bin', 'temporal-test-server');

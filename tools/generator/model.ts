@@ -605,6 +605,15 @@ const G_POST = 256, G_RASTER = 512, G_HHTITLE = 1024, G_KONSUM = 2048, G_ANZ0 = 
 const G_HEALTH = 1 << 14, G_NAT = 1 << 15, G_PRAEG = 1 << 16, G_FAM0 = 1 << 17, G_GROB0 = 1 << 18, G_FEIN0 = 1 << 19;
 const G_WKEIT = 1 << 20, G_ALTER9 = 1 << 21, G_HHEINK = 1 << 22;
 
+const ONE_PERSON_EVENTS = [
+  [ONE_PERSON.health, G_HEALTH], [ONE_PERSON.nationality, G_NAT], [ONE_PERSON.praegende, G_PRAEG],
+  [ONE_PERSON.familie0, G_FAM0], [ONE_PERSON.wKeit, G_WKEIT],
+] as const;
+const ONE_LIGHT_EVENTS = [
+  [ONE_LIGHT.kkkCode, G_KKK0], [ONE_LIGHT.kkkEmpty, G_KKKE], [ONE_LIGHT.hhTitleEmpty, G_HHTITLE],
+  [ONE_LIGHT.cameoEmpty, G_CAMEO], [ONE_LIGHT.communityEmpty, G_COMM],
+] as const;
+
 /** The clean-row gap model: probabilities conditional on the family a touched row falls in. */
 function gapSampler(profile: FileProfile, rng: Rng) {
   const cp = profile.clean;
@@ -647,27 +656,15 @@ function gapSampler(profile: FileProfile, rng: Rng) {
       if (g !== 0) return g;
     }
   };
-  /** One event from a family, for rows whose main gap is elsewhere. */
-  const onePersonEvent = (): number => {
+  /** One event from a family, for rows whose main gap is elsewhere: `choices` in order, the last one otherwise. */
+  const oneEvent = (choices: readonly (readonly [number, number])[], otherwise: number): number => {
     const u = rng.uniform();
-    let acc = ONE_PERSON.health;
-    if (u < acc) return G_HEALTH;
-    if (u < (acc += ONE_PERSON.nationality)) return G_NAT;
-    if (u < (acc += ONE_PERSON.praegende)) return G_PRAEG;
-    if (u < (acc += ONE_PERSON.familie0)) return G_FAM0;
-    if (u < (acc += ONE_PERSON.wKeit)) return G_WKEIT;
-    return G_HHEINK;
+    let acc = 0;
+    for (const [p, flag] of choices) if (u < (acc += p)) return flag;
+    return otherwise;
   };
-  const oneLightEvent = (): number => {
-    const u = rng.uniform();
-    let acc = ONE_LIGHT.kkkCode;
-    if (u < acc) return G_KKK0;
-    if (u < (acc += ONE_LIGHT.kkkEmpty)) return G_KKKE;
-    if (u < (acc += ONE_LIGHT.hhTitleEmpty)) return G_HHTITLE;
-    if (u < (acc += ONE_LIGHT.cameoEmpty)) return G_CAMEO;
-    if (u < (acc += ONE_LIGHT.communityEmpty)) return G_COMM;
-    return G_ANZ0;
-  };
+  const onePersonEvent = (): number => oneEvent(ONE_PERSON_EVENTS, G_HHEINK);
+  const oneLightEvent = (): number => oneEvent(ONE_LIGHT_EVENTS, G_ANZ0);
   /** A clean row's gaps: untouched, or one gap type (block-level or an event family) with its secondary gaps. */
   const cleanRowGaps = (): number => {
     if (!(rng.uniform() < cp.touched)) return 0;

@@ -14,6 +14,7 @@ import {
   PublishInput,
   PublishInputSchema,
   PublishReport,
+  RecodeOutputSchema,
   ScaleOutputSchema,
   SplitOutputSchema,
 } from '../schemas/steps';
@@ -37,6 +38,7 @@ export async function publishResults(rawInput: PublishInput): Promise<PublishRep
         drift: DriftOutputSchema,
       })),
       sweep: await Promise.all(input.sweep.map((ref) => loadStep(ref, KFitOutputSchema))),
+      recode: input.recode ? await loadStep(input.recode, RecodeOutputSchema) : undefined,
     };
     const results = buildResults(upstream, config, { kChosenBy: input.kChosenBy, steps: input.steps, previousOutDir: input.previousOutDir });
     const refs = [input.ingest, input.missingness, input.split, input.encode, input.scale, input.pca, ...input.sweep, input.final, input.map, input.compare, input.drift];

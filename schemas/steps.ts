@@ -240,6 +240,8 @@ export type DriftInput = z.input<typeof DriftInputSchema>;
 export const PublishInputSchema = RunContextSchema.extend({
   outDir: z.string().min(1),
   ingest: StepRefSchema,
+  /** Optional so that histories recorded before value checks existed still replay. */
+  recode: StepRefSchema.optional(),
   missingness: StepRefSchema,
   split: StepRefSchema,
   encode: StepRefSchema,

@@ -110,7 +110,7 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
   const report = await step('report', io.publishResults, {
     ...context,
     ...fitted,
-    ...{ ingest: ingest.ref, missingness: missingness.ref, split: split.ref, encode: encode.ref, map: map.ref, compare: compare.ref, drift: drift.ref },
+    ...{ ingest: ingest.ref, recode: recode.ref, missingness: missingness.ref, split: split.ref, encode: encode.ref, map: map.ref, compare: compare.ref, drift: drift.ref },
     sweep: sweep.points.map((p) => p.ref),
     kChosenBy: input.config.k === undefined ? 'knee' : 'fixed',
     outDir: run.outDir,

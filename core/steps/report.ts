@@ -17,6 +17,7 @@ import type {
   MapOutput,
   MissingnessOutput,
   PcaOutput,
+  RecodeOutput,
   ScaleOutput,
   SplitOutput,
 } from '../../schemas/steps';
@@ -30,6 +31,7 @@ import type { Loaded } from './runtime';
 /** Every finished step the report reads. */
 export interface ReportUpstream {
   ingest: Loaded<IngestOutput>;
+  recode?: Loaded<RecodeOutput>;
   missingness: Loaded<MissingnessOutput>;
   split: Loaded<SplitOutput>;
   encode: Loaded<EncodeOutput>;
@@ -63,6 +65,7 @@ export function buildResults(up: ReportUpstream, config: PipelineConfig, facts: 
     },
     settings: { maxColumnMissingShare: config.maxColumnMissingShare, varianceTarget: config.pca.varianceTarget, alpha: config.alpha },
     droppedColumns: missingness.output.dropped,
+    valueChecks: up.recode?.output.valueChecks,
     missingness: {
       columns: missingness.output.columns.map((c) => ({
         column: c.column,

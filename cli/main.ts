@@ -206,7 +206,7 @@ async function follow(
       process.exit(signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
     });
   }
-  const { createWorker } = await import('../worker/worker');
+  const { createWorker } = await import('../worker/create-worker');
   const description = await handle.describe();
   const worker = await createWorker({ connection: await temporal.getNativeConnection(), namespace: temporal.namespace, taskQueue: description.taskQueue });
   workerRunning = true;
@@ -393,7 +393,7 @@ Each command has its own help: segments <command> --help`,
     .option('--customer-rows <n>', 'customer rows', wholeNumber(1))
     .option('--seed <n>', 'random seed', wholeNumber(0))
     .action(async (o) => {
-      const { generateDataset } = await import('../core/generator');
+      const { generateDataset } = await import('../tools/generator');
       const summary = await generateDataset({ outDir: resolve(o.out), populationRows: o.populationRows, customerRows: o.customerRows, seed: o.seed });
       console.log(`wrote ${summary.populationRows.toLocaleString('en-US')} population and ${summary.customerRows.toLocaleString('en-US')} customer rows to ${summary.outDir} in ${summary.seconds.toFixed(1)}s`);
     });
@@ -410,7 +410,7 @@ Each command has its own help: segments <command> --help`,
       const config = await readConfig(o.config, o.k);
       await installWorkerRuntime();
       const { writeFileSync } = await import('node:fs');
-      const { generateDataset } = await import('../core/generator');
+      const { generateDataset } = await import('../tools/generator');
       const dataDir = resolve('demo-data');
       const populationRows: number = o.populationRows;
       const customerRows: number = o.customerRows ?? Math.round((populationRows * 191_652) / 891_221);
@@ -595,12 +595,12 @@ Each command has its own help: segments <command> --help`,
 
   program
     .command('worker')
-    .description('a worker against TEMPORAL_ADDRESS or the local server (graceful shutdown on SIGTERM; settings in worker/main.ts)')
+    .description('a worker against TEMPORAL_ADDRESS or the local server (graceful shutdown on SIGTERM; settings in worker/run-worker.ts)')
     .option('--task-queue <name>', 'task queue to poll (default TEMPORAL_TASK_QUEUE or customer-segments)')
     .option('--give-up-after <seconds>', 'stop waiting for the server after this many seconds (default: wait, with backoff, until it answers)')
     .action(async (o) => {
       await installWorkerRuntime();
-      const { runWorker } = await import('../worker/main');
+      const { runWorker } = await import('../worker/run-worker');
       const giveUp = o.giveUpAfter === undefined ? Infinity : Number(o.giveUpAfter) * 1000;
       if (!(giveUp > 0)) throw new UsageError(`--give-up-after must be a positive number of seconds, got "${o.giveUpAfter}"`);
       await runWorker({ log, connect: { connectTimeoutMs: giveUp, logAttempts: true }, ...(o.taskQueue ? { taskQueue: o.taskQueue } : {}) });

@@ -14,7 +14,7 @@ import { LogSink, toLogger } from './log';
 export type SearchAttributeTypeName = 'Text' | 'Keyword' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
 
 /** temporal.api.enums.v1.IndexedValueType, whose numbers are fixed by the wire protocol. */
-const INDEXED_VALUE_TYPE: Record<SearchAttributeTypeName, number> = {
+export const INDEXED_VALUE_TYPE: Record<SearchAttributeTypeName, number> = {
   Text: 1,
   Keyword: 2,
   Int: 3,

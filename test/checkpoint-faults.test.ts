@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateDataset } from '../core/generator';
+import { generateDataset } from '../tools/generator';
 import type { SegmentationInput, SegmentationOutcome } from '../workflows/segmentation';
 import { TestTemporal, connectTestTemporal } from './support/temporal';
 

@@ -9,7 +9,7 @@ import { ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateDataset } from '../core/generator';
+import { generateDataset } from '../tools/generator';
 import { segments, spawnSegments, waitForText } from './support/cli';
 import { testServerAddress } from './support/temporal';
 

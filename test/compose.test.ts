@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SEARCH_ATTRIBUTES } from '../common/constants';
-import { DEFAULT_SHUTDOWN_FORCE_MARGIN_MS, parseDuration } from '../worker/main';
+import { DEFAULT_SHUTDOWN_FORCE_MARGIN_MS, parseDuration } from '../worker/run-worker';
 
 const root = path.resolve(__dirname, '..');
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8');

@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PCA } from 'ml-pca';
-import { featureSummaryPath, generateDataset, GenerateSummary, Truth } from '../core/generator';
+import { featureSummaryPath, generateDataset, GenerateSummary, Truth } from '../tools/generator';
 import { readFeatureSummary } from '../core/cleaning/feature-summary';
-import { FLOAT_COLUMNS, STRING_COLUMNS } from '../core/generator/spec';
+import { FLOAT_COLUMNS, STRING_COLUMNS } from '../tools/generator/spec';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { DuckDBInstance } = require('@duckdb/node-api');

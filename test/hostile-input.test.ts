@@ -25,7 +25,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { queryRows, withDuckDb } from '../core/duckdb';
-import { generateDataset } from '../core/generator';
+import { generateDataset } from '../tools/generator';
 import { ResultsSchema, type Results } from '../schemas/results';
 import type { SegmentationInput, SegmentationOutcome } from '../workflows/segmentation';
 import { TestTemporal, connectTestTemporal } from './support/temporal';

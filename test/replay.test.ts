@@ -8,7 +8,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { WORKFLOWS_PATH } from '../worker/worker';
+import { WORKFLOWS_PATH } from '../worker/create-worker';
 
 const HISTORIES = join(__dirname, 'fixtures', 'histories');
 

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSchedule, describeSchedule } from '../cli/schedule';
-import { generateDataset } from '../core/generator';
+import { generateDataset } from '../tools/generator';
 import { TestTemporal, connectTestTemporal } from './support/temporal';
 
 jest.setTimeout(10 * 60_000);

@@ -1,5 +1,5 @@
 /**
- * The production worker (worker/main.ts) as a real process: started the way a container starts it,
+ * The production worker (worker/run-worker.ts) as a real process: started the way a container starts it,
  * polled by the jest dev server, stopped with a real signal.
  *
  * The child runs the TypeScript sources through the same SWC transform jest uses (a require hook, as
@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { buildWorkflowBundle } from '../worker/bundle';
-import { DEFAULT_SHUTDOWN_GRACE_MS, WorkerConfigError, parseDuration, resolveWorkerSettings } from '../worker/main';
+import { DEFAULT_SHUTDOWN_GRACE_MS, WorkerConfigError, parseDuration, resolveWorkerSettings } from '../worker/run-worker';
 import { testServerAddress } from './support/temporal';
 import { TS_CHILD_PRELUDE } from './support/worker-process';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { followRun, startRun } from '../cli/run';
 import { queryRows, toNumber, withDuckDb } from '../core/duckdb';
-import { generateDataset } from '../core/generator';
+import { generateDataset } from '../tools/generator';
 import { scoreFile } from '../core/scoring';
 import { findTemporalCli } from '../temporal/cli-binary';
 import { adjustedRandIndex } from '../core/stats/agreement';

@@ -3,7 +3,7 @@
  *
  * A Worker normally runs webpack over `workflows/` when it starts (seconds of CPU and a few hundred MB
  * of memory on every start of every replica). In production the bundle is built once, at image build
- * time, and every worker loads the same file (`WORKFLOW_BUNDLE`, see worker/main.ts):
+ * time, and every worker loads the same file (`WORKFLOW_BUNDLE`, see worker/run-worker.ts):
  *
  *   node dist/worker/bundle.js [OUT]     # default OUT: <project root>/dist/workflow-bundle.js
  *
@@ -14,7 +14,7 @@ import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { findProjectRoot } from '../temporal/project-root';
-import { WORKFLOWS_PATH } from './worker';
+import { WORKFLOWS_PATH } from './create-worker';
 
 export interface BuildWorkflowBundleOptions {
   /** Module exporting the workflows; default the project's `workflows/` (WORKFLOWS_PATH). */

@@ -4,7 +4,7 @@
  * The feature summary lists types and missing codes but no domains, so a domain comes from
  * - a domains file (config `valueChecks.domains`: {"COLUMN": {"values": [...]} | {"min": a, "max": b, "integer": true}}), or
  * - for the Arvato summary, the built-in domains: the value sets the synthetic generator draws from
- *   (core/generator: the published value counts and the data dictionary's codes, ranges widened to the observed
+ *   (tools/generator: the published value counts and the data dictionary's codes, ranges widened to the observed
  *   min/max of the real file, e.g. ANZ_HAUSHALTE_AKTIV 0..595), as whole numbers from the smallest to the largest.
  * A column without a domain is checked for magnitude only (|x| > maxAbsValue, every number column): 1e308 would
  * overflow the variance (DuckDB: "VARPOP is out of range") and anything far beyond a column's scale swamps it.
@@ -16,8 +16,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../../common/errors';
-import { COLUMN_SPECS } from '../generator/spec';
-import { columnTokens } from '../generator/model';
+import { COLUMN_SPECS } from '../../tools/generator/spec';
+import { columnTokens } from '../../tools/generator/model';
 import type { ColumnSpec } from './sql';
 import { isMissingCodeSql } from './sql';
 import { quoteIdent } from '../duckdb';

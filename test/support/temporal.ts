@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import { WORKFLOWS_PATH, createWorker } from '../../worker/worker';
+import { WORKFLOWS_PATH, createWorker } from '../../worker/create-worker';
 
 const quietLogger = new DefaultLogger('WARN');
 try {

@@ -14,7 +14,7 @@ import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, WriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { readFeatureSummary } from '../cleaning/feature-summary';
+import { readFeatureSummary } from '../../core/cleaning/feature-summary';
 import { compileModel, FilePlan, generateRows, planFile, RowSink } from './model';
 import { Rng } from './rng';
 import {
@@ -69,7 +69,7 @@ export const TRUTH_CUSTOMERS_FILE = 'truth_customers.csv';
 export const DEFAULT_POPULATION_ROWS = 891221;
 export const DEFAULT_CUSTOMER_ROWS = 191652;
 
-/** The shipped feature summary, found from the sources (core/generator) or the build (dist/core/generator). */
+/** The shipped feature summary, found from the sources (tools/generator) or the build (dist/tools/generator). */
 export function featureSummaryPath(): string {
   const candidates = [
     path.join(__dirname, '../../data', FEATURE_SUMMARY_FILE),

@@ -519,21 +519,18 @@ export interface FileOptions {
 
 const CHUNK_BYTES = 1 << 22;
 
-/** Generates one file's rows, streaming CSV bytes (after the header) and truth lines to the sink. */
-export async function generateRows(
-  model: CompiledModel, plan: FilePlan, profile: FileProfile, rng: Rng, options: FileOptions, sink: RowSink,
-): Promise<void> {
+// Rows forced to carry a rare published event (clean rows only).
+const FORCE_PERSON_BLOCK = 1;
+const FORCE_HH_EINKOMMEN = 2;
+const FORCE_CAMEO_X = 4;
+const FORCE_GEB5 = 8;
+
+/** The forced events per row: one person-block gap, one empty HH_EINKOMMEN_SCORE, the CAMEO X rows, GEBAEUDETYP 5. */
+function forcedEvents(plan: FilePlan, cats: Uint8Array, profile: FileProfile, options: FileOptions, rng: Rng): Uint8Array {
   const S = SEGMENTS.length;
   const N = plan.rows;
-  const cats = drawCategories(plan, rng);
-
-  // Forced rows (clean rows only): one person-block gap, one empty HH_EINKOMMEN_SCORE, the CAMEO X rows, GEBAEUDETYP 5.
   const cleanRows = new Int32Array(N - plan.counts[S] - plan.counts[S + 1]);
   for (let i = 0, n = 0; i < N; i++) if (cats[i] < S) cleanRows[n++] = i;
-  const FORCE_PERSON_BLOCK = 1;
-  const FORCE_HH_EINKOMMEN = 2;
-  const FORCE_CAMEO_X = 4;
-  const FORCE_GEB5 = 8;
   const forced = new Uint8Array(N);
   const taken = new Uint8Array(N);
   const mark = (rows: Int32Array, flag: number): void => rows.forEach((r) => (forced[r] |= flag));
@@ -543,44 +540,24 @@ export async function generateRows(
   }
   if (options.gebaeudetypFive && cleanRows.length > 0) mark(pickDistinct(cleanRows, 1, rng, taken, N), FORCE_GEB5);
   mark(pickDistinct(cleanRows, Math.round(N * profile.cameoX), rng, taken, N), FORCE_CAMEO_X);
+  return forced;
+}
 
+/** The value slots of the columns the row logic touches by name, and the column blocks that go empty together. */
+function columnSlots(model: CompiledModel) {
   const slot = model.slot;
-  const iOST = slot('OST_WEST_KZ');
-  const iDECADE = slot('_DECADE');
-  const iPRAEG = slot('PRAEGENDE_JUGENDJAHRE');
-  const iGREEN = slot('GREEN_AVANTGARDE');
-  const iLEBF = slot('LP_LEBENSPHASE_FEIN');
-  const iLEBG = slot('LP_LEBENSPHASE_GROB');
-  const iFAMF = slot('LP_FAMILIE_FEIN');
-  const iFAMG = slot('LP_FAMILIE_GROB');
-  const iSTF = slot('LP_STATUS_FEIN');
-  const iSTG = slot('LP_STATUS_GROB');
-  const iDEU = slot('CAMEO_DEU_2015');
-  const iDEUG = slot('CAMEO_DEUG_2015');
-  const iINTL = slot('CAMEO_INTL_2015');
-  const iGEB = slot('GEBAEUDETYP');
-  const iANZHH = slot('ANZ_HAUSHALTE_AKTIV');
-  const iHEALTH = slot('HEALTH_TYP');
-  const iSHOP = slot('SHOPPER_TYP');
-  const iVERS = slot('VERS_TYP');
-  const iNAT = slot('NATIONALITAET_KZ');
-  const iALTER = slot('ALTERSKATEGORIE_GROB');
-  const iWKEIT = slot('W_KEIT_KIND_HH');
-  const iHHEINK = slot('HH_EINKOMMEN_SCORE');
-  const iKKK = slot('KKK');
-  const iREGIO = slot('REGIOTYP');
-  const iKBA13 = slot('KBA13_ANZAHL_PKW');
-  const iARBEIT = slot('ARBEIT');
-  const iRELAT = slot('RELAT_AB');
-  const iORTSGR = slot('ORTSGR_KLS9');
-  const iRASTER = slot('GEBAEUDETYP_RASTER');
-  const iHHTITEL = slot('ANZ_HH_TITEL');
-  const iKONSUM = slot('KONSUMNAEHE');
-  const iKK = slot('KK_KUNDENTYP');
-  const iGEBJ = slot('GEBURTSJAHR');
-  const iALTERHH = slot('ALTER_HH');
-  const iK05BAUMAX = slot('KBA05_BAUMAX');
   const blk = (...names: string[]): Int32Array => Int32Array.from(names.map(slot));
+  const s = {
+    OST: slot('OST_WEST_KZ'), DECADE: slot('_DECADE'), PRAEG: slot('PRAEGENDE_JUGENDJAHRE'), GREEN: slot('GREEN_AVANTGARDE'),
+    LEBF: slot('LP_LEBENSPHASE_FEIN'), LEBG: slot('LP_LEBENSPHASE_GROB'), FAMF: slot('LP_FAMILIE_FEIN'), FAMG: slot('LP_FAMILIE_GROB'),
+    STF: slot('LP_STATUS_FEIN'), STG: slot('LP_STATUS_GROB'), DEU: slot('CAMEO_DEU_2015'), DEUG: slot('CAMEO_DEUG_2015'),
+    INTL: slot('CAMEO_INTL_2015'), GEB: slot('GEBAEUDETYP'), ANZHH: slot('ANZ_HAUSHALTE_AKTIV'), HEALTH: slot('HEALTH_TYP'),
+    SHOP: slot('SHOPPER_TYP'), VERS: slot('VERS_TYP'), NAT: slot('NATIONALITAET_KZ'), ALTER: slot('ALTERSKATEGORIE_GROB'),
+    WKEIT: slot('W_KEIT_KIND_HH'), HHEINK: slot('HH_EINKOMMEN_SCORE'), KKK: slot('KKK'), REGIO: slot('REGIOTYP'),
+    KBA13: slot('KBA13_ANZAHL_PKW'), ARBEIT: slot('ARBEIT'), RELAT: slot('RELAT_AB'), ORTSGR: slot('ORTSGR_KLS9'),
+    RASTER: slot('GEBAEUDETYP_RASTER'), HHTITEL: slot('ANZ_HH_TITEL'), KONSUM: slot('KONSUMNAEHE'), KK: slot('KK_KUNDENTYP'),
+    GEBJ: slot('GEBURTSJAHR'), ALTERHH: slot('ALTER_HH'), K05BAUMAX: slot('KBA05_BAUMAX'),
+  };
   const BUILDING = blk('ANZ_HAUSHALTE_AKTIV', 'GEBAEUDETYP', 'MIN_GEBAEUDEJAHR', 'OST_WEST_KZ', 'WOHNLAGE');
   const POSTCODE = blk('BALLRAUM', 'EWDICHTE', 'INNENSTADT');
   const COMMUNITY = blk('ARBEIT', 'ORTSGR_KLS9', 'RELAT_AB');
@@ -594,359 +571,343 @@ export async function generateRows(
   );
   const REGIONAL = Int32Array.from([
     ...BUILDING, ...POSTCODE, ...COMMUNITY, ...CAMEO, ...KBA05, ...PLZ8,
-    iRASTER, iHHTITEL, iKBA13, iWKEIT, iKKK, iREGIO, iKK,
+    s.RASTER, s.HHTITEL, s.KBA13, s.WKEIT, s.KKK, s.REGIO, s.KK,
   ]);
+  return { ...s, blocks: { POSTCODE, COMMUNITY, CAMEO, KBA05, PLZ8, HOUSEHOLD, PERSON_BLOCK, REGIONAL } };
+}
+type Slots = ReturnType<typeof columnSlots>;
 
+/** Draws from small discrete distributions (value, cumulative probability) with the file's generator. */
+function discreteDraws(rng: Rng) {
   const cumOf = (pairs: ReadonlyArray<readonly [number, number]>): { values: Int32Array; cum: Float64Array } => ({
     values: Int32Array.from(pairs.map((p) => p[0])),
     cum: cumulative(pairs.map((p) => p[1])),
   });
-  const famFein = [1, 2, 3, 4, 5].map((g) => cumOf(FAMILIE_FEIN_BY_GROB[g]));
-  const feinOnly = cumOf(FEIN_ONLY_GROB);
-  const grobOnly = cumOf(GROB_ONLY_FAMILIE);
-  const noHousehold = cumOf(GEBAEUDETYP_NO_HOUSEHOLD);
   const pick = (d: { values: Int32Array; cum: Float64Array }): number => {
     const u = rng.uniform();
     let k = 0;
     while (k < d.cum.length - 1 && u >= d.cum[k]) k++;
     return d.values[k];
   };
-  const cameoDigit = Int32Array.from(CAMEO_DEU.map((c) => Number(c[0][0])));
-  const cameoIntl = Int32Array.from(CAMEO_DEU.map((c) => c[2]));
-  const XX = CAMEO_DEU.length;
+  return {
+    pick,
+    famFein: [1, 2, 3, 4, 5].map((g) => cumOf(FAMILIE_FEIN_BY_GROB[g])),
+    feinOnly: cumOf(FEIN_ONLY_GROB),
+    grobOnly: cumOf(GROB_ONLY_FAMILIE),
+    noHousehold: cumOf(GEBAEUDETYP_NO_HOUSEHOLD),
+  };
+}
+type Draws = ReturnType<typeof discreteDraws>;
 
-  // Clean-row gap model: probabilities conditional on the family a touched row falls in.
+// Gap flags of a row.
+const G_KBA05 = 1, G_PLZ8 = 2, G_KBA13 = 4, G_KKKE = 8, G_KKK0 = 16, G_CAMEO = 32, G_COMM = 64, G_COMMCODE = 128;
+const G_POST = 256, G_RASTER = 512, G_HHTITLE = 1024, G_KONSUM = 2048, G_ANZ0 = 4096, G_PBLOCK = 8192;
+const G_HEALTH = 1 << 14, G_NAT = 1 << 15, G_PRAEG = 1 << 16, G_FAM0 = 1 << 17, G_GROB0 = 1 << 18, G_FEIN0 = 1 << 19;
+const G_WKEIT = 1 << 20, G_ALTER9 = 1 << 21, G_HHEINK = 1 << 22;
+
+const ONE_PERSON_EVENTS = [
+  [ONE_PERSON.health, G_HEALTH], [ONE_PERSON.nationality, G_NAT], [ONE_PERSON.praegende, G_PRAEG],
+  [ONE_PERSON.familie0, G_FAM0], [ONE_PERSON.wKeit, G_WKEIT],
+] as const;
+const ONE_LIGHT_EVENTS = [
+  [ONE_LIGHT.kkkCode, G_KKK0], [ONE_LIGHT.kkkEmpty, G_KKKE], [ONE_LIGHT.hhTitleEmpty, G_HHTITLE],
+  [ONE_LIGHT.cameoEmpty, G_CAMEO], [ONE_LIGHT.communityEmpty, G_COMM],
+] as const;
+
+/** The clean-row gap model: probabilities conditional on the family a touched row falls in. */
+function gapSampler(profile: FileProfile, rng: Rng) {
   const cp = profile.clean;
   const tPK = cp.plz8AndKba05 / cp.touched;
   const tPB = tPK + cp.personBlock / cp.touched;
   const tK = tPB + cp.kba05Only / cp.touched;
   const tP = tK + cp.plz8Only / cp.touched;
   const tL = tP + cp.lightFamily / cp.touched;
-  const q = calibrateGaps(cp);
-  const qKkkE = q.light.kkkEmpty;
-  const qKkk0 = q.light.kkkCode;
-  const qCameo = q.light.cameoEmpty;
-  const qComm = q.light.communityEmpty;
-  const qCommCode = q.light.communityCode;
-  const qPost = q.light.postcodeEmpty;
-  const qRaster = q.light.rasterEmpty;
-  const qHhTitle = q.light.hhTitleEmpty;
-  const qKonsum = q.light.konsumEmpty;
-  const qKba13 = q.light.kba13Empty;
-  const qAnz0 = q.light.householdsZero;
-  const qHealth = q.person.health;
-  const qNat = q.person.nationality;
-  const qPraeg = q.person.praegende;
-  const qFam0 = q.person.familie0;
-  const qGrob0 = q.person.lebensphaseGrob0;
-  const qFein0 = q.person.lebensphaseFein0;
-  const qWkeit = q.person.wKeit;
-  const qAlter9 = q.person.alterskategorie9;
-  const qHhEink = q.person.hhEinkommen;
-
-  // Gap flags for the current row.
-  const G_KBA05 = 1, G_PLZ8 = 2, G_KBA13 = 4, G_KKKE = 8, G_KKK0 = 16, G_CAMEO = 32, G_COMM = 64, G_COMMCODE = 128;
-  const G_POST = 256, G_RASTER = 512, G_HHTITLE = 1024, G_KONSUM = 2048, G_ANZ0 = 4096, G_PBLOCK = 8192;
-  const G_HEALTH = 1 << 14, G_NAT = 1 << 15, G_PRAEG = 1 << 16, G_FAM0 = 1 << 17, G_GROB0 = 1 << 18, G_FEIN0 = 1 << 19;
-  const G_WKEIT = 1 << 20, G_ALTER9 = 1 << 21, G_HHEINK = 1 << 22;
-
+  const { light, person } = calibrateGaps(cp);
   const b = (p: number): boolean => rng.uniform() < p;
   const lightEvents = (): number => {
     for (;;) {
       let g = 0;
-      if (b(qKkkE)) g |= G_KKKE;
-      else if (b(qKkk0)) g |= G_KKK0;
-      if (b(qCameo)) g |= G_CAMEO;
-      if (b(qComm)) g |= G_COMM;
-      else if (b(qCommCode)) g |= G_COMMCODE;
-      if (b(qPost)) g |= G_POST;
-      if (b(qRaster)) g |= G_RASTER;
-      if (b(qHhTitle)) g |= G_HHTITLE;
-      if (b(qKonsum)) g |= G_KONSUM;
-      if (b(qKba13)) g |= G_KBA13;
-      if (b(qAnz0)) g |= G_ANZ0;
+      if (b(light.kkkEmpty)) g |= G_KKKE;
+      else if (b(light.kkkCode)) g |= G_KKK0;
+      if (b(light.cameoEmpty)) g |= G_CAMEO;
+      if (b(light.communityEmpty)) g |= G_COMM;
+      else if (b(light.communityCode)) g |= G_COMMCODE;
+      if (b(light.postcodeEmpty)) g |= G_POST;
+      if (b(light.rasterEmpty)) g |= G_RASTER;
+      if (b(light.hhTitleEmpty)) g |= G_HHTITLE;
+      if (b(light.konsumEmpty)) g |= G_KONSUM;
+      if (b(light.kba13Empty)) g |= G_KBA13;
+      if (b(light.householdsZero)) g |= G_ANZ0;
       if (g !== 0) return g;
     }
   };
   const personEvents = (): number => {
     for (;;) {
       let g = 0;
-      if (b(qHealth)) g |= G_HEALTH;
-      if (b(qNat)) g |= G_NAT;
-      if (b(qPraeg)) g |= G_PRAEG;
-      if (b(qFam0)) g |= G_FAM0;
-      else if (b(qGrob0)) g |= G_GROB0;
-      else if (b(qFein0)) g |= G_FEIN0;
-      if (b(qWkeit)) g |= G_WKEIT;
-      if (b(qAlter9)) g |= G_ALTER9;
-      if (b(qHhEink)) g |= G_HHEINK;
+      if (b(person.health)) g |= G_HEALTH;
+      if (b(person.nationality)) g |= G_NAT;
+      if (b(person.praegende)) g |= G_PRAEG;
+      if (b(person.familie0)) g |= G_FAM0;
+      else if (b(person.lebensphaseGrob0)) g |= G_GROB0;
+      else if (b(person.lebensphaseFein0)) g |= G_FEIN0;
+      if (b(person.wKeit)) g |= G_WKEIT;
+      if (b(person.alterskategorie9)) g |= G_ALTER9;
+      if (b(person.hhEinkommen)) g |= G_HHEINK;
       if (g !== 0) return g;
     }
   };
-  /** One event from a family, for rows whose main gap is elsewhere. */
-  const onePersonEvent = (): number => {
+  /** One event from a family, for rows whose main gap is elsewhere: `choices` in order, the last one otherwise. */
+  const oneEvent = (choices: readonly (readonly [number, number])[], otherwise: number): number => {
     const u = rng.uniform();
-    let acc = ONE_PERSON.health;
-    if (u < acc) return G_HEALTH;
-    if (u < (acc += ONE_PERSON.nationality)) return G_NAT;
-    if (u < (acc += ONE_PERSON.praegende)) return G_PRAEG;
-    if (u < (acc += ONE_PERSON.familie0)) return G_FAM0;
-    if (u < (acc += ONE_PERSON.wKeit)) return G_WKEIT;
-    return G_HHEINK;
+    let acc = 0;
+    for (const [p, flag] of choices) if (u < (acc += p)) return flag;
+    return otherwise;
   };
-  const oneLightEvent = (): number => {
+  const onePersonEvent = (): number => oneEvent(ONE_PERSON_EVENTS, G_HHEINK);
+  const oneLightEvent = (): number => oneEvent(ONE_LIGHT_EVENTS, G_ANZ0);
+  /** A clean row's gaps: untouched, or one gap type (block-level or an event family) with its secondary gaps. */
+  const cleanRowGaps = (): number => {
+    if (!(rng.uniform() < cp.touched)) return 0;
     const u = rng.uniform();
-    let acc = ONE_LIGHT.kkkCode;
-    if (u < acc) return G_KKK0;
-    if (u < (acc += ONE_LIGHT.kkkEmpty)) return G_KKKE;
-    if (u < (acc += ONE_LIGHT.hhTitleEmpty)) return G_HHTITLE;
-    if (u < (acc += ONE_LIGHT.cameoEmpty)) return G_CAMEO;
-    if (u < (acc += ONE_LIGHT.communityEmpty)) return G_COMM;
-    return G_ANZ0;
+    let g: number;
+    if (u < tPK) {
+      g = G_KBA05 | G_PLZ8;
+      if (b(PK_GAPS.kba13)) g |= G_KBA13;
+      if (b(PK_GAPS.kkkEmpty)) g |= G_KKKE;
+      if (b(PK_GAPS.cameo)) g |= G_CAMEO;
+      if (b(PK_PERSON_CROSS)) g |= onePersonEvent();
+    } else if (u < tPB) {
+      g = G_PBLOCK;
+      if (b(CROSS)) g |= oneLightEvent();
+    } else if (u < tK) {
+      g = G_KBA05;
+      if (b(K05_GAPS.kkkEmpty)) g |= G_KKKE;
+      if (b(K05_GAPS.cameo)) g |= G_CAMEO;
+      if (b(K05_GAPS.kba13)) g |= G_KBA13;
+    } else if (u < tP) {
+      g = G_PLZ8;
+      if (b(P8_GAPS.kba13)) g |= G_KBA13;
+      if (b(P8_GAPS.kkkEmpty)) g |= G_KKKE;
+    } else if (u < tL) {
+      g = lightEvents();
+      if (b(CROSS)) g |= onePersonEvent();
+    } else {
+      g = personEvents();
+      if (b(CROSS)) g |= oneLightEvent();
+    }
+    return g;
   };
+  /** A heavy-missing row's person gaps (its regional blocks are empty anyway). */
+  const heavyRowGaps = (hp: FileProfile['heavyHouseholdEmptyGaps']): number => {
+    let g = 0;
+    if (b(hp.health)) g |= G_HEALTH;
+    if (b(hp.nationality)) g |= G_NAT;
+    if (b(hp.praegende)) g |= G_PRAEG;
+    const u = rng.uniform();
+    if (u < hp.familie0) g |= G_FAM0;
+    else if (u < hp.familie0 + hp.lebensphaseGrob0) g |= G_GROB0;
+    else if (u < hp.familie0 + hp.lebensphaseGrob0 + hp.lebensphaseFein0) g |= G_FEIN0;
+    if (b(hp.alterskategorie9)) g |= G_ALTER9;
+    if (b(hp.hhEinkommen)) g |= G_HHEINK;
+    // A heavy row without person data has no person codes either (keeps the maximum at 48-49 as published).
+    if (b(hp.personBlock)) g = (g & ~(G_HEALTH | G_NAT | G_PRAEG)) | G_PBLOCK;
+    return g;
+  };
+  return { b, cleanRowGaps, heavyRowGaps };
+}
+type Gaps = ReturnType<typeof gapSampler>;
 
-  const vals = new Int32Array(model.names.length);
-  const F = new Float64Array(4);
+/**
+ * Index of the first cut a value does not exceed (`strict`: z > cut moves on, else z >= cut): a linear scan
+ * for short lists, else a binary search. No closures: it runs for every latent cell of every row.
+ */
+function bucketOf(z: number, cuts: Float64Array, off: number, len: number, strict: boolean): number {
+  if (len <= 16) {
+    let k = 0;
+    if (strict) while (k < len && z > cuts[off + k]) k++;
+    else while (k < len && z >= cuts[off + k]) k++;
+    return k;
+  }
+  let lo = 0;
+  let hi = len;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const cut = cuts[off + mid];
+    if (strict ? z > cut : z >= cut) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A row's latent and nominal values: clean rows from their segment's factors, heavy rows from the heavy distributions. */
+function drawValues(model: CompiledModel, cat: number, heavy: boolean, vals: Int32Array, F: Float64Array, rng: Rng): void {
   const lat = model.latent;
   const nom = model.nominal;
-  const means = model.segmentMeans;
-  const sd0 = WITHIN_SD[0], sd1 = WITHIN_SD[1], sd2 = WITHIN_SD[2], sd3 = WITHIN_SD[3];
-  const tok = model.tokens;
-  const outCount = model.outputCount;
+  if (!heavy) {
+    const m = 4 * cat;
+    const means = model.segmentMeans;
+    F[0] = means[m] + WITHIN_SD[0] * rng.normal();
+    F[1] = means[m + 1] + WITHIN_SD[1] * rng.normal();
+    F[2] = means[m + 2] + WITHIN_SD[2] * rng.normal();
+    F[3] = means[m + 3] + WITHIN_SD[3] * rng.normal();
+    const f0 = F[0], f1 = F[1], f2 = F[2], f3 = F[3];
+    for (let j = 0; j < lat.count; j++) {
+      const l = 4 * j;
+      const z = lat.loads[l] * f0 + lat.loads[l + 1] * f1 + lat.loads[l + 2] * f2 + lat.loads[l + 3] * f3 + rng.normal();
+      vals[lat.slots[j]] = lat.values[lat.valOff[j] + bucketOf(z, lat.cuts, lat.cutOff[j], lat.cutLen[j], true)];
+    }
+    for (let j = 0; j < nom.count; j++) {
+      const K = nom.k[j];
+      const off = nom.off[j] + cat * K;
+      const u = rng.uniform();
+      let k = 0;
+      while (k < K - 1 && u >= nom.cum[off + k]) k++;
+      vals[nom.slots[j]] = nom.values[nom.valOff[j] + k];
+    }
+    return;
+  }
+  for (let j = 0; j < lat.count; j++) {
+    const off = lat.valOff[j];
+    const u = rng.uniform();
+    vals[lat.slots[j]] = lat.values[off + bucketOf(u, lat.heavyCum, off, lat.cutLen[j], false)];
+  }
+  for (let j = 0; j < nom.count; j++) {
+    const K = nom.k[j];
+    const off = nom.heavyOff[j];
+    const u = rng.uniform();
+    let k = 0;
+    while (k < K - 1 && u >= nom.heavyCum[off + k]) k++;
+    vals[nom.slots[j]] = nom.values[nom.valOff[j] + k];
+  }
+}
 
+/** Columns that follow from others: the LP groupings, the CAMEO family, PRAEGENDE_JUGENDJAHRE and GREEN_AVANTGARDE. */
+function deriveColumns(model: CompiledModel, ix: Slots, draws: Draws, profile: FileProfile, heavy: boolean, vals: Int32Array, F: Float64Array, rng: Rng): void {
+  const lebGrob = lebensphaseGrob(vals[ix.LEBF]);
+  vals[ix.LEBG] = lebGrob;
+  const famGrob = familieFromLebensphase(lebGrob);
+  vals[ix.FAMG] = famGrob;
+  vals[ix.FAMF] = draws.pick(draws.famFein[famGrob - 1]);
+  vals[ix.STG] = statusGrob(vals[ix.STF]);
+  const deu = vals[ix.DEU];
+  vals[ix.DEUG] = rng.uniform() < profile.cameoDeugFloat ? 10 + CAMEO_DIGIT[deu] : CAMEO_DIGIT[deu];
+  vals[ix.INTL] = CAMEO_INTL[deu];
+  const decade = vals[ix.DECADE];
+  const avant = heavy ? 0 : AVANTGARDE_LOAD * F[3] + rng.normal() > model.avantgardeCuts[decade] ? 1 : 0;
+  const east = heavy ? -1 : vals[ix.OST] === 0 ? 1 : 0;
+  let praeg: number;
+  if (decade === 1) praeg = avant ? 2 : 1;
+  else if (decade === 2) praeg = avant ? 4 : 3;
+  else if (decade === 3) {
+    const pe = east < 0 ? PRAEGENDE_EAST.avantgarde.unknown : east ? PRAEGENDE_EAST.avantgarde.O : PRAEGENDE_EAST.avantgarde.W;
+    praeg = avant ? (rng.uniform() < pe ? 7 : 6) : 5;
+  } else if (decade === 4) praeg = avant ? 9 : 8;
+  else if (decade === 5) {
+    const src = avant ? PRAEGENDE_EAST.avantgarde : PRAEGENDE_EAST.mainstream80s;
+    const pe = east < 0 ? src.unknown : east ? src.O : src.W;
+    const e = rng.uniform() < pe;
+    praeg = avant ? (e ? 13 : 11) : e ? 12 : 10;
+  } else praeg = avant ? 15 : 14;
+  vals[ix.PRAEG] = praeg;
+  vals[ix.GREEN] = avant;
+}
+
+const CAMEO_DIGIT = Int32Array.from(CAMEO_DEU.map((c) => Number(c[0][0])));
+const CAMEO_INTL = Int32Array.from(CAMEO_DEU.map((c) => c[2]));
+
+/** Writes a row's gaps into its values: LP codes first (they rewrite values), then codes, forced events, then empties. */
+function applyGaps(
+  g: number, forced: number, heavy: boolean, householdEmpty: boolean, hp: FileProfile['heavyHouseholdEmptyGaps'], cp: CleanGapProfile,
+  ix: Slots, draws: Draws, gaps: Gaps, vals: Int32Array,
+): void {
+  const { b } = gaps;
   const clear = (cols: Int32Array): void => {
     for (let k = 0; k < cols.length; k++) vals[cols[k]] = EMPTY;
   };
+  if (g & G_FAM0) {
+    vals[ix.LEBF] = 0; vals[ix.LEBG] = 0; vals[ix.FAMF] = 0; vals[ix.FAMG] = 0;
+  } else if (g & G_GROB0) {
+    vals[ix.LEBF] = 0; vals[ix.LEBG] = 0;
+    const fg = draws.pick(draws.grobOnly);
+    vals[ix.FAMG] = fg;
+    vals[ix.FAMF] = draws.pick(draws.famFein[fg - 1]);
+  } else if (g & G_FEIN0) {
+    vals[ix.LEBF] = 0;
+    const lg = draws.pick(draws.feinOnly);
+    vals[ix.LEBG] = lg;
+    const fg = familieFromLebensphase(lg);
+    vals[ix.FAMG] = fg;
+    vals[ix.FAMF] = draws.pick(draws.famFein[fg - 1]);
+  }
+  if (g & G_HEALTH) { vals[ix.HEALTH] = -1; vals[ix.SHOP] = -1; vals[ix.VERS] = -1; }
+  if (g & G_NAT) vals[ix.NAT] = 0;
+  if (g & G_PRAEG) { vals[ix.PRAEG] = 0; vals[ix.GREEN] = 0; }
+  if (g & G_ALTER9) vals[ix.ALTER] = 9;
+  if (g & G_ANZ0) { vals[ix.ANZHH] = 0; vals[ix.GEB] = draws.pick(draws.noHousehold); }
+  if (g & G_KKK0) { vals[ix.KKK] = 0; vals[ix.REGIO] = 0; }
+  if (g & G_COMMCODE) {
+    vals[ix.ARBEIT] = 9; vals[ix.RELAT] = 9;
+    if (b(58 / 159)) vals[ix.ORTSGR] = 0;
+  }
+  if (g & G_WKEIT) vals[ix.WKEIT] = b(cp.wKeitEmptyShare) ? EMPTY : 0;
+  // Dropped sparse columns: their own codes.
+  if (!heavy) {
+    if (b(cp.geburtsjahr0)) vals[ix.GEBJ] = 0;
+    if (b(cp.alterHh0)) vals[ix.ALTERHH] = 0;
+    if (b(cp.kba05Baumax0)) vals[ix.K05BAUMAX] = 0;
+    if (b(cp.kkEmpty)) vals[ix.KK] = EMPTY;
+  } else {
+    if (b(hp.geburtsjahr0)) vals[ix.GEBJ] = 0;
+    if (b(hp.alterHh0)) vals[ix.ALTERHH] = 0;
+  }
+  if (forced & FORCE_CAMEO_X) { vals[ix.DEUG] = 10; vals[ix.DEU] = CAMEO_DEU.length; vals[ix.INTL] = 0; g &= ~G_CAMEO; }
+  if (forced & FORCE_GEB5) { vals[ix.GEB] = 5; if (vals[ix.ANZHH] === 0) vals[ix.ANZHH] = 1; }
 
-  let buf = Buffer.allocUnsafe(CHUNK_BYTES);
-  let pos = 0;
-  let truth = '';
-
-  for (let row = 0; row < N; row++) {
-    const cat = cats[row];
-    const heavy = cat >= S;
-
-    // ---- values
-    if (!heavy) {
-      const m = 4 * cat;
-      F[0] = means[m] + sd0 * rng.normal();
-      F[1] = means[m + 1] + sd1 * rng.normal();
-      F[2] = means[m + 2] + sd2 * rng.normal();
-      F[3] = means[m + 3] + sd3 * rng.normal();
-      const f0 = F[0], f1 = F[1], f2 = F[2], f3 = F[3];
-      for (let j = 0; j < lat.count; j++) {
-        const l = 4 * j;
-        const z = lat.loads[l] * f0 + lat.loads[l + 1] * f1 + lat.loads[l + 2] * f2 + lat.loads[l + 3] * f3 + rng.normal();
-        const off = lat.cutOff[j];
-        const len = lat.cutLen[j];
-        let k: number;
-        if (len <= 16) {
-          k = 0;
-          while (k < len && z > lat.cuts[off + k]) k++;
-        } else {
-          let lo = 0;
-          let hi = len;
-          while (lo < hi) {
-            const mid = (lo + hi) >> 1;
-            if (z > lat.cuts[off + mid]) lo = mid + 1;
-            else hi = mid;
-          }
-          k = lo;
-        }
-        vals[lat.slots[j]] = lat.values[lat.valOff[j] + k];
-      }
-      for (let j = 0; j < nom.count; j++) {
-        const K = nom.k[j];
-        const off = nom.off[j] + cat * K;
-        const u = rng.uniform();
-        let k = 0;
-        while (k < K - 1 && u >= nom.cum[off + k]) k++;
-        vals[nom.slots[j]] = nom.values[nom.valOff[j] + k];
-      }
-    } else {
-      for (let j = 0; j < lat.count; j++) {
-        const K = lat.cutLen[j] + 1;
-        const off = lat.valOff[j];
-        const u = rng.uniform();
-        let k: number;
-        if (K <= 17) {
-          k = 0;
-          while (k < K - 1 && u >= lat.heavyCum[off + k]) k++;
-        } else {
-          let lo = 0;
-          let hi = K - 1;
-          while (lo < hi) {
-            const mid = (lo + hi) >> 1;
-            if (u >= lat.heavyCum[off + mid]) lo = mid + 1;
-            else hi = mid;
-          }
-          k = lo;
-        }
-        vals[lat.slots[j]] = lat.values[off + k];
-      }
-      for (let j = 0; j < nom.count; j++) {
-        const K = nom.k[j];
-        const off = nom.heavyOff[j];
-        const u = rng.uniform();
-        let k = 0;
-        while (k < K - 1 && u >= nom.heavyCum[off + k]) k++;
-        vals[nom.slots[j]] = nom.values[nom.valOff[j] + k];
-      }
+  const { blocks } = ix;
+  if (heavy) {
+    clear(blocks.REGIONAL);
+    if (householdEmpty) {
+      clear(blocks.HOUSEHOLD);
+      vals[ix.KONSUM] = EMPTY;
     }
+  } else {
+    if (g & G_KBA05) clear(blocks.KBA05);
+    if (g & G_PLZ8) clear(blocks.PLZ8);
+    if (g & G_KBA13) vals[ix.KBA13] = EMPTY;
+    if (g & G_KKKE) { vals[ix.KKK] = EMPTY; vals[ix.REGIO] = EMPTY; }
+    if (g & G_CAMEO) clear(blocks.CAMEO);
+    if (g & G_COMM) clear(blocks.COMMUNITY);
+    if (g & G_POST) clear(blocks.POSTCODE);
+    if (g & G_RASTER) vals[ix.RASTER] = EMPTY;
+    if (g & G_HHTITLE) vals[ix.HHTITEL] = EMPTY;
+    if (g & G_KONSUM) vals[ix.KONSUM] = EMPTY;
+  }
+  if (g & G_PBLOCK) clear(blocks.PERSON_BLOCK);
+  if (g & G_HHEINK) vals[ix.HHEINK] = EMPTY;
+}
 
-    // ---- derived columns
-    const lebGrob = lebensphaseGrob(vals[iLEBF]);
-    vals[iLEBG] = lebGrob;
-    const famGrob = familieFromLebensphase(lebGrob);
-    vals[iFAMG] = famGrob;
-    vals[iFAMF] = pick(famFein[famGrob - 1]);
-    vals[iSTG] = statusGrob(vals[iSTF]);
-    const deu = vals[iDEU];
-    vals[iDEUG] = rng.uniform() < profile.cameoDeugFloat ? 10 + cameoDigit[deu] : cameoDigit[deu];
-    vals[iINTL] = cameoIntl[deu];
-    const decade = vals[iDECADE];
-    const avant = heavy ? 0 : AVANTGARDE_LOAD * F[3] + rng.normal() > model.avantgardeCuts[decade] ? 1 : 0;
-    const east = heavy ? -1 : vals[iOST] === 0 ? 1 : 0;
-    let praeg: number;
-    if (decade === 1) praeg = avant ? 2 : 1;
-    else if (decade === 2) praeg = avant ? 4 : 3;
-    else if (decade === 3) {
-      const pe = east < 0 ? PRAEGENDE_EAST.avantgarde.unknown : east ? PRAEGENDE_EAST.avantgarde.O : PRAEGENDE_EAST.avantgarde.W;
-      praeg = avant ? (rng.uniform() < pe ? 7 : 6) : 5;
-    } else if (decade === 4) praeg = avant ? 9 : 8;
-    else if (decade === 5) {
-      const src = avant ? PRAEGENDE_EAST.avantgarde : PRAEGENDE_EAST.mainstream80s;
-      const pe = east < 0 ? src.unknown : east ? src.O : src.W;
-      const e = rng.uniform() < pe;
-      praeg = avant ? (e ? 13 : 11) : e ? 12 : 10;
-    } else praeg = avant ? 15 : 14;
-    vals[iPRAEG] = praeg;
-    vals[iGREEN] = avant;
+/** Buffers rows as `;`-separated CSV bytes and truth lines; hands full chunks to the sink. */
+class ChunkWriter {
+  private buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  private pos = 0;
+  private truth = '';
+  constructor(private readonly model: CompiledModel, private readonly sink: RowSink) {}
 
-    // ---- gaps
-    let g = 0;
-    if (!heavy) {
-      if (rng.uniform() < cp.touched) {
-        const u = rng.uniform();
-        if (u < tPK) {
-          g = G_KBA05 | G_PLZ8;
-          if (b(PK_GAPS.kba13)) g |= G_KBA13;
-          if (b(PK_GAPS.kkkEmpty)) g |= G_KKKE;
-          if (b(PK_GAPS.cameo)) g |= G_CAMEO;
-          if (b(PK_PERSON_CROSS)) g |= onePersonEvent();
-        } else if (u < tPB) {
-          g = G_PBLOCK;
-          if (b(CROSS)) g |= oneLightEvent();
-        } else if (u < tK) {
-          g = G_KBA05;
-          if (b(K05_GAPS.kkkEmpty)) g |= G_KKKE;
-          if (b(K05_GAPS.cameo)) g |= G_CAMEO;
-          if (b(K05_GAPS.kba13)) g |= G_KBA13;
-        } else if (u < tP) {
-          g = G_PLZ8;
-          if (b(P8_GAPS.kba13)) g |= G_KBA13;
-          if (b(P8_GAPS.kkkEmpty)) g |= G_KKKE;
-        } else if (u < tL) {
-          g = lightEvents();
-          if (b(CROSS)) g |= onePersonEvent();
-        } else {
-          g = personEvents();
-          if (b(CROSS)) g |= oneLightEvent();
-        }
-      }
-      const f = forced[row];
-      if (f & FORCE_PERSON_BLOCK) g |= G_PBLOCK;
-      if (f & FORCE_HH_EINKOMMEN) g |= G_HHEINK;
-    } else {
-      const hp = cat === S ? profile.heavyHouseholdEmptyGaps : profile.heavyHouseholdPresentGaps;
-      if (b(hp.health)) g |= G_HEALTH;
-      if (b(hp.nationality)) g |= G_NAT;
-      if (b(hp.praegende)) g |= G_PRAEG;
-      const u = rng.uniform();
-      if (u < hp.familie0) g |= G_FAM0;
-      else if (u < hp.familie0 + hp.lebensphaseGrob0) g |= G_GROB0;
-      else if (u < hp.familie0 + hp.lebensphaseGrob0 + hp.lebensphaseFein0) g |= G_FEIN0;
-      if (b(hp.alterskategorie9)) g |= G_ALTER9;
-      if (b(hp.hhEinkommen)) g |= G_HHEINK;
-      // A heavy row without person data has no person codes either (keeps the maximum at 48-49 as published).
-      if (b(hp.personBlock)) g = (g & ~(G_HEALTH | G_NAT | G_PRAEG)) | G_PBLOCK;
+  async row(vals: Int32Array, truthLine: string): Promise<void> {
+    if (this.pos > CHUNK_BYTES - 4096) {
+      await this.sink.data(this.buf.subarray(0, this.pos));
+      await this.sink.truth(this.truth);
+      this.buf = Buffer.allocUnsafe(CHUNK_BYTES);
+      this.pos = 0;
+      this.truth = '';
     }
-
-    // LP codes first (they rewrite values), then empties.
-    if (g & G_FAM0) {
-      vals[iLEBF] = 0; vals[iLEBG] = 0; vals[iFAMF] = 0; vals[iFAMG] = 0;
-    } else if (g & G_GROB0) {
-      vals[iLEBF] = 0; vals[iLEBG] = 0;
-      const fg = pick(grobOnly);
-      vals[iFAMG] = fg;
-      vals[iFAMF] = pick(famFein[fg - 1]);
-    } else if (g & G_FEIN0) {
-      vals[iLEBF] = 0;
-      const lg = pick(feinOnly);
-      vals[iLEBG] = lg;
-      const fg = familieFromLebensphase(lg);
-      vals[iFAMG] = fg;
-      vals[iFAMF] = pick(famFein[fg - 1]);
-    }
-    if (g & G_HEALTH) { vals[iHEALTH] = -1; vals[iSHOP] = -1; vals[iVERS] = -1; }
-    if (g & G_NAT) vals[iNAT] = 0;
-    if (g & G_PRAEG) { vals[iPRAEG] = 0; vals[iGREEN] = 0; }
-    if (g & G_ALTER9) vals[iALTER] = 9;
-    if (g & G_ANZ0) { vals[iANZHH] = 0; vals[iGEB] = pick(noHousehold); }
-    if (g & G_KKK0) { vals[iKKK] = 0; vals[iREGIO] = 0; }
-    if (g & G_COMMCODE) {
-      vals[iARBEIT] = 9; vals[iRELAT] = 9;
-      if (b(58 / 159)) vals[iORTSGR] = 0;
-    }
-    if (g & G_WKEIT) vals[iWKEIT] = b(cp.wKeitEmptyShare) ? EMPTY : 0;
-    // Dropped sparse columns: their own codes.
-    if (!heavy) {
-      if (b(cp.geburtsjahr0)) vals[iGEBJ] = 0;
-      if (b(cp.alterHh0)) vals[iALTERHH] = 0;
-      if (b(cp.kba05Baumax0)) vals[iK05BAUMAX] = 0;
-      if (b(cp.kkEmpty)) vals[iKK] = EMPTY;
-    } else {
-      const hp = cat === S ? profile.heavyHouseholdEmptyGaps : profile.heavyHouseholdPresentGaps;
-      if (b(hp.geburtsjahr0)) vals[iGEBJ] = 0;
-      if (b(hp.alterHh0)) vals[iALTERHH] = 0;
-    }
-    const f = forced[row];
-    if (f & FORCE_CAMEO_X) { vals[iDEUG] = 10; vals[iDEU] = XX; vals[iINTL] = 0; g &= ~G_CAMEO; }
-    if (f & FORCE_GEB5) { vals[iGEB] = 5; if (vals[iANZHH] === 0) vals[iANZHH] = 1; }
-
-    if (heavy) {
-      clear(REGIONAL);
-      if (cat === S) {
-        clear(HOUSEHOLD);
-        vals[iKONSUM] = EMPTY;
-      }
-    } else {
-      if (g & G_KBA05) clear(KBA05);
-      if (g & G_PLZ8) clear(PLZ8);
-      if (g & G_KBA13) vals[iKBA13] = EMPTY;
-      if (g & G_KKKE) { vals[iKKK] = EMPTY; vals[iREGIO] = EMPTY; }
-      if (g & G_CAMEO) clear(CAMEO);
-      if (g & G_COMM) clear(COMMUNITY);
-      if (g & G_POST) clear(POSTCODE);
-      if (g & G_RASTER) vals[iRASTER] = EMPTY;
-      if (g & G_HHTITLE) vals[iHHTITEL] = EMPTY;
-      if (g & G_KONSUM) vals[iKONSUM] = EMPTY;
-    }
-    if (g & G_PBLOCK) clear(PERSON_BLOCK);
-    if (g & G_HHEINK) vals[iHHEINK] = EMPTY;
-
-    // ---- write
-    if (pos > CHUNK_BYTES - 4096) {
-      await sink.data(buf.subarray(0, pos));
-      await sink.truth(truth);
-      buf = Buffer.allocUnsafe(CHUNK_BYTES);
-      pos = 0;
-      truth = '';
-    }
+    const { tokens: tok, outputCount: outCount, names } = this.model;
+    const buf = this.buf;
+    let pos = this.pos;
     for (let c = 0; c < outCount; c++) {
       const v = vals[c];
       if (v !== EMPTY) {
-        if (v < tok.min[c] || v > tok.max[c]) throw new Error(`generator bug: value ${v} out of range for ${model.names[c]}`);
+        if (v < tok.min[c] || v > tok.max[c]) throw new Error(`generator bug: value ${v} out of range for ${names[c]}`);
         const t = tok.base[c] + v - tok.min[c];
         const start = tok.start[t];
         const end = start + tok.len[t];
@@ -954,10 +915,42 @@ export async function generateRows(
       }
       buf[pos++] = c === outCount - 1 ? 10 : 59;
     }
-    truth += `${row};${heavy ? -1 : cat};${heavy ? 1 : 0}\n`;
+    this.pos = pos;
+    this.truth += truthLine;
   }
-  if (pos > 0 || truth.length > 0) {
-    await sink.data(buf.subarray(0, pos));
-    await sink.truth(truth);
+
+  async flush(): Promise<void> {
+    if (this.pos > 0 || this.truth.length > 0) {
+      await this.sink.data(this.buf.subarray(0, this.pos));
+      await this.sink.truth(this.truth);
+    }
   }
+}
+
+/** Generates one file's rows, streaming CSV bytes (after the header) and truth lines to the sink. */
+export async function generateRows(
+  model: CompiledModel, plan: FilePlan, profile: FileProfile, rng: Rng, options: FileOptions, sink: RowSink,
+): Promise<void> {
+  const S = SEGMENTS.length;
+  const cats = drawCategories(plan, rng);
+  const forced = forcedEvents(plan, cats, profile, options, rng);
+  const ix = columnSlots(model);
+  const draws = discreteDraws(rng);
+  const gaps = gapSampler(profile, rng);
+  const vals = new Int32Array(model.names.length);
+  const F = new Float64Array(4);
+  const out = new ChunkWriter(model, sink);
+  for (let row = 0; row < plan.rows; row++) {
+    const cat = cats[row];
+    const heavy = cat >= S;
+    drawValues(model, cat, heavy, vals, F, rng);
+    deriveColumns(model, ix, draws, profile, heavy, vals, F, rng);
+    const hp = cat === S ? profile.heavyHouseholdEmptyGaps : profile.heavyHouseholdPresentGaps;
+    let g = heavy ? gaps.heavyRowGaps(hp) : gaps.cleanRowGaps();
+    if (!heavy && forced[row] & FORCE_PERSON_BLOCK) g |= G_PBLOCK;
+    if (!heavy && forced[row] & FORCE_HH_EINKOMMEN) g |= G_HHEINK;
+    applyGaps(g, forced[row], heavy, cat === S, hp, profile.clean, ix, draws, gaps, vals);
+    await out.row(vals, `${row};${heavy ? -1 : cat};${heavy ? 1 : 0}\n`);
+  }
+  await out.flush();
 }

@@ -30,7 +30,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { TASK_QUEUE } from '../common/constants';
 import { ConnectToTemporalOptions, TemporalConnection, connectToTemporal } from '../temporal/connection';
-import { createWorker } from './worker';
+import { createWorker } from './create-worker';
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
 /** Added to the grace time to get the default force time. */
@@ -345,7 +345,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<RunWork
 }
 
 if (require.main === module) {
-  // `node dist/worker/main.js`: the same as `segments worker`, without the rest of the CLI.
+  // `node dist/worker/run-worker.js`: the same as `segments worker`, without the rest of the CLI.
   const { DefaultLogger } = require('@temporalio/worker') as typeof import('@temporalio/worker');
   Runtime.install({ logger: new DefaultLogger((process.env.SEGMENTS_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
   runWorker()

@@ -1,0 +1,192 @@
+/**
+ * The workflow's branching with mocked activities on Temporal's time-skipping test server, in seconds:
+ * fixed k vs the knee, last month's run or none, a failing step, cancellation. The real activities are
+ * tested end to end on the dev server (test/workflow.test.ts); here only the orchestration is.
+ *
+ * The test server is io.temporal:temporal-test-server from Maven Central (scripts/install-test-server.sh,
+ * which .ci/run runs), given to the SDK as an existing executable: the SDK's own download needs a host this
+ * project cannot reach.
+ */
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { ActivityFailure, WorkflowFailedError } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type * as activities from '../../activities';
+import { INDEXED_VALUE_TYPE, projectSearchAttributes } from '../../temporal/namespace-setup';
+import type { StepReport } from '../../schemas/steps';
+import { WORKFLOWS_PATH } from '../../worker/create-worker';
+import type { SegmentationInput, SegmentationOutcome } from '../../workflows/segmentation';
+
+const TEST_SERVER = process.env.TEMPORAL_TEST_SERVER_PATH ?? join(__dirname, '..', '..', '.tools', 'bin', 'temporal-test-server');
+
+type Activities = typeof activities;
+type Calls = { name: keyof Activities; input: Record<string, unknown> }[];
+
+/** An SSE curve with its knee at k = 4. */
+const SSE: Record<number, number> = { 2: 1000, 3: 700, 4: 400, 5: 370, 6: 350 };
+
+function report(step: string, figures: StepReport['figures'] = {}): StepReport {
+  return { ref: { step, dir: `/store/${step}`, key: `${step}-key`, reused: false, seconds: 1 }, figures };
+}
+
+/** Activities that record their input and answer with a plausible report; `override` replaces some. */
+function mockActivities(calls: Calls, override: Partial<Record<keyof Activities, (input: never) => Promise<unknown>>> = {}): Activities {
+  const base: Record<keyof Activities, (input: Record<string, unknown>) => Promise<unknown>> = {
+    ingestData: async () => report('ingest'),
+    recodeMissingCodes: async () => report('recode'),
+    assessColumnMissingness: async () => report('missingness', { droppedColumns: 'A,B' }),
+    splitByRowMissingness: async () => report('split', { populationHeavyShare: 0.1, customerHeavyShare: 0.25 }),
+    encodeFeatures: async () => report('encode'),
+    imputeAndScale: async () => report('scale'),
+    fitPca: async () => report('pca'),
+    sweepK: async (input) => ({ ...report(`kmeans-k${input.k}`, { k: input.k as number, sse: SSE[input.k as number] }) }),
+    fitFinalKMeans: async (input) => report('kmeans-final', { k: input.k as number }),
+    mapCustomers: async () => report('map'),
+    compareSegments: async () => report('compare', { overRepresented: '1', underRepresented: '0' }),
+    compareWithPreviousRun: async () => report('drift'),
+    publishResults: async () => ({ ...report('report', { k: 0 }), summaryTable: 'table' }),
+  };
+  const recorded = {} as Record<string, (input: Record<string, unknown>) => Promise<unknown>>;
+  for (const name of Object.keys(base) as (keyof Activities)[]) {
+    recorded[name] = async (input) => {
+      calls.push({ name, input });
+      return (override[name] ?? base[name])(input as never);
+    };
+  }
+  return recorded as unknown as Activities;
+}
+
+let env: TestWorkflowEnvironment;
+let workflowBundle: { code: string };
+
+beforeAll(async () => {
+  if (!existsSync(TEST_SERVER)) throw new Error(`no time-skipping test server at ${TEST_SERVER}: run scripts/install-test-server.sh`);
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // installed by an earlier test file in this process
+  }
+  const start = () => TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: TEST_SERVER } } });
+  // The JVM starting on a busy machine missed the SDK's start-up wait once in six runs here: start again once.
+  env = await start().catch(start);
+  // The workflow sets the project's search attributes, which a server must know first (the test server
+  // implements adding them, not listing them, so ensureNamespaceSetup cannot be used here).
+  const searchAttributes = Object.fromEntries(Object.entries(projectSearchAttributes()).map(([name, type]) => [name, INDEXED_VALUE_TYPE[type]]));
+  await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes });
+  workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+}, 120_000);
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+jest.setTimeout(60_000);
+
+let run = 0;
+const BASE_INPUT: SegmentationInput = {
+  inputs: { population: '/data/pop.csv', customers: '/data/cust.csv', featureSummary: '/data/summary.csv' },
+  storeDir: '/store',
+  outDir: '/out',
+  config: { kMin: 2, kMax: 6 },
+};
+
+/** Runs the workflow on a fresh task queue with the given activities; `during` sees the handle while it runs. */
+async function runWorkflow(
+  input: SegmentationInput,
+  mocks: Activities,
+  during?: (handle: Awaited<ReturnType<TestWorkflowEnvironment['client']['workflow']['start']>>) => Promise<void>,
+) {
+  const taskQueue = `branching-${++run}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: mocks });
+  return worker.runUntil(async () => {
+    const handle = await env.client.workflow.start('segmentation', { taskQueue, workflowId: `branching-${run}`, args: [input] });
+    if (during) await during(handle);
+    const outcome = await handle.result().then(
+      (value: SegmentationOutcome) => ({ value, error: undefined }),
+      (error: unknown) => ({ value: undefined, error }),
+    );
+    const described = await handle.describe();
+    return { ...outcome, searchAttributes: described.searchAttributes, memo: described.memo };
+  });
+}
+
+const inputOf = (calls: Calls, name: keyof Activities) => calls.find((c) => c.name === name)?.input;
+
+test('k at the knee of the SSE curve; the final fit takes over the sweep point at that k', async () => {
+  const calls: Calls = [];
+  const { value } = await runWorkflow(BASE_INPUT, mockActivities(calls));
+  expect(value!.k).toBe(4);
+  // One activity per k, all at once (the order they are scheduled in is the replay test's business).
+  expect(calls.filter((c) => c.name === 'sweepK').map((c) => c.input.k as number).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6]);
+  expect(inputOf(calls, 'fitFinalKMeans')).toMatchObject({ k: 4, sweep: { key: 'kmeans-k4-key' } });
+  expect(inputOf(calls, 'publishResults')).toMatchObject({ kChosenBy: 'knee', sweep: [2, 3, 4, 5, 6].map((k) => ({ key: `kmeans-k${k}-key` })) });
+  expect(value!.steps.every((s) => s.status === 'done')).toBe(true);
+});
+
+test('a fixed k wins over the knee; outside the swept range there is no sweep fit to take over', async () => {
+  const calls: Calls = [];
+  const { value } = await runWorkflow({ ...BASE_INPUT, config: { kMin: 2, kMax: 6, k: 9 } }, mockActivities(calls));
+  expect(value!.k).toBe(9);
+  expect(inputOf(calls, 'fitFinalKMeans')).toMatchObject({ k: 9 });
+  expect(inputOf(calls, 'fitFinalKMeans')!.sweep).toBeUndefined();
+  expect(inputOf(calls, 'publishResults')).toMatchObject({ kChosenBy: 'fixed' });
+});
+
+test('a monthly run matches last month; a run without a template has no previous run unless given one', async () => {
+  const monthly = { ...BASE_INPUT, outDir: '/out/{YYYY-MM}', storeDir: '/store/{YYYY}', runMonth: '2026-01' };
+  let calls: Calls = [];
+  await runWorkflow(monthly, mockActivities(calls));
+  expect(inputOf(calls, 'compareWithPreviousRun')).toMatchObject({ previousOutDir: '/out/2025-12', storeDir: '/store/2026' });
+  expect(inputOf(calls, 'publishResults')).toMatchObject({ outDir: '/out/2026-01' });
+
+  calls = [];
+  await runWorkflow(BASE_INPUT, mockActivities(calls));
+  expect(inputOf(calls, 'compareWithPreviousRun')!.previousOutDir).toBeUndefined();
+
+  calls = [];
+  await runWorkflow({ ...monthly, previousOutDir: '/elsewhere' }, mockActivities(calls));
+  expect(inputOf(calls, 'compareWithPreviousRun')).toMatchObject({ previousOutDir: '/elsewhere' });
+});
+
+test('a step that fails non-retryably fails the run, names the step, and nothing after it runs', async () => {
+  const calls: Calls = [];
+  const failing = mockActivities(calls, {
+    mapCustomers: async () => {
+      throw ApplicationFailure.create({ message: 'file x, line 3: bad value', type: 'InputError', nonRetryable: true });
+    },
+  });
+  const { error, searchAttributes } = await runWorkflow(BASE_INPUT, failing);
+  expect(error).toBeInstanceOf(WorkflowFailedError);
+  const failure = (error as WorkflowFailedError).cause as ActivityFailure;
+  expect(failure).toBeInstanceOf(ActivityFailure);
+  expect(failure.cause?.message).toContain('bad value');
+  expect(calls.filter((c) => c.name === 'mapCustomers')).toHaveLength(1);
+  expect(calls.map((c) => c.name)).not.toContain('compareSegments');
+  expect(searchAttributes.SegmentsOutcome).toEqual(['failed:map']);
+});
+
+test('cancelling the run cancels the running step and records the outcome', async () => {
+  const calls: Calls = [];
+  let started!: () => void;
+  const pcaStarted = new Promise<void>((resolve) => (started = resolve));
+  const mocks = mockActivities(calls, {
+    fitPca: async () => {
+      started();
+      // Heartbeat until the cancellation arrives (a cancelled activity learns it from its heartbeat).
+      for (;;) {
+        Context.current().heartbeat();
+        await Context.current().sleep(100);
+      }
+    },
+  });
+  const { error, searchAttributes } = await runWorkflow(BASE_INPUT, mocks, async (handle) => {
+    await pcaStarted;
+    await handle.cancel();
+  });
+  expect(error).toBeInstanceOf(WorkflowFailedError);
+  expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+  expect(calls.map((c) => c.name)).not.toContain('sweepK');
+  expect(searchAttributes.SegmentsOutcome).toEqual(['cancelled']);
+});

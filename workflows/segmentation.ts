@@ -4,6 +4,8 @@
  * What the run shows about itself (progress, search attributes, memo) is the tracker's (run-tracker.ts).
  */
 import {
+  CancellationScope,
+  CancelledFailure,
   ActivityCancellationType,
   ActivityFunctionWithOptions,
   ApplicationFailure,
@@ -206,6 +208,9 @@ async function elbowSweep(
   // none is left pending). A k timed out on a dead worker during a cancel must not turn the cancel into a failure.
   if (cancellation.cancellationType) {
     const failed = (await Promise.allSettled(fits)).filter((f): f is PromiseRejectedResult => f.status === 'rejected');
+    // When the run itself was cancelled, every k that ended (even by a heartbeat timeout on a dead worker) ends
+    // as part of that cancellation.
+    if (failed.length && CancellationScope.current().consideredCancelled) throw new CancelledFailure('the run was cancelled during the k sweep');
     if (failed.length) throw (failed.find((f) => isCancellation(f.reason)) ?? failed[0]).reason;
   }
   const byK = new Map(await Promise.all(fits));

@@ -166,7 +166,7 @@ beforeAll(async () => {
   symlinkSync(path.join(projectRoot, 'node_modules'), path.join(tempDir, 'node_modules'), 'dir');
   writeFileSync(path.join(tempDir, 'workflows.ts'), FIXTURE_WORKFLOW);
   entryPath = path.join(tempDir, 'worker-entry.js');
-  writeFileSync(entryPath, childEntry(path.join(projectRoot, 'worker', 'main.ts')));
+  writeFileSync(entryPath, childEntry(path.join(projectRoot, 'worker', 'run-worker.ts')));
   bundlePath = (await buildWorkflowBundle(path.join(tempDir, 'bundle', 'workflow-bundle.js'), { workflowsPath: path.join(tempDir, 'workflows.ts') })).path;
   const { address, namespace } = testServerAddress();
   connection = await Connection.connect({ address });

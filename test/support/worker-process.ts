@@ -29,7 +29,7 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
  * through the SWC transform jest uses, so tests can kill it like a crashed machine.
  */
 export function spawnWorkerProcess(options: { address: string; namespace: string; taskQueue: string }): ChildProcess {
-  const workerTs = join(__dirname, '..', '..', 'worker', 'worker.ts');
+  const workerTs = join(__dirname, '..', '..', 'worker', 'create-worker.ts');
   const entry = `
 ${TS_CHILD_PRELUDE}
 const { NativeConnection } = require(${JSON.stringify(require.resolve('@temporalio/worker'))});

@@ -3,6 +3,7 @@
  * temporary outDir), exactly as `segments run` does it, then the figures the bench reports: per-step seconds
  * (the workflow's progress) and wall times (the workflow history), peak RSS, and the quality checks.
  */
+import { ACTIVITY_STEPS } from '../cli/steps';
 import { Client, WorkflowHandle } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -103,22 +104,6 @@ export interface RunFigures {
   floors: Floors;
 }
 
-/** Workflow activity → the progress step it belongs to. */
-const STEP_OF_ACTIVITY: Record<string, string> = {
-  ingestData: 'ingest',
-  recodeMissingCodes: 'recode',
-  assessColumnMissingness: 'missingness',
-  splitByRowMissingness: 'split',
-  encodeFeatures: 'encode',
-  imputeAndScale: 'scale',
-  fitPca: 'pca',
-  sweepK: 'sweep',
-  fitFinalKMeans: 'kmeans',
-  mapCustomers: 'map',
-  compareSegments: 'compare',
-  compareWithPreviousRun: 'drift',
-  publishResults: 'report',
-};
 
 const LLOYD_TOLERANCE = 0.001;
 const LOOP_RESOLUTION_MS = 20;
@@ -253,7 +238,7 @@ function inputK(data: Uint8Array | null | undefined): number | undefined {
 }
 
 function stepFigures(step: StepProgress, history: ActivityRecord[], sampler: RssSampler, floors: Floors): StepFigures {
-  const mine = history.filter((a) => (STEP_OF_ACTIVITY[a.type] ?? a.type) === step.name);
+  const mine = history.filter((a) => (ACTIVITY_STEPS[a.type] ?? a.type) === step.name);
   const from = Math.min(...mine.map((a) => a.scheduledMs));
   const to = Math.max(...mine.map((a) => a.completedMs));
   return {

@@ -406,6 +406,9 @@ Each command has its own help: segments <command> --help`,
     .option('--out <dir>', 'output folder', 'demo-output')
     .option('--config <file>', 'pipeline config JSON')
     .option('--k <n>', 'fix the number of clusters', wholeNumber(1))
+    .option('--port <n>', 'embedded dev server port (a server already there is reused)', wholeNumber(1, 65535), 7233)
+    .option('--ui-port <n>', 'UI port (default 8233, or port + 1000)', wholeNumber(1, 65535))
+    .option('--db <file>', 'SQLite file of the embedded dev server (default .temporal/dev.db)')
     .action(async (o) => {
       const config = await readConfig(o.config, o.k);
       await installWorkerRuntime();
@@ -423,7 +426,8 @@ Each command has its own help: segments <command> --help`,
       const { connectToTemporal } = await import('../temporal/connection');
       const { Client } = await import('@temporalio/client');
       const { startRun } = await import('./run');
-      const temporal = await connectToTemporal({ log });
+      const devServer = { port: o.port, ...(o.uiPort ? { uiPort: o.uiPort } : {}), ...(o.db ? { dbFilename: resolve(o.db) } : {}) };
+      const temporal = await connectToTemporal({ log, devServer });
       try {
         const client = new Client({ connection: temporal.connection, namespace: temporal.namespace });
         const handle = await startRun({

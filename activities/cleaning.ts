@@ -1,8 +1,8 @@
-/** Step 1, cleaning: ingest, recode missing codes, column missingness, row split — over core/cleaning/steps.ts. */
+/** Step 1, cleaning: ingest, recode missing codes, column missingness, row split — over core/cleaning/cleaning-steps.ts. */
 import { join, resolve } from 'node:path';
 import { valueCheckSettings } from '../core/cleaning/domains';
 import { MODEL_FILES } from '../schemas/model-files';
-import { assessMissingness, checkCleanRows, hashInput, ingestFiles, recodeMissing, resolveMaxRowMissing, splitRows } from '../core/cleaning/steps';
+import { assessMissingness, checkCleanRows, hashInput, ingestFiles, recodeMissing, resolveMaxRowMissing, splitRows } from '../core/cleaning/cleaning-steps';
 import { withDuckDb } from '../core/duckdb';
 import {
   IngestInput,

@@ -1,8 +1,8 @@
-/** Step 1, cleaning: ingest, recode missing codes, column missingness, row split — over core/cleaning/steps.ts. */
+/** Step 1, cleaning: ingest, recode missing codes, column missingness, row split — over core/cleaning/cleaning-steps.ts. */
 import { join, resolve } from 'node:path';
 import { valueCheckSettings } from '../core/cleaning/domains';
 import { MODEL_FILES } from '../schemas/model-files';
-import { assessMissingness, checkCleanRows, hashInput, ingestFiles, recodeMissing, resolveMaxRowMissing, splitRows } from '../core/cleaning/steps';
+import { assessMissingness, checkCleanRows, hashInput, ingestFiles, recodeMissing, resolveMaxRowMissing, splitRows } from '../core/cleaning/cleaning-steps';
 import { withDuckDb } from '../core/duckdb';
 import {
   IngestInput,
@@ -23,13 +23,11 @@ import {
   StepRef,
   StepReport,
 } from '../schemas/steps';
-import { checkpointedStep, failingNonRetryably, loadStep, parseInput, readConfig } from './runner';
+import { checkpointedStep, failingNonRetryably, loadStep, parseInput } from './runner';
 
 /** Step 1a: validate and load both files; the checkpoint key is the inputs' content hashes. */
 export async function ingestData(rawInput: IngestInput): Promise<StepReport> {
   const input = parseInput(IngestInputSchema, rawInput);
-  // The first step validates the whole config, so a bad value fails the run before any work is done.
-  readConfig(input.config);
   const inputs = {
     population: resolve(input.inputs.population),
     customers: resolve(input.inputs.customers),
@@ -55,7 +53,7 @@ export async function ingestData(rawInput: IngestInput): Promise<StepReport> {
 /** Step 1b: every listed missing/unknown code becomes NULL. */
 export async function recodeMissingCodes(rawInput: RecodeInput): Promise<StepReport> {
   const input = parseInput(RecodeInputSchema, rawInput);
-  const config = readConfig(input.config);
+  const { config } = input;
   const ingested = await loadStep(input.ingest, IngestOutputSchema);
   const checks = await failingNonRetryably(() => valueCheckSettings(config.valueChecks, join(ingested.dir, MODEL_FILES.featureSummary), ingested.output.columns.map((c) => c.name)));
   const { ref, output } = await checkpointedStep<RecodeOutput>(input.storeDir, 'recode', { ingest: input.ingest.key, checks }, (workDir) =>
@@ -76,7 +74,7 @@ async function populationFile(ingest: StepRef | undefined): Promise<string | und
 /** Step 1c: missing share per column; drop the outlier columns. */
 export async function assessColumnMissingness(rawInput: MissingnessInput): Promise<StepReport> {
   const input = parseInput(MissingnessInputSchema, rawInput);
-  const config = readConfig(input.config);
+  const { config } = input;
   const recoded = await loadStep(input.recode, RecodeOutputSchema);
   const columnNames = recoded.output.columns.map((c) => c.name);
   const file = await populationFile(input.ingest);
@@ -92,7 +90,7 @@ export async function assessColumnMissingness(rawInput: MissingnessInput): Promi
 /** Step 1d: heavy-missing rows aside, clean rows on; compare the two groups. */
 export async function splitByRowMissingness(rawInput: SplitInput): Promise<StepReport> {
   const input = parseInput(SplitInputSchema, rawInput);
-  const config = readConfig(input.config);
+  const { config } = input;
   const recoded = await loadStep(input.recode, RecodeOutputSchema);
   const missingness = await loadStep(input.missingness, MissingnessOutputSchema);
   const maxRowMissing = resolveMaxRowMissing(config, missingness.output.kept.length);

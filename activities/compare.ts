@@ -1,11 +1,11 @@
 /** Step 5b, compare: cluster shares among customers vs the population, lift, CI, test; profiles — over core/steps/compare.ts. */
 import { compareSegments as compare } from '../core/steps/compare';
 import { CompareInput, CompareInputSchema, CompareOutput, KFitOutputSchema, MapOutputSchema, PcaOutputSchema, ScaleOutputSchema, StepReport } from '../schemas/steps';
-import { checkpointedStep, loadSteps, parseInput, readConfig } from './runner';
+import { checkpointedStep, loadSteps, parseInput } from './runner';
 
 export async function compareSegments(rawInput: CompareInput): Promise<StepReport> {
   const input = parseInput(CompareInputSchema, rawInput);
-  const config = readConfig(input.config);
+  const { config } = input;
   const upstream = await loadSteps(input, { scale: ScaleOutputSchema, pca: PcaOutputSchema, final: KFitOutputSchema, map: MapOutputSchema });
   const { ref, output } = await checkpointedStep<CompareOutput>(
     input.storeDir,

@@ -2,11 +2,11 @@
 import { unsampledCategoricals } from '../core/encoding/rules';
 import { encodeFeatures as encode, encodingRulesFor, summaryOf } from '../core/steps/encode';
 import { EncodeInput, EncodeInputSchema, EncodeOutput, IngestOutputSchema, SplitOutputSchema, StepReport } from '../schemas/steps';
-import { checkpointedStep, failingNonRetryably, loadStep, parseInput, readConfig } from './runner';
+import { checkpointedStep, failingNonRetryably, loadStep, parseInput } from './runner';
 
 export async function encodeFeatures(rawInput: EncodeInput): Promise<StepReport> {
   const input = parseInput(EncodeInputSchema, rawInput);
-  const config = readConfig(input.config);
+  const { config } = input;
   const ingest = await loadStep(input.ingest, IngestOutputSchema);
   const split = await loadStep(input.split, SplitOutputSchema);
   // The rules themselves (built-in or from a file) are part of the key: editing them re-encodes.

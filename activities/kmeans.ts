@@ -6,11 +6,11 @@ import { checkKFitsRows, fitFinalKMeans as fitFinal, fitKeyInputs, kFitFigures, 
 import { fitSweepPoint } from '../core/steps/sweep';
 import type { PipelineConfig } from '../schemas/config';
 import { FinalKMeansInput, FinalKMeansInputSchema, KFitOutput, KFitOutputSchema, PcaOutputSchema, StepRef, StepReport, SweepInput, SweepInputSchema } from '../schemas/steps';
-import { activityRuntime, checkpointedStep, failingNonRetryably, loadStep, parseInput, readConfig } from './runner';
+import { activityRuntime, checkpointedStep, failingNonRetryably, loadStep, parseInput } from './runner';
 
 /** The config, the PCA step and the fit's settings (k must not exceed the clean rows), and the fit's checkpoint key. */
-async function prepareFit(input: { config: unknown; pca: StepRef; k: number }, inits: (config: PipelineConfig) => number) {
-  const config = readConfig(input.config);
+async function prepareFit(input: { config: PipelineConfig; pca: StepRef; k: number }, inits: (config: PipelineConfig) => number) {
+  const { config } = input;
   const pca = await loadStep(input.pca, PcaOutputSchema);
   await failingNonRetryably(() => checkKFitsRows(input.k, pca.output.population.rows));
   const settings = kmeansSettings(config, input.k, inits(config));

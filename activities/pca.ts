@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { fitPca as pca, SCORES_DTYPE } from '../core/steps/pca';
 import { stepKey } from '../core/store/step-store';
 import { PcaInput, PcaInputSchema, PcaOutput, ScaleOutputSchema, StepReport } from '../schemas/steps';
-import { activityRuntime, checkpointedStep, loadStep, parseInput, readConfig } from './runner';
+import { activityRuntime, checkpointedStep, loadStep, parseInput } from './runner';
 
 export async function fitPca(rawInput: PcaInput): Promise<StepReport> {
   const input = parseInput(PcaInputSchema, rawInput);
-  const config = readConfig(input.config);
+  const { config } = input;
   const scale = await loadStep(input.scale, ScaleOutputSchema);
   const keyInputs = {
     scale: input.scale.key,

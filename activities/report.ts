@@ -18,11 +18,11 @@ import {
   ScaleOutputSchema,
   SplitOutputSchema,
 } from '../schemas/steps';
-import { failingNonRetryably, loadStep, loadSteps, parseInput, publishingRun, readConfig } from './runner';
+import { failingNonRetryably, loadStep, loadSteps, parseInput, publishingRun } from './runner';
 
 export async function publishResults(rawInput: PublishInput): Promise<PublishReport> {
   const input = parseInput(PublishInputSchema, rawInput);
-  const config = readConfig(input.config);
+  const { config } = input;
   return failingNonRetryably(async () => {
     const upstream = {
       ...(await loadSteps(input, {

@@ -1,5 +1,5 @@
 /**
- * What every activity shares, in one place: parsing its input, reading the config, loading and validating
+ * What every activity shares, in one place: parsing its input (the run's config with it), loading and validating
  * upstream checkpoints, running its compute as a checkpointed step with heartbeats, and turning "the input is
  * wrong" into a failure Temporal does not retry. Activity files import this and core, never each other.
  */
@@ -11,7 +11,6 @@ import { validateConfig } from '../core/config/validate';
 import type { Loaded, StepRuntime } from '../core/steps/runtime';
 import { DamagedCheckpointError } from '../core/store/integrity';
 import { loadCheckpoint, runStep } from '../core/store/step-store';
-import type { PipelineConfig } from '../schemas/config';
 import type { StepRef } from '../schemas/steps';
 
 /** How often a running step tells Temporal it is alive (its heartbeat timeout is a multiple of this). */
@@ -55,20 +54,22 @@ export async function failingNonRetryably<T>(work: () => T | Promise<T>): Promis
   }
 }
 
-/** The activity's input, validated against its schema (a bad payload fails non-retryably). */
+/**
+ * The activity's input, validated against its schema (a bad payload fails non-retryably). The run's config is
+ * part of every input (schemas/steps.ts RunContextSchema): a bad one fails as a one-line ConfigError naming
+ * the key, as the CLI reports it, not as zod's path.
+ */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   try {
     return schema.parse(input);
   } catch (error) {
-    throw toActivityFailure(error);
-  }
-}
-
-/** The run's config with its defaults; a bad value fails non-retryably, naming the field. */
-export function readConfig(raw: unknown): PipelineConfig {
-  try {
-    return validateConfig(raw, "the run's config");
-  } catch (error) {
+    if (error instanceof ZodError && error.issues[0]?.path[0] === 'config') {
+      try {
+        validateConfig((input as { config?: unknown }).config ?? {}, "the run's config");
+      } catch (configError) {
+        throw toActivityFailure(configError);
+      }
+    }
     throw toActivityFailure(error);
   }
 }

@@ -33,7 +33,7 @@ export interface StartRunOptions extends RunInputOptions {
   memo?: Record<string, unknown>;
 }
 
-/** The workflow's input: absolute paths (the worker may run elsewhere in the same file system) and the raw config. */
+/** The workflow's input: absolute paths (the worker may run elsewhere in the same file system) and the config as given. */
 export function segmentationInput(options: RunInputOptions): SegmentationInput {
   const outDir = resolve(options.outDir);
   return {
@@ -72,10 +72,13 @@ export async function startSegmentation(
   });
 }
 
-/** Validates the config here too, so a typo fails before a workflow exists. */
+/**
+ * The config is parsed once, here: a typo fails before a workflow exists, and the workflow gets it with its
+ * defaults applied (schemas/config.ts), so every activity and the run's history see the values it ran with.
+ */
 export async function startRun(options: StartRunOptions): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const config = validateConfig(options.config ?? {}, 'config');
-  const input: SegmentationInput = { ...segmentationInput(options), ...(options.runMonth ? { runMonth: options.runMonth } : {}) };
+  const input: SegmentationInput = { ...segmentationInput({ ...options, config }), ...(options.runMonth ? { runMonth: options.runMonth } : {}) };
   // Not mkdir({ recursive: true }): it never returns under /proc. Fails at once naming the folder.
   await ensureWritableDir(input.outDir, 'output folder');
   if (!/\{(YYYY-MM|YYYY|MM)\}/.test(input.storeDir)) await ensureWritableDir(input.storeDir, 'checkpoint folder');

@@ -37,7 +37,7 @@ export async function createSchedule(options: CreateScheduleOptions): Promise<Sc
   const config = parseConfig(options.config ?? {});
   // The store defaults to <out>/artifacts with the month filled in, the same folder `segments run --out` of
   // that month's folder uses: a hand-started run (or `segments retry`) of a scheduled month reuses its steps.
-  const input = segmentationInput(options);
+  const input = segmentationInput({ ...options, config });
   return options.client.schedule.create({
     scheduleId: options.scheduleId ?? DEFAULT_SCHEDULE_ID,
     spec: { calendars: [{ dayOfMonth: options.dayOfMonth ?? 1, hour: options.hour ?? 2, minute: 0 }] },

@@ -11,7 +11,7 @@ import { readFeatureSummary } from './cleaning/feature-summary';
 import { CentroidsFileSchema, CleaningModelSchema, EncodingModelSchema, FittedTransformSchema, MODEL_FILES, PcaModelFileSchema } from '../schemas/model-files';
 import { writeAssignmentsParquet } from './assignments';
 import { validateCsvHeader } from './cleaning/csv-header';
-import { loadRawCsv } from './cleaning/steps';
+import { loadRawCsv } from './cleaning/cleaning-steps';
 import {
   NUMERIC_TYPES,
   copyToParquetSql,

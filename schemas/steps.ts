@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PipelineConfigInput } from './config';
+import { PipelineConfigSchema } from './config';
 import { FeatureTypeSchema } from './feature-summary';
 import { ClusterSchema, ComponentSchema, DivergenceSchema, HeavyComparisonSchema, ValueChecksSchema } from './results';
 
@@ -84,12 +84,14 @@ export const SplitOutputSchema = z.object({
 export type SplitOutput = z.infer<typeof SplitOutputSchema>;
 
 /**
- * Every activity gets the artifact store and the run's config; paths only, never data. The config is typed
- * here and validated by the activity (runner.readConfig), so its errors name the config field, not `config.`.
+ * Every activity gets the artifact store and the run's config; paths only, never data. The workflow passes the
+ * config the client parsed once (the CLI sends it with its defaults applied); each activity's input parse
+ * validates it and yields the typed PipelineConfig — defaults filled in here for a client that sent a partial
+ * one or a history recorded before. A bad config fails as runner.parseInput's one-line ConfigError.
  */
 export const RunContextSchema = z.object({
   storeDir: z.string().min(1),
-  config: z.custom<PipelineConfigInput>(),
+  config: PipelineConfigSchema.prefault({}),
 });
 
 export const InputPathsSchema = z.object({

@@ -42,6 +42,9 @@ function target(root: string, file: string, specifier: string): string {
   return specifier.startsWith('.') ? relative(root, resolve(dirname(file), specifier)).split(sep).join('/') : '';
 }
 
+/** What core (the product's pure compute) sits beneath: it never imports them. */
+const OUTER_LAYERS = ['tools', 'bench', 'cli', 'activities', 'workflows', 'worker'];
+
 /** The broken rules under `root`, one line each: "file: rule (import)". */
 export function boundaryViolations(root: string): string[] {
   const violations: string[] = [];
@@ -54,6 +57,10 @@ export function boundaryViolations(root: string): string[] {
     }
   };
   check('core', (_, imp) => (imp.specifier.startsWith('@temporalio/') ? 'core must not import Temporal' : undefined));
+  check('core', (_, imp, to) => {
+    const layer = OUTER_LAYERS.find((folder) => to === folder || to.startsWith(`${folder}/`));
+    return layer ? `core must not import the layers above it or the tools (${layer}/)` : undefined;
+  });
   check('schemas', (_, imp, to) =>
     imp.specifier === 'zod' || to.startsWith('schemas/') ? undefined : 'schemas may import only zod and other schemas files',
   );
@@ -81,6 +88,8 @@ test('each rule catches what it forbids', () => {
   try {
     write('core/a.ts', "import { Context } from '@temporalio/activity';\n");
     write('core/ok.ts', "import { z } from 'zod';\nimport { x } from '../schemas/b';\n");
+    write('core/cleaning/d.ts', "import { SPECS } from '../../tools/generator/spec';\nimport { ok } from '../ok';\n");
+    write('core/e.ts', "import type { Outcome } from '../workflows/segmentation';\n");
     write('schemas/b.ts', "import { z } from 'zod';\nimport { readFileSync } from 'node:fs';\nimport { c } from './c';\n");
     write('schemas/c.ts', "import { InputError } from '../common/errors';\n");
     write('activities/pca.ts', "import { run } from './runner';\nimport { parse } from './cleaning';\n");
@@ -88,6 +97,8 @@ test('each rule catches what it forbids', () => {
     write('workflows/w.ts', "import type * as activities from '../activities';\nimport { fitPca } from '../activities/pca';\n");
     expect(boundaryViolations(root)).toEqual([
       "core/a.ts: core must not import Temporal (imports '@temporalio/activity')",
+      "core/cleaning/d.ts: core must not import the layers above it or the tools (tools/) (imports '../../tools/generator/spec')",
+      "core/e.ts: core must not import the layers above it or the tools (workflows/) (imports '../workflows/segmentation')",
       "schemas/b.ts: schemas may import only zod and other schemas files (imports 'node:fs')",
       "schemas/c.ts: schemas may import only zod and other schemas files (imports '../common/errors')",
       "activities/pca.ts: an activity must not import another activity (shared plumbing: activities/runner.ts) (imports './cleaning')",

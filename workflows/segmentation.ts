@@ -32,7 +32,7 @@ export interface SegmentationInput {
   storeDir: string;
   /** Where results.json, the assignments and report.html are published. */
   outDir: string;
-  /** The config as given (defaults not applied): the first step validates it, every activity reads it with its defaults. */
+  /** The config: the CLI sends it parsed, defaults applied; other clients may send part of it (each activity's input parse fills the defaults). */
   config: PipelineConfigInput;
   /** The run to match clusters with; default: the same outDir template filled with the previous month. */
   previousOutDir?: string;

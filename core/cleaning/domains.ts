@@ -3,9 +3,9 @@
  *
  * The feature summary lists types and missing codes but no domains, so a domain comes from
  * - a domains file (config `valueChecks.domains`: {"COLUMN": {"values": [...]} | {"min": a, "max": b, "integer": true}}), or
- * - for the Arvato summary, the built-in domains: the value sets the synthetic generator draws from
- *   (tools/generator: the published value counts and the data dictionary's codes, ranges widened to the observed
- *   min/max of the real file, e.g. ANZ_HAUSHALTE_AKTIV 0..595), as whole numbers from the smallest to the largest.
+ * - for the Arvato summary, the built-in domains (core/cleaning/arvato-domains.ts: the data dictionary's codes,
+ *   ranges widened to the observed min/max of the real file, e.g. ANZ_HAUSHALTE_AKTIV 0..595), as whole numbers
+ *   from the smallest to the largest.
  * A column without a domain is checked for magnitude only (|x| > maxAbsValue, every number column): 1e308 would
  * overflow the variance (DuckDB: "VARPOP is out of range") and anything far beyond a column's scale swamps it.
  *
@@ -16,8 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../../common/errors';
-import { COLUMN_SPECS } from '../../tools/generator/spec';
-import { columnTokens } from '../../tools/generator/model';
+import { ARVATO_NUMBER_DOMAINS } from './arvato-domains';
 import type { ColumnSpec } from './sql';
 import { isMissingCodeSql } from './sql';
 import { quoteIdent } from '../duckdb';
@@ -45,14 +44,10 @@ export interface ValueCheckSettings {
   domainSource: string;
 }
 
-/** Arvato's number columns: the whole numbers the generator draws (codes included; they are recoded first). */
+/** Arvato's number columns: the data dictionary's whole numbers (codes included; they are recoded first). */
 export function builtinArvatoDomains(): Domains {
   const domains: Domains = {};
-  for (const [name, spec] of Object.entries(COLUMN_SPECS)) {
-    if (name.startsWith('_') || ['OST_WEST_KZ', 'CAMEO_DEU_2015', 'CAMEO_DEUG_2015', 'CAMEO_INTL_2015'].includes(name)) continue;
-    const values = [...columnTokens(name, spec, []).keys()];
-    domains[name] = { min: Math.min(...values), max: Math.max(...values), integer: true };
-  }
+  for (const [name, { min, max }] of Object.entries(ARVATO_NUMBER_DOMAINS)) domains[name] = { min, max, integer: true };
   return domains;
 }
 

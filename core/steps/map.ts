@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { CentroidsFileSchema } from '../../schemas/model-files';
 import type { KFitOutput, MapOutput, PcaOutput, ScaleOutput, SplitOutput } from '../../schemas/steps';
 import { writeAssignmentsParquet } from '../assignments';
-import { FILES } from '../cleaning/steps';
+import { FILES } from '../cleaning/cleaning-steps';
 import { withDuckDb } from '../duckdb';
 import { readMatrix, readRowIndex } from '../encoding';
 import { assignNearestInWorkers } from '../parallel';

@@ -7,7 +7,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MODEL_FILES, PcaModelFile } from '../../schemas/model-files';
 import type { PcaOutput, ScaleOutput } from '../../schemas/steps';
-import { FILES } from '../cleaning/steps';
+import { FILES } from '../cleaning/cleaning-steps';
 import { readMatrixAsync } from '../encoding';
 import { chooseComponentCount, interpretComponent, pcaFromCovariance } from '../linalg';
 import type { NumericArray } from '../linalg/types';

@@ -21,7 +21,7 @@ import type {
   ScaleOutput,
   SplitOutput,
 } from '../../schemas/steps';
-import { FILES } from '../cleaning/steps';
+import { FILES } from '../cleaning/cleaning-steps';
 import { renderReport } from '../report/render';
 import { writeFileAtomic } from '../store/step-store';
 import { codeVersion, writeLineage } from '../lineage';

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EncodingModelSchema, MODEL_FILES } from '../../schemas/model-files';
 import type { EncodeOutput, ScaleOutput, SplitOutput } from '../../schemas/steps';
-import { FILES } from '../cleaning/steps';
+import { FILES } from '../cleaning/cleaning-steps';
 import { withDuckDb } from '../duckdb';
 import { encodeSelectSql, exportMatrix, fitImputeScale, parquetRelation } from '../encoding';
 import { readJsonFile } from '../store/json';

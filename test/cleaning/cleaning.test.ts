@@ -15,7 +15,7 @@ import {
   recodeMissing,
   resolveMaxRowMissing,
   splitRows,
-} from '../../core/cleaning/steps';
+} from '../../core/cleaning/cleaning-steps';
 import { parquetRelation, queryOne, queryRows, toNumber, withDuckDb } from '../../core/duckdb';
 import { jensenShannon, totalVariation } from '../../core/stats/divergence';
 import { parseFeatureSummary } from '../../core/cleaning/feature-summary';

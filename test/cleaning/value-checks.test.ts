@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../common/errors';
 import { builtinArvatoDomains, describeDomain, ValueCheckSettings } from '../../core/cleaning/domains';
-import { checkValues, recodeMissing } from '../../core/cleaning/steps';
+import { checkValues, recodeMissing } from '../../core/cleaning/cleaning-steps';
 import { queryRows, withDuckDb } from '../../core/duckdb';
 import type { IngestOutput } from '../../schemas/steps';
 

@@ -8,6 +8,7 @@
  *    (iterative proportional fitting) so that the population mixture reproduces the published marginal.
  *  - Heavy-missing rows ignore segments and draw every column from its heavy distribution.
  */
+import { ARVATO_NUMBER_DOMAINS } from '../../core/cleaning/arvato-domains';
 import { normalCdf, Rng } from './rng';
 import {
   AVANTGARDE_LOAD, avantgardeShareByDecade, CAMEO_DEU, CleanGapProfile, COLUMN_SPECS, ColumnSpec, FAMILIE_FEIN_BY_GROB, familieFromLebensphase, FEIN_ONLY_GROB, FileProfile,
@@ -149,37 +150,13 @@ export function columnTokens(name: string, spec: ColumnSpec | undefined, missing
     out.set(0, 'XX');
     return out;
   }
+  // The token table spans the column's domain in the data dictionary (core), so every value the generator
+  // draws and every numeric missing code has its text.
   const values = new Set<number>();
   if (spec && spec.kind !== 'derived') spec.values.forEach((v) => values.add(v));
   for (const code of missingCodes) if (/^-?\d+$/.test(code)) values.add(Number(code));
-  const derivedRanges: Record<string, [number, number]> = {
-    GREEN_AVANTGARDE: [0, 1],
-    LP_LEBENSPHASE_GROB: [0, 12],
-    LP_FAMILIE_FEIN: [0, 11],
-    LP_FAMILIE_GROB: [0, 5],
-    LP_STATUS_GROB: [0, 5],
-    PRAEGENDE_JUGENDJAHRE: [-1, 15],
-    GEBAEUDETYP: [1, 8],
-    ANZ_HAUSHALTE_AKTIV: [0, 595],
-    KBA05_BAUMAX: [0, 5],
-    ALTER_HH: [0, 21],
-    GEBURTSJAHR: [0, 2017],
-    W_KEIT_KIND_HH: [0, 6],
-    KKK: [0, 4],
-    REGIOTYP: [0, 7],
-    ARBEIT: [1, 9],
-    RELAT_AB: [1, 9],
-    ORTSGR_KLS9: [0, 9],
-    ALTERSKATEGORIE_GROB: [1, 9],
-    HEALTH_TYP: [-1, 3],
-    SHOPPER_TYP: [-1, 3],
-    VERS_TYP: [-1, 2],
-    NATIONALITAET_KZ: [0, 3],
-    LP_LEBENSPHASE_FEIN: [0, 40],
-    LP_STATUS_FEIN: [0, 10],
-  };
-  const r = derivedRanges[name];
-  if (r) for (let v = r[0]; v <= r[1]; v++) values.add(v);
+  const domain = ARVATO_NUMBER_DOMAINS[name];
+  if (domain) values.add(domain.min).add(domain.max);
   const lo = Math.min(...values);
   const hi = Math.max(...values);
   for (let v = lo; v <= hi; v++) out.set(v, num(v));

@@ -1,0 +1,100 @@
+/**
+ * The Arvato data dictionary's value domains: for every number column of the Arvato feature summary, the
+ * smallest and largest whole number it may hold — the dictionary's codes (missing/unknown codes such as -1, 0, 9
+ * included; the recode step turns those into NULL before any check), ranges widened to the min/max observed in
+ * the real files (shared/reference/arvato/FACTS.md §6.2, e.g. ANZ_HAUSHALTE_AKTIV 0..595, KBA13_ANZAHL_PKW
+ * 0..2300). The text columns (OST_WEST_KZ and the CAMEO codes) have none.
+ *
+ * Product knowledge, so it lives in core: the value checks (core/cleaning/domains.ts) read it, and the synthetic
+ * data generator (tools/generator) writes every whole number of a column's domain it may draw.
+ */
+export interface IntegerRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+const r = (min: number, max: number): IntegerRange => ({ min, max });
+
+export const ARVATO_NUMBER_DOMAINS: Readonly<Record<string, IntegerRange>> = {
+  AGER_TYP: r(-1, 3),
+  ALTERSKATEGORIE_GROB: r(1, 9),
+  ANREDE_KZ: r(1, 2),
+  CJT_GESAMTTYP: r(1, 6),
+  FINANZ_MINIMALIST: r(1, 5),
+  FINANZ_SPARER: r(1, 5),
+  FINANZ_VORSORGER: r(1, 5),
+  FINANZ_ANLEGER: r(1, 5),
+  FINANZ_UNAUFFAELLIGER: r(1, 5),
+  FINANZ_HAUSBAUER: r(1, 5),
+  FINANZTYP: r(1, 6),
+  GEBURTSJAHR: r(0, 2017),
+  GFK_URLAUBERTYP: r(1, 12),
+  GREEN_AVANTGARDE: r(0, 1),
+  HEALTH_TYP: r(-1, 3),
+  LP_LEBENSPHASE_FEIN: r(0, 40),
+  LP_LEBENSPHASE_GROB: r(0, 12),
+  LP_FAMILIE_FEIN: r(0, 11),
+  LP_FAMILIE_GROB: r(0, 5),
+  LP_STATUS_FEIN: r(0, 10),
+  LP_STATUS_GROB: r(0, 5),
+  NATIONALITAET_KZ: r(0, 3),
+  PRAEGENDE_JUGENDJAHRE: r(-1, 15),
+  RETOURTYP_BK_S: r(1, 5),
+  SEMIO_SOZ: r(1, 7),
+  SEMIO_FAM: r(1, 7),
+  SEMIO_REL: r(1, 7),
+  SEMIO_MAT: r(1, 7),
+  SEMIO_VERT: r(1, 7),
+  SEMIO_LUST: r(1, 7),
+  SEMIO_ERL: r(1, 7),
+  SEMIO_KULT: r(1, 7),
+  SEMIO_RAT: r(1, 7),
+  SEMIO_KRIT: r(1, 7),
+  SEMIO_DOM: r(1, 7),
+  SEMIO_KAEM: r(1, 7),
+  SEMIO_PFLICHT: r(1, 7),
+  SEMIO_TRADV: r(1, 7),
+  SHOPPER_TYP: r(-1, 3),
+  SOHO_KZ: r(0, 1),
+  TITEL_KZ: r(0, 5),
+  VERS_TYP: r(-1, 2),
+  ZABEOTYP: r(1, 6),
+  ALTER_HH: r(0, 21),
+  ANZ_PERSONEN: r(0, 45),
+  ANZ_TITEL: r(0, 6),
+  HH_EINKOMMEN_SCORE: r(1, 6),
+  KK_KUNDENTYP: r(1, 6),
+  W_KEIT_KIND_HH: r(0, 6),
+  WOHNDAUER_2008: r(1, 9),
+  ANZ_HAUSHALTE_AKTIV: r(0, 595),
+  ANZ_HH_TITEL: r(0, 23),
+  GEBAEUDETYP: r(1, 8),
+  KONSUMNAEHE: r(1, 7),
+  MIN_GEBAEUDEJAHR: r(1985, 2016),
+  WOHNLAGE: r(0, 8),
+  KBA05_ANTG1: r(0, 4),
+  KBA05_ANTG2: r(0, 4),
+  KBA05_ANTG3: r(0, 3),
+  KBA05_ANTG4: r(0, 2),
+  KBA05_BAUMAX: r(0, 5),
+  KBA05_GBZ: r(1, 5),
+  BALLRAUM: r(1, 7),
+  EWDICHTE: r(1, 6),
+  INNENSTADT: r(1, 8),
+  GEBAEUDETYP_RASTER: r(1, 5),
+  KKK: r(0, 4),
+  MOBI_REGIO: r(1, 6),
+  ONLINE_AFFINITAET: r(0, 5),
+  REGIOTYP: r(0, 7),
+  KBA13_ANZAHL_PKW: r(0, 2300),
+  PLZ8_ANTG1: r(0, 4),
+  PLZ8_ANTG2: r(0, 4),
+  PLZ8_ANTG3: r(0, 3),
+  PLZ8_ANTG4: r(0, 2),
+  PLZ8_BAUMAX: r(1, 5),
+  PLZ8_HHZ: r(1, 5),
+  PLZ8_GBZ: r(1, 5),
+  ARBEIT: r(1, 9),
+  ORTSGR_KLS9: r(0, 9),
+  RELAT_AB: r(1, 9),
+};

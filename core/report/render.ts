@@ -170,6 +170,7 @@ table { border-collapse:collapse; width:100%; font-size:13px; }
 th, td { padding:5px 8px; border-bottom:1px solid var(--line); text-align:left; vertical-align:top; }
 th { font-weight:600; color:var(--muted); font-size:12px; background:#fafbfc; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
+th.group { text-align:center; }
 td.desc { min-width:220px; }
 tbody tr:hover { background:#fafbff; }
 code, .mono { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; font-size:12px; }
@@ -266,6 +267,7 @@ function headerBlock(results: Results, title: string): string {
     ['summary', 'All clusters'],
     ['profiles', 'Segment profiles'],
     ['missing', 'Missing data'],
+    ...(results.valueChecks ? [['value-checks', 'Unexpected values']] : []),
     ['pca', 'PCA'],
     ['kmeans', 'k-means'],
     ['run', 'Run'],
@@ -309,6 +311,14 @@ function findingsBlock(results: Results): string {
     items.push(
       `${esc(formatInt(rows))} customer row(s) hold values that do not occur in the population, in ${esc(unseen.length)} column(s); they encode as unknown: ` +
         `${unseen.slice(0, 3).map((u) => `<code>${esc(u.column)}</code>`).join(', ')}${unseen.length > 3 ? ', …' : ''} (<a href="#unseen">details</a>).`,
+    );
+  }
+  const checks = results.valueChecks;
+  if (checks?.columns.length) {
+    const cells = checks.columns.reduce((sum, c) => sum + c.population.outOfDomain + c.population.extreme + c.customers.outOfDomain + c.customers.extreme, 0);
+    items.push(
+      `${esc(formatInt(cells))} cell(s) in ${esc(checks.columns.length)} column(s) hold a value outside the column's domain or of extreme magnitude; ` +
+        `${checks.policy === 'missing' ? 'they were treated as missing' : 'policy: fail'} (<a href="#value-checks">details</a>).`,
     );
   }
   const note = results.heavyMissing.comparison?.note;
@@ -602,6 +612,48 @@ function missingSection(results: Results, options: ReportOptions): string {
   return section('missing', 'Missing data', parts.join(''));
 }
 
+/**
+ * Values the recode step found outside their column's domain or beyond the magnitude limit, per column and file,
+ * with the policy that handled them: users must see that such values were there and what became of them.
+ */
+function valueChecksSection(results: Results): string {
+  const checks = results.valueChecks;
+  if (!checks) return '';
+  const limit = Number.isInteger(checks.maxAbsValue) ? formatInt(checks.maxAbsValue) : formatNumber(checks.maxAbsValue);
+  const policy =
+    checks.policy === 'missing'
+      ? `<b>Policy: treated as missing</b> (<code>valueChecks.policy</code> = <code>missing</code>): each such value became a null, as a missing code does, and counts towards the missing shares above.`
+      : `<b>Policy: fail</b> (<code>valueChecks.policy</code> = <code>fail</code>): the run stops at the first such value, naming its file, column and line.`;
+  const intro =
+    `Cells outside the column's documented domain (domains: ${esc(checks.domainSource)}) or with a magnitude beyond ±${esc(limit)}. ` + policy;
+  if (checks.columns.length === 0) {
+    return section('value-checks', 'Unexpected values', `<p class="empty">None found: every value is inside its column's domain and within ±${esc(limit)}.</p>`, intro);
+  }
+  const total = (key: 'outOfDomain' | 'extreme', file: 'population' | 'customers') => checks.columns.reduce((sum, c) => sum + c[file][key], 0);
+  const count = (n: number) => (n > 0 ? `<b>${esc(formatInt(n))}</b>` : '0');
+  const rows = checks.columns
+    .map(
+      (c) =>
+        `<tr><td><code>${esc(c.column)}</code></td><td>${esc(c.domain)}</td>` +
+        `<td class="num">${count(c.population.outOfDomain)}</td><td class="num">${count(c.population.extreme)}</td>` +
+        `<td class="num">${count(c.customers.outOfDomain)}</td><td class="num">${count(c.customers.extreme)}</td><td>${esc(c.range)}</td></tr>`,
+    )
+    .join('');
+  const table =
+    `<div class="table-scroll"><table class="value-checks"><thead>` +
+    `<tr><th rowspan="2">column</th><th rowspan="2">domain</th><th colspan="2" class="group">population</th><th colspan="2" class="group">customers</th><th rowspan="2">values found</th></tr>` +
+    `<tr><th class="num">out of domain</th><th class="num">extreme</th><th class="num">out of domain</th><th class="num">extreme</th></tr></thead>` +
+    `<tbody>${rows}</tbody><tfoot><tr><th colspan="2">total</th><th class="num">${esc(formatInt(total('outOfDomain', 'population')))}</th>` +
+    `<th class="num">${esc(formatInt(total('extreme', 'population')))}</th><th class="num">${esc(formatInt(total('outOfDomain', 'customers')))}</th>` +
+    `<th class="num">${esc(formatInt(total('extreme', 'customers')))}</th><th></th></tr></tfoot></table></div>`;
+  return section(
+    'value-checks',
+    'Unexpected values',
+    table + `<p class="caption">Only columns where something was found are listed; counts are cells (rows) per file, from results.json's <code>valueChecks</code>.</p>`,
+    intro,
+  );
+}
+
 function comparedHow(comparison: Results['heavyMissing']['comparison']): string {
   if (!comparison) return '';
   if (comparison.selection === 'threshold') return `: the columns missing at most ${formatPercent(comparison.maxMissingShare, 0)} of the population`;
@@ -813,6 +865,7 @@ export function renderReport(results: Results, reportOptions: ReportOptions = {}
     summarySection(results),
     profilesSection(results, options),
     missingSection(results, options),
+    valueChecksSection(results),
     pcaSection(results, options),
     kmeansSection(results),
     previousRunSection(results),

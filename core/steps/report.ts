@@ -3,7 +3,7 @@
  * report.html, published into the output folder. Each file is written under a temporary name and renamed, so
  * a reader never sees a half-written result and a failed run leaves the previous run's files as they were.
  */
-import { copyFile, mkdir, rename } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PipelineConfig } from '../../schemas/config';
 import { CleaningModel, MODEL_FILES } from '../../schemas/model-files';
@@ -23,7 +23,7 @@ import type {
 } from '../../schemas/steps';
 import { FILES } from '../cleaning/cleaning-steps';
 import { renderReport } from '../report/render';
-import { writeFileAtomic } from '../store/step-store';
+import { copyVerified, writeFileAtomic } from '../store/step-store';
 import { codeVersion, writeLineage } from '../lineage';
 import type { Lineage } from '../../schemas/lineage';
 import type { Loaded } from './runtime';
@@ -116,23 +116,25 @@ export interface LineageFacts {
   steps: Lineage['steps'];
 }
 
-/** Publishes the assignments, the fitted model with its lineage, results.json and report.html into `outDir`. */
+/**
+ * Publishes the assignments, the fitted model with its lineage, results.json and report.html into `outDir`. Every
+ * file copied from a checkpoint is checked against the SHA-256 its manifest recorded before it replaces the
+ * published one (copyVerified): a checkpoint damaged since it was loaded is never published.
+ */
 export async function publishRun(outDir: string, up: ReportUpstream, results: Results, lineage: LineageFacts): Promise<void> {
   const { ingest, split, encode, scale, pca, final, map } = up;
   await mkdir(join(outDir, 'assignments'), { recursive: true });
   for (const role of FILES) {
-    const target = join(outDir, 'assignments', `${role}.parquet`);
-    await copyFile(join(map.dir, map.output[role]), `${target}.tmp`);
-    await rename(`${target}.tmp`, target);
+    await copyVerified('map', map.dir, map.output[role], join(outDir, 'assignments', `${role}.parquet`));
   }
   await publishModel(
     join(outDir, 'model'),
     {
-      [MODEL_FILES.featureSummary]: join(ingest.dir, MODEL_FILES.featureSummary),
-      [MODEL_FILES.encoding]: join(encode.dir, encode.output.model),
-      [MODEL_FILES.transform]: join(scale.dir, scale.output.transform),
-      [MODEL_FILES.pca]: join(pca.dir, pca.output.model),
-      [MODEL_FILES.centroids]: join(final.dir, final.output.centroids),
+      [MODEL_FILES.featureSummary]: { step: 'ingest', dir: ingest.dir, name: MODEL_FILES.featureSummary },
+      [MODEL_FILES.encoding]: { step: 'encode', dir: encode.dir, name: encode.output.model },
+      [MODEL_FILES.transform]: { step: 'scale', dir: scale.dir, name: scale.output.transform },
+      [MODEL_FILES.pca]: { step: 'pca', dir: pca.dir, name: pca.output.model },
+      [MODEL_FILES.centroids]: { step: 'kmeans', dir: final.dir, name: final.output.centroids },
     },
     { columns: ingest.output.columns, keptColumns: split.output.keptColumns, maxRowMissing: split.output.maxRowMissing },
   );
@@ -158,11 +160,8 @@ export async function publishRun(outDir: string, up: ReportUpstream, results: Re
 }
 
 /** The fitted transforms, so `segments score` can assign new files without refitting. */
-async function publishModel(dir: string, copies: Record<string, string>, cleaning: CleaningModel): Promise<void> {
+async function publishModel(dir: string, copies: Record<string, { step: string; dir: string; name: string }>, cleaning: CleaningModel): Promise<void> {
   await mkdir(dir, { recursive: true });
-  for (const [name, source] of Object.entries(copies)) {
-    await copyFile(source, join(dir, `${name}.tmp`));
-    await rename(join(dir, `${name}.tmp`), join(dir, name));
-  }
+  for (const [name, source] of Object.entries(copies)) await copyVerified(source.step, source.dir, source.name, join(dir, name));
   await writeFileAtomic(join(dir, MODEL_FILES.cleaning), JSON.stringify(cleaning, null, 1));
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ensureDir } from './paths';
 import { DamagedCheckpointError, FileDigest, digestFolder, moveAside, sha256File, verifyFiles } from './integrity';
 
@@ -216,4 +216,43 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   await writeFile(tmp, data);
   await rename(tmp, path);
+}
+
+/**
+ * Publishes one file of a checkpoint: copied under a temporary name next to `target`, the copy's size and SHA-256
+ * checked against what the checkpoint's manifest recorded for it, then renamed over `target`. So a published file
+ * is byte for byte what the step wrote, whatever happened to the checkpoint after it was loaded or during the copy.
+ * When the copy does not match, the source is checked again: a damaged source is moved aside and reported as a
+ * DamagedCheckpointError (the workflow recomputes the step that made it); a sound source means the copy itself went
+ * wrong, an ordinary (retryable) error. Either way `target` keeps its previous content.
+ */
+export async function copyVerified(step: string, dir: string, name: string, target: string, options: StoreOptions = {}): Promise<void> {
+  const manifest = await readManifest<unknown>(dir);
+  const recorded = manifest && Array.isArray(manifest.files) ? manifest.files.find((file) => file.name === name) : undefined;
+  if (!recorded) {
+    const movedTo = await moveAside(dir);
+    const error = new DamagedCheckpointError(step, dir, [manifest ? `${MANIFEST_FILE} records no ${name}` : `${MANIFEST_FILE} is missing or unreadable`], movedTo);
+    (options.warn ?? console.warn)(error.message);
+    throw error;
+  }
+  const tmp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await copyFile(join(dir, name), tmp);
+    const size = (await stat(tmp)).size;
+    const sha256 = size === recorded.size ? await sha256File(tmp) : '';
+    if (size === recorded.size && sha256 === recorded.sha256) {
+      await rename(tmp, target);
+      return;
+    }
+    const problems = await verifyFiles(dir, [recorded]);
+    if (problems.length > 0) {
+      const movedTo = await moveAside(dir);
+      const error = new DamagedCheckpointError(step, dir, problems, movedTo);
+      (options.warn ?? console.warn)(error.message);
+      throw error;
+    }
+    throw new Error(`the copy of ${join(dir, name)} to ${basename(target)} does not match the checkpoint (${size} bytes, ${recorded.size} recorded); the source is sound, copy again`);
+  } finally {
+    await rm(tmp, { force: true });
+  }
 }

@@ -44,8 +44,21 @@ function typicalResults(): Results {
       previousLift: i === 3 ? null : c.lift * 0.97,
     })),
   };
+  results.valueChecks = VALUE_CHECKS;
   return results;
 }
+
+/** What the recode step found: out-of-domain codes and an extreme magnitude, treated as missing. */
+const VALUE_CHECKS: NonNullable<Results['valueChecks']> = {
+  policy: 'missing',
+  maxAbsValue: 1e9,
+  domainSource: 'built-in Arvato domains',
+  columns: [
+    { column: 'SEMIO_SOZ', domain: '1..7', population: { outOfDomain: 1204, extreme: 0 }, customers: { outOfDomain: 17, extreme: 0 }, range: '-5 .. 99' },
+    { column: 'ANZ_PERSONEN', domain: 'any number', population: { outOfDomain: 0, extreme: 3 }, customers: { outOfDomain: 0, extreme: 0 }, range: '1e+308 .. 1e+308' },
+    { column: 'ALTERSKATEGORIE_GROB', domain: '1, 2, 3, 4', population: { outOfDomain: 88, extreme: 0 }, customers: { outOfDomain: 2, extreme: 0 }, range: '7 .. 8' },
+  ],
+};
 
 /** Harder to lay out: long column names and paths, a long k sweep, many components. */
 function wideDataResults(): Results {
@@ -56,6 +69,17 @@ function wideDataResults(): Results {
   raw.heavyMissing.divergence = raw.heavyMissing.divergence.map((d: { column: string }) => ({ ...d, column: long(d.column) }));
   raw.kSweep = Array.from({ length: 39 }, (_, i) => ({ k: i + 2, sse: 1e8 / Math.sqrt(i + 2), silhouette: 0.2 - i * 0.003 }));
   raw.inputs.population.path = `/data/${'nested/'.repeat(12)}population_with_a_long_name.csv`;
+  raw.valueChecks = {
+    ...VALUE_CHECKS,
+    domainSource: `/data/${'nested/'.repeat(12)}domains.json`,
+    columns: Array.from({ length: 14 }, (_, i) => ({
+      column: long(`COLUMN_${i}`),
+      domain: `${i}, ${i + 1}, ${i + 2}, ${i + 3}, ${i + 4}, ${i + 5}, ${i + 6}, ${i + 7}, ${i + 8}, ${i + 9}`,
+      population: { outOfDomain: 1000 * i, extreme: i % 3 },
+      customers: { outOfDomain: 100 * i, extreme: 0 },
+      range: `-1.7976931348623157e+308 .. 1.7976931348623157e+308`,
+    })),
+  };
   return ResultsSchema.parse(raw);
 }
 
@@ -192,5 +216,42 @@ describeWithChromium(`report.html in headless Chromium (${chromiumPath ?? 'no Ch
         }
       });
     }
+  }
+
+  for (const width of WIDTHS) {
+    it(`the value checks card at ${width} px: the policy, each column's out-of-domain and extreme counts per file, inside its card`, async () => {
+      const { page, errors } = await open(typicalResults(), 'value-checks', width);
+      try {
+        const card = (await page.evaluate(`(() => {
+          const card = document.querySelector('section#value-checks');
+          if (!card || card.getClientRects().length === 0) return null;
+          const box = card.getBoundingClientRect();
+          const wrap = card.querySelector('table').parentElement;
+          return {
+            title: card.querySelector('h2').textContent,
+            intro: card.querySelector('p.sub').textContent,
+            rows: [...card.querySelectorAll('tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent.trim())),
+            totals: [...card.querySelectorAll('tfoot th')].map((th) => th.textContent.trim()),
+            fits: box.right <= document.documentElement.clientWidth + 0.5 && wrap.getBoundingClientRect().right <= box.right + 0.5,
+            inToc: !!document.querySelector('nav.toc a[href="#value-checks"]'),
+            inFindings: !!document.querySelector('#findings a[href="#value-checks"]'),
+          };
+        })()`)) as null | { title: string; intro: string; rows: string[][]; totals: string[]; fits: boolean; inToc: boolean; inFindings: boolean };
+        expect(errors).toEqual([]);
+        expect(card).not.toBeNull();
+        expect(card!.title).toBe('Unexpected values');
+        expect(card!.intro).toContain('Policy: treated as missing');
+        expect(card!.intro).toContain('valueChecks.policy = missing');
+        expect(card!.intro).toContain('±1,000,000,000');
+        expect(card!.intro).toContain('built-in Arvato domains');
+        expect(card!.rows).toEqual(VALUE_CHECKS.columns.map((c) => [c.column, c.domain, String(c.population.outOfDomain.toLocaleString('en-US')), String(c.population.extreme), String(c.customers.outOfDomain), String(c.customers.extreme), c.range]));
+        expect(card!.totals).toEqual(['total', '1,292', '3', '19', '0', '']);
+        expect(card!.fits).toBe(true);
+        expect(card!.inToc).toBe(true);
+        expect(card!.inFindings).toBe(true);
+      } finally {
+        await page.close();
+      }
+    });
   }
 });

@@ -196,6 +196,34 @@ describe('renderReport: unseen customer levels and the clean-vs-heavy comparison
   });
 });
 
+describe('renderReport: value checks', () => {
+  const base = { policy: 'missing' as const, maxAbsValue: 1e9, domainSource: 'built-in Arvato domains' };
+  it('has no value-checks card when results.json has none (runs from before the checks)', () => {
+    const html = renderReport(fixture());
+    expect(html).not.toContain('id="value-checks"');
+    expect(html).not.toContain('href="#value-checks"');
+  });
+  it('says none were found, with the policy, when every value passed', () => {
+    const html = renderReport({ ...fixture(), valueChecks: { ...base, columns: [] } });
+    expect(html).toContain('id="value-checks"');
+    expect(html).toContain("None found: every value is inside its column's domain and within ±1,000,000,000.");
+    expect(html).toContain('Policy: treated as missing');
+    const findings = html.slice(html.indexOf('id="findings"'), html.indexOf('</section>', html.indexOf('id="findings"')));
+    expect(findings).not.toContain('value-checks');
+  });
+  it('lists each column with its counts per file and escapes what it shows', () => {
+    const html = renderReport({
+      ...fixture(),
+      valueChecks: { ...base, policy: 'fail', columns: [{ column: EVIL, domain: '1..5', population: { outOfDomain: 2, extreme: 0 }, customers: { outOfDomain: 0, extreme: 1 }, range: '-9 .. 1e+308' }] },
+    });
+    expect(html).not.toContain(EVIL);
+    expect(html).toContain('Policy: fail');
+    expect(html).toMatch(/<td class="num"><b>2<\/b><\/td><td class="num">0<\/td><td class="num">0<\/td><td class="num"><b>1<\/b><\/td><td>-9 \.\. 1e\+308<\/td>/);
+    expect(html).toContain('3 cell(s) in 1 column(s) hold a value outside');
+    expect(unbalancedTags(html)).toEqual([]);
+  });
+});
+
 describe('renderSummaryTable', () => {
   const results = fixture();
   const text = renderSummaryTable(results);

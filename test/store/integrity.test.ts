@@ -8,7 +8,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withDuckDb } from '../../core/duckdb';
 import { DamagedCheckpointError, digestFolder, parquetProblem, sha256FileCached, verifyFiles } from '../../core/store/integrity';
-import { inspectCheckpoint, loadCheckpoint, runStep, stepKey } from '../../core/store/step-store';
+import { copyVerified, inspectCheckpoint, loadCheckpoint, runStep, stepKey } from '../../core/store/step-store';
 
 let root: string;
 beforeEach(() => {
@@ -156,4 +156,56 @@ test('temporary folders of dead processes on this host are cleared; those of liv
 test('a failed compute leaves no temporary folder and no checkpoint', async () => {
   await expect(runStep(root, 'demo', { a: 1 }, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
   expect(readdirSync(join(root, 'demo'))).toEqual([]);
+});
+
+describe('copyVerified (how the report publishes checkpoint files)', () => {
+  test('a sound file is published byte for byte, replacing the previous copy; no temporary file is left', async () => {
+    const first = await runStep(root, 'demo', { a: 1 }, counter().compute);
+    const out = join(root, 'out');
+    mkdirSync(out);
+    writeFileSync(join(out, 'data.bin'), 'the previous run');
+    await copyVerified('demo', first.dir, 'data.bin', join(out, 'data.bin'));
+    expect(readFileSync(join(out, 'data.bin'))).toEqual(Buffer.alloc(10_000, 7));
+    await copyVerified('demo', first.dir, 'sub/model.json', join(out, 'model.json'));
+    expect(readFileSync(join(out, 'model.json'), 'utf8')).toBe('{"a":1}');
+    expect(readdirSync(out).sort()).toEqual(['data.bin', 'model.json']);
+  });
+
+  const LATE_DAMAGES: [string, (path: string) => void][] = [
+    ['truncated', (path) => truncateSync(path, 5_000)],
+    ['emptied', (path) => truncateSync(path, 0)],
+    ['changed in place (same size)', (path) => {
+      const bytes = readFileSync(path);
+      bytes[9_999] ^= 0xff;
+      writeFileSync(path, bytes);
+    }],
+  ];
+  test.each(LATE_DAMAGES)('a file %s after the checkpoint was loaded is not published: DamagedCheckpointError, moved aside, the previous copy kept', async (_name, damage) => {
+    const first = await runStep(root, 'demo', { a: 1 }, counter().compute);
+    // Loaded (verified) first, as the report step does; damaged afterwards.
+    await loadCheckpoint('demo', first.dir, first.key);
+    damage(join(first.dir, 'data.bin'));
+    const out = join(root, 'out');
+    mkdirSync(out);
+    writeFileSync(join(out, 'data.bin'), 'the previous run');
+    const warn = jest.fn();
+    const error = await copyVerified('demo', first.dir, 'data.bin', join(out, 'data.bin'), { warn }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DamagedCheckpointError);
+    expect((error as DamagedCheckpointError).dir).toBe(first.dir);
+    expect((error as DamagedCheckpointError).message).toMatch(/data\.bin (is \d+ bytes, 10000 were written|has changed)/);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(existsSync(first.dir)).toBe(false);
+    expect(readdirSync(join(root, 'demo')).filter((name) => name.startsWith('.damaged-'))).toHaveLength(1);
+    expect(readFileSync(join(out, 'data.bin'), 'utf8')).toBe('the previous run');
+    expect(readdirSync(out)).toEqual(['data.bin']);
+  });
+
+  test('a file the manifest does not record is not published', async () => {
+    const first = await runStep(root, 'demo', { a: 1 }, counter().compute);
+    writeFileSync(join(first.dir, 'stranger.bin'), 'x');
+    const out = join(root, 'out');
+    mkdirSync(out);
+    await expect(copyVerified('demo', first.dir, 'stranger.bin', join(out, 'stranger.bin'), { warn: () => undefined })).rejects.toThrow('manifest.json records no stranger.bin');
+    expect(readdirSync(out)).toEqual([]);
+  });
 });

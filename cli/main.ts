@@ -107,9 +107,12 @@ function requireInputs(options: { population: string; customers: string; feature
 
 // ---- Temporal ----
 
-async function withClient<T>(work: (client: Client, temporal: import('../temporal/connection').TemporalConnection) => Promise<T>): Promise<T> {
+async function withClient<T>(
+  work: (client: Client, temporal: import('../temporal/connection').TemporalConnection) => Promise<T>,
+  devServer?: import('../temporal/connection').ConnectToTemporalOptions['devServer'],
+): Promise<T> {
   const [{ Client }, { connectToTemporal }] = await Promise.all([import('@temporalio/client'), import('../temporal/connection')]);
-  const temporal = await connectToTemporal({ log });
+  const temporal = await connectToTemporal({ log, ...(devServer ? { devServer } : {}) });
   try {
     return await work(new Client({ connection: temporal.connection, namespace: temporal.namespace }), temporal);
   } finally {
@@ -221,7 +224,45 @@ async function follow(
 
 // ---- the program ----
 
-export function buildProgram(setExit: (code: number) => void): Command {
+type SetExit = (code: number) => void;
+
+/** The paths and settings of a run (run, schedule create); a schedule's paths may hold {YYYY-MM}. */
+function addRunInputOptions(command: Command, scheduled: boolean): Command {
+  const month = scheduled ? ' (may hold {YYYY-MM})' : '';
+  return command
+    .requiredOption(`--population <${scheduled ? 'path' : 'file'}>`, `${scheduled ? 'population CSV' : 'general population CSV'}${month}`)
+    .requiredOption(`--customers <${scheduled ? 'path' : 'file'}>`, `customers CSV${scheduled ? month : ' (same columns)'}`)
+    .requiredOption(`--features <${scheduled ? 'path' : 'file'}>`, 'feature summary CSV')
+    .requiredOption('--out <dir>', scheduled ? 'output folder per run, e.g. /data/out/{YYYY-MM}' : 'output folder (results.json, report.html, assignments/)')
+    .option('--store <dir>', `checkpoint store (default <out>/artifacts${scheduled ? ', month filled in' : ''})`)
+    .option('--config <file>', scheduled ? 'pipeline config JSON' : 'pipeline config JSON (see schemas/config.ts)')
+    .option('--k <n>', 'fix the number of clusters', wholeNumber(1));
+}
+
+/** How a command that starts a run follows it (run, retry). */
+function addFollowOptions(command: Command, what: 'run' | 'retry'): Command {
+  return command
+    .option('--detach', what === 'run' ? 'start the run and return (prints the workflow id)' : 'start the retry and return')
+    .option('--no-worker', what === 'run' ? 'do not run a worker in this process (separate workers poll the task queue)' : 'do not run a worker in this process')
+    .option('--json', what === 'run' ? 'machine-readable output (with --detach: workflow id, run id, UI link)' : 'machine-readable output');
+}
+
+/**
+ * Connects (or starts the embedded server), starts a run with `start` and follows it, hosting a worker unless
+ * told not to; returns the exit code.
+ */
+async function startAndFollow(
+  args: FollowArgs,
+  start: (client: Client, temporal: import('../temporal/connection').TemporalConnection) => Promise<import('@temporalio/client').WorkflowHandleWithFirstExecutionRunId>,
+  workerLogLevel: 'WARN' | 'ERROR' = 'ERROR',
+  devServer?: import('../temporal/connection').ConnectToTemporalOptions['devServer'],
+): Promise<number> {
+  if (args.worker) await installWorkerRuntime(workerLogLevel);
+  else exitOnSignals();
+  return withClient(async (client, temporal) => follow(temporal, await start(client, temporal), args), devServer);
+}
+
+export function buildProgram(setExit: SetExit): Command {
   const program = new Command('segments')
     .description('Customer segments: which segments of the general population the customers come from (durable on Temporal).')
     .option('-V, --version', 'print the version (package version and git commit) and exit')
@@ -233,83 +274,90 @@ Without TEMPORAL_ADDRESS the commands start (and reuse) an embedded Temporal dev
 Exit codes: 0 succeeded, 1 run failed/cancelled/terminated (or the command failed), 2 usage, 3 no such workflow or schedule, 130/143 interrupted.
 Each command has its own help: segments <command> --help`,
     );
+  addRunCommands(program, setExit);
+  addAuditCommands(program, setExit);
+  addModelCommands(program);
+  addScheduleCommands(program, setExit);
+  addServerCommands(program);
+  return program;
+}
 
-  program
-    .command('run')
+/** run, retry, demo: the commands that start a run and follow it. */
+function addRunCommands(program: Command, setExit: SetExit): void {
+  addFollowOptions(addRunInputOptions(program.command('run'), false), 'run')
     .description('run the pipeline over two files; follows it step by step (or --detach)')
-    .requiredOption('--population <file>', 'general population CSV')
-    .requiredOption('--customers <file>', 'customers CSV (same columns)')
-    .requiredOption('--features <file>', 'feature summary CSV')
-    .requiredOption('--out <dir>', 'output folder (results.json, report.html, assignments/)')
-    .option('--config <file>', 'pipeline config JSON (see schemas/config.ts)')
-    .option('--k <n>', 'fix the number of clusters', wholeNumber(1))
     .option('--previous <dir>', "an earlier run's output folder to match clusters with")
-    .option('--store <dir>', 'checkpoint store (default <out>/artifacts)')
-    .option('--detach', 'start the run and return (prints the workflow id)')
-    .option('--no-worker', 'do not run a worker in this process (separate workers poll the task queue)')
-    .option('--json', 'machine-readable output (with --detach: workflow id, run id, UI link)')
     .action(async (o) => {
       requireInputs(o);
       const config = await readConfig(o.config, o.k);
       if (o.previous) requireDir(o.previous, '--previous');
-      const hostWorker = o.worker && !o.detach;
-      if (hostWorker) await installWorkerRuntime('ERROR');
-      else exitOnSignals();
-      const { connectToTemporal } = await import('../temporal/connection');
-      const { Client } = await import('@temporalio/client');
+      const args = { json: o.json, detach: o.detach, worker: o.worker && !o.detach };
       const { startRun } = await import('./run');
-      const temporal = await connectToTemporal({ log });
-      try {
-        const client = new Client({ connection: temporal.connection, namespace: temporal.namespace });
-        const handle = await startRun({
-          client,
-          population: o.population,
-          customers: o.customers,
-          featureSummary: o.features,
-          outDir: o.out,
-          storeDir: o.store,
-          config,
-          previousOutDir: o.previous,
-          taskQueue: taskQueueFromEnv(),
-        });
-        setExit(await follow(temporal, handle, { json: o.json, detach: o.detach, worker: hostWorker }));
-      } finally {
-        await temporal.close();
-      }
+      const runInputs = { population: o.population, customers: o.customers, featureSummary: o.features, outDir: o.out, storeDir: o.store, config };
+      setExit(await startAndFollow(args, (client) => startRun({ client, ...runInputs, previousOutDir: o.previous, taskQueue: taskQueueFromEnv() })));
     });
 
-  program
-    .command('retry')
+  addFollowOptions(program.command('retry'), 'retry')
     .description('resume a failed, cancelled or terminated run from the step it stopped at, reusing every finished step')
     .argument('<workflow-id>', 'the run to resume (hand-started or scheduled)')
     .option('--previous <dir>', "match clusters with this run's output instead (e.g. to fix a bad --previous)")
-    .option('--detach', 'start the retry and return')
-    .option('--no-worker', 'do not run a worker in this process')
-    .option('--json', 'machine-readable output')
     .addHelpText(
       'after',
       '\nThe retry is a new run of the same workflow id over the same input and checkpoint store (its month pinned):\nevery step that finished before returns its checkpoint ("reused checkpoint"), the failed step computes again.',
     )
     .action(async (workflowId: string, o) => {
       if (o.previous) requireDir(o.previous, '--previous');
-      const hostWorker = o.worker && !o.detach;
-      if (hostWorker) await installWorkerRuntime('ERROR');
-      else exitOnSignals();
-      const { connectToTemporal } = await import('../temporal/connection');
-      const { Client } = await import('@temporalio/client');
+      const args = { json: o.json, detach: o.detach, worker: o.worker && !o.detach };
       const { planRetry, startRetry } = await import('./retry');
-      const temporal = await connectToTemporal({ log });
-      try {
-        const client = new Client({ connection: temporal.connection, namespace: temporal.namespace });
-        const plan = await planRetry(client, workflowId, { previousOutDir: o.previous });
-        if (!o.json) console.log(`retrying ${workflowId} (run ${plan.original.runId}, ${plan.original.status.name.toLowerCase()} at ${plan.fromStep}); checkpoints in ${plan.input.storeDir}`);
-        const handle = await startRetry(client, plan);
-        setExit(await follow(temporal, handle, { json: o.json, detach: o.detach, worker: hostWorker }));
-      } finally {
-        await temporal.close();
-      }
+      setExit(
+        await startAndFollow(args, async (client) => {
+          const plan = await planRetry(client, workflowId, { previousOutDir: o.previous });
+          if (!o.json) console.log(`retrying ${workflowId} (run ${plan.original.runId}, ${plan.original.status.name.toLowerCase()} at ${plan.fromStep}); checkpoints in ${plan.input.storeDir}`);
+          return startRetry(client, plan);
+        }),
+      );
     });
 
+  program
+    .command('demo')
+    .description('generate demo data, start the embedded server and a worker, run the whole pipeline')
+    .option('--population-rows <n>', 'population rows', wholeNumber(1), 200_000)
+    .option('--customer-rows <n>', 'customer rows (default: the real files’ ratio)', wholeNumber(1))
+    .option('--out <dir>', 'output folder', 'demo-output')
+    .option('--config <file>', 'pipeline config JSON')
+    .option('--k <n>', 'fix the number of clusters', wholeNumber(1))
+    .option('--port <n>', 'embedded dev server port (a server already there is reused)', wholeNumber(1, 65535), 7233)
+    .option('--ui-port <n>', 'UI port (default 8233, or port + 1000)', wholeNumber(1, 65535))
+    .option('--db <file>', 'SQLite file of the embedded dev server (default .temporal/dev.db)')
+    .action(async (o) => {
+      const config = await readConfig(o.config, o.k);
+      await installWorkerRuntime();
+      const dataDir = await demoData(o.populationRows, o.customerRows);
+      const devServer = { port: o.port, ...(o.uiPort ? { uiPort: o.uiPort } : {}), ...(o.db ? { dbFilename: resolve(o.db) } : {}) };
+      const { startRun } = await import('./run');
+      const files = { population: 'Udacity_AZDIAS_Subset.csv', customers: 'Udacity_CUSTOMERS_Subset.csv', featureSummary: 'AZDIAS_Feature_Summary.csv' };
+      const runInputs = { population: resolve(dataDir, files.population), customers: resolve(dataDir, files.customers), featureSummary: resolve(dataDir, files.featureSummary) };
+      setExit(await startAndFollow({ json: false, detach: false, worker: true }, (client) => startRun({ client, ...runInputs, outDir: resolve(o.out), config }), 'WARN', devServer));
+    });
+}
+
+/** The demo's data in demo-data/, generated once per size (a marker file names the size it holds). */
+async function demoData(populationRows: number, customerRowsOption: number | undefined): Promise<string> {
+  const { writeFileSync } = await import('node:fs');
+  const { generateDataset } = await import('../tools/generator');
+  const dataDir = resolve('demo-data');
+  const customerRows = customerRowsOption ?? Math.round((populationRows * 191_652) / 891_221);
+  const marker = resolve(dataDir, `.generated-${populationRows}-${customerRows}`);
+  if (!existsSync(marker)) {
+    console.log(`generating demo data (${populationRows.toLocaleString('en-US')} + ${customerRows.toLocaleString('en-US')} rows) in ${dataDir} …`);
+    await generateDataset({ outDir: dataDir, populationRows, customerRows });
+    writeFileSync(marker, new Date().toISOString());
+  }
+  return dataDir;
+}
+
+/** status, cancel, runs: what runs are doing and did. */
+function addAuditCommands(program: Command, setExit: SetExit): void {
   program
     .command('status')
     .description("follow a run's progress until it ends; exit 0 if it succeeded, 1 if it failed or was cancelled")
@@ -369,7 +417,10 @@ Each command has its own help: segments <command> --help`,
       if (o.json) printJson(listing);
       else console.log(formatRuns(listing));
     });
+}
 
+/** score, generate: a finished run's model applied to a file; demo data in the real format. */
+function addModelCommands(program: Command): void {
   program
     .command('score')
     .description("assign a file's rows to a finished run's segments through its stored, fitted model")
@@ -397,91 +448,51 @@ Each command has its own help: segments <command> --help`,
       const summary = await generateDataset({ outDir: resolve(o.out), populationRows: o.populationRows, customerRows: o.customerRows, seed: o.seed });
       console.log(`wrote ${summary.populationRows.toLocaleString('en-US')} population and ${summary.customerRows.toLocaleString('en-US')} customer rows to ${summary.outDir} in ${summary.seconds.toFixed(1)}s`);
     });
+}
 
-  program
-    .command('demo')
-    .description('generate demo data, start the embedded server and a worker, run the whole pipeline')
-    .option('--population-rows <n>', 'population rows', wholeNumber(1), 200_000)
-    .option('--customer-rows <n>', 'customer rows (default: the real files’ ratio)', wholeNumber(1))
-    .option('--out <dir>', 'output folder', 'demo-output')
-    .option('--config <file>', 'pipeline config JSON')
-    .option('--k <n>', 'fix the number of clusters', wholeNumber(1))
-    .option('--port <n>', 'embedded dev server port (a server already there is reused)', wholeNumber(1, 65535), 7233)
-    .option('--ui-port <n>', 'UI port (default 8233, or port + 1000)', wholeNumber(1, 65535))
-    .option('--db <file>', 'SQLite file of the embedded dev server (default .temporal/dev.db)')
-    .action(async (o) => {
-      const config = await readConfig(o.config, o.k);
-      await installWorkerRuntime();
-      const { writeFileSync } = await import('node:fs');
-      const { generateDataset } = await import('../tools/generator');
-      const dataDir = resolve('demo-data');
-      const populationRows: number = o.populationRows;
-      const customerRows: number = o.customerRows ?? Math.round((populationRows * 191_652) / 891_221);
-      const marker = resolve(dataDir, `.generated-${populationRows}-${customerRows}`);
-      if (!existsSync(marker)) {
-        console.log(`generating demo data (${populationRows.toLocaleString('en-US')} + ${customerRows.toLocaleString('en-US')} rows) in ${dataDir} …`);
-        await generateDataset({ outDir: dataDir, populationRows, customerRows });
-        writeFileSync(marker, new Date().toISOString());
-      }
-      const { connectToTemporal } = await import('../temporal/connection');
-      const { Client } = await import('@temporalio/client');
-      const { startRun } = await import('./run');
-      const devServer = { port: o.port, ...(o.uiPort ? { uiPort: o.uiPort } : {}), ...(o.db ? { dbFilename: resolve(o.db) } : {}) };
-      const temporal = await connectToTemporal({ log, devServer });
-      try {
-        const client = new Client({ connection: temporal.connection, namespace: temporal.namespace });
-        const handle = await startRun({
-          client,
-          population: resolve(dataDir, 'Udacity_AZDIAS_Subset.csv'),
-          customers: resolve(dataDir, 'Udacity_CUSTOMERS_Subset.csv'),
-          featureSummary: resolve(dataDir, 'AZDIAS_Feature_Summary.csv'),
-          outDir: resolve(o.out),
-          config,
-        });
-        setExit(await follow(temporal, handle, { json: false, detach: false, worker: true }));
-      } finally {
-        await temporal.close();
-      }
-    });
+/** The schedule's id option (every schedule subcommand). */
+const scheduleIdOption = () => new Option('--id <schedule-id>', 'schedule id').default('segments-monthly');
 
+/** What a start does while a run of the schedule is still going. */
+function overlapOption(fallback: string | undefined, what: string): Option {
+  const option = new Option('--overlap <policy>', what).choices(['skip', 'buffer-one', 'buffer-all', 'cancel-other', 'terminate-other', 'allow-all']);
+  return fallback ? option.default(fallback) : option;
+}
+
+/** Runs `work` on schedule `id`; a missing schedule is exit 3 with how to create it. */
+async function scheduleNotFound<T>(id: string, work: () => Promise<T>): Promise<T> {
+  const { ScheduleNotFoundError } = await import('@temporalio/client');
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof ScheduleNotFoundError || /workflow not found for ID: temporal-sys-scheduler/.test(String((error as Error).message))) {
+      throw new NotFoundError(`no schedule "${id}" — create it with \`segments schedule create …\`${id === 'segments-monthly' ? ' (or pass --id)' : ''}`);
+    }
+    throw error;
+  }
+}
+
+/** schedule create | describe | pause | unpause | delete | trigger | backfill: the monthly re-segmentation. */
+function addScheduleCommands(program: Command, setExit: SetExit): void {
   const schedule = program.command('schedule').description('the monthly re-segmentation (a Temporal Schedule)');
-  const scheduleId = () => new Option('--id <schedule-id>', 'schedule id').default('segments-monthly');
-  const overlap = (fallback: string | undefined, what: string) => {
-    const option = new Option('--overlap <policy>', what).choices(['skip', 'buffer-one', 'buffer-all', 'cancel-other', 'terminate-other', 'allow-all']);
-    return fallback ? option.default(fallback) : option;
-  };
   schedule.action(() => {
     schedule.outputHelp({ error: true });
     setExit(EXIT.usage);
   });
-  const notFound = async <T>(id: string, work: () => Promise<T>): Promise<T> => {
-    const { ScheduleNotFoundError } = await import('@temporalio/client');
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof ScheduleNotFoundError || /workflow not found for ID: temporal-sys-scheduler/.test(String((error as Error).message))) {
-        throw new NotFoundError(`no schedule "${id}" — create it with \`segments schedule create …\`${id === 'segments-monthly' ? ' (or pass --id)' : ''}`);
-      }
-      throw error;
-    }
-  };
+  addScheduleSetup(schedule);
+  addScheduleControls(schedule);
+}
 
-  schedule
-    .command('create')
+/** schedule create, describe. */
+function addScheduleSetup(schedule: Command): void {
+  addRunInputOptions(schedule.command('create'), true)
     .description('create the monthly schedule; paths may hold {YYYY-MM} (also {YYYY}, {MM}), filled per run')
-    .requiredOption('--population <path>', 'population CSV (may hold {YYYY-MM})')
-    .requiredOption('--customers <path>', 'customers CSV (may hold {YYYY-MM})')
-    .requiredOption('--features <path>', 'feature summary CSV')
-    .requiredOption('--out <dir>', 'output folder per run, e.g. /data/out/{YYYY-MM}')
-    .option('--store <dir>', 'checkpoint store (default <out>/artifacts, month filled in)')
-    .option('--config <file>', 'pipeline config JSON')
-    .option('--k <n>', 'fix the number of clusters', wholeNumber(1))
     .option('--day-of-month <n>', 'day of each run', wholeNumber(1, 31), 1)
     .option('--hour <n>', 'UTC hour of each run', wholeNumber(0, 23), 2)
     .option('--catchup-window <duration>', 'how far back missed runs are caught up, e.g. "30 days"', parseCatchupWindow, '30 days')
     .option('--paused', 'create it paused')
     .option('--json', 'print the schedule as JSON')
-    .addOption(scheduleId())
+    .addOption(scheduleIdOption())
     .action(async (o) => {
       requireInputs(o);
       const config = await readConfig(o.config, o.k);
@@ -512,25 +523,28 @@ Each command has its own help: segments <command> --help`,
   schedule
     .command('describe')
     .description('when the schedule runs, what it reads and writes, its recent runs')
-    .addOption(scheduleId())
+    .addOption(scheduleIdOption())
     .option('--json', 'machine-readable output')
     .action(async (o) => {
       exitOnSignals();
       const { scheduleSummary, formatScheduleSummary } = await import('./schedule');
-      const summary = await withClient((client) => notFound(o.id, () => scheduleSummary(client, o.id)));
+      const summary = await withClient((client) => scheduleNotFound(o.id, () => scheduleSummary(client, o.id)));
       if (o.json) printJson(summary);
       else console.log(formatScheduleSummary(summary));
     });
+}
 
+/** schedule pause, unpause, delete, trigger, backfill. */
+function addScheduleControls(schedule: Command): void {
   for (const action of ['pause', 'unpause', 'delete'] as const) {
     schedule
       .command(action)
       .description(action === 'delete' ? 'delete the schedule (its past runs stay in the history)' : `${action} the schedule`)
-      .addOption(scheduleId())
+      .addOption(scheduleIdOption())
       .action(async (o) => {
         exitOnSignals();
         await withClient((client) =>
-          notFound(o.id, async () => {
+          scheduleNotFound(o.id, async () => {
             const handle = client.schedule.getHandle(o.id);
             if (action === 'pause') await handle.pause('paused from the CLI');
             else if (action === 'unpause') await handle.unpause('unpaused from the CLI');
@@ -544,12 +558,12 @@ Each command has its own help: segments <command> --help`,
   schedule
     .command('trigger')
     .description('start a run now (for the current month)')
-    .addOption(scheduleId())
-    .addOption(overlap(undefined, "what if a run of the schedule is still going (default: the schedule's policy, skip)"))
+    .addOption(scheduleIdOption())
+    .addOption(overlapOption(undefined, "what if a run of the schedule is still going (default: the schedule's policy, skip)"))
     .action(async (o) => {
       exitOnSignals();
       const { OVERLAP_POLICIES } = await import('./schedule');
-      await withClient((client) => notFound(o.id, () => client.schedule.getHandle(o.id).trigger(o.overlap ? OVERLAP_POLICIES[o.overlap as keyof typeof OVERLAP_POLICIES] : undefined)));
+      await withClient((client) => scheduleNotFound(o.id, () => client.schedule.getHandle(o.id).trigger(o.overlap ? OVERLAP_POLICIES[o.overlap as keyof typeof OVERLAP_POLICIES] : undefined)));
       console.log(`schedule ${o.id} triggered${o.overlap ? ` (overlap ${o.overlap})` : ''}`);
     });
 
@@ -558,8 +572,8 @@ Each command has its own help: segments <command> --help`,
     .description('run the schedule for past months: every month from --from to --to, one after another, each on its own files')
     .requiredOption('--from <YYYY-MM-DD>', 'first day covered', parseDate)
     .requiredOption('--to <YYYY-MM-DD>', 'last day covered', parseDate)
-    .addOption(scheduleId())
-    .addOption(overlap('buffer-all', 'what if a run is still going: buffer-all queues each month behind the previous'))
+    .addOption(scheduleIdOption())
+    .addOption(overlapOption('buffer-all', 'what if a run is still going: buffer-all queues each month behind the previous'))
     .action(async (o) => {
       const to = o.to as Date;
       const from = o.from as Date;
@@ -568,10 +582,13 @@ Each command has its own help: segments <command> --help`,
       if (endOfDay < from) throw new UsageError(`--to ${to.toISOString().slice(0, 10)} is before --from ${from.toISOString().slice(0, 10)}`);
       exitOnSignals();
       const { backfillSchedule, OVERLAP_POLICIES } = await import('./schedule');
-      const months = await withClient((client) => notFound(o.id, () => backfillSchedule(client, o.id, from, endOfDay, OVERLAP_POLICIES[o.overlap as keyof typeof OVERLAP_POLICIES])));
+      const months = await withClient((client) => scheduleNotFound(o.id, () => backfillSchedule(client, o.id, from, endOfDay, OVERLAP_POLICIES[o.overlap as keyof typeof OVERLAP_POLICIES])));
       console.log(`schedule ${o.id}: backfill of ${months.join(', ')} requested (overlap ${o.overlap}); segments runs lists them as they run`);
     });
+}
 
+/** server, worker: the persistent dev server and a stand-alone worker. */
+function addServerCommands(program: Command): void {
   program
     .command('server')
     .description('the persistent dev server in the foreground (UI on :8233 by default)')
@@ -609,8 +626,6 @@ Each command has its own help: segments <command> --help`,
       if (!(giveUp > 0)) throw new UsageError(`--give-up-after must be a positive number of seconds, got "${o.giveUpAfter}"`);
       await runWorker({ log, connect: { connectTimeoutMs: giveUp, logAttempts: true }, ...(o.taskQueue ? { taskQueue: o.taskQueue } : {}) });
     });
-
-  return program;
 }
 
 /** Every command: usage errors as one line naming the fix, exit 2 (commander's own exit is overridden). */

@@ -199,27 +199,8 @@ export async function connectToTemporal(options: ConnectToTemporalOptions = {}):
   const namespace = dev.namespace ?? DEFAULT_NAMESPACE;
 
   // 2. A Temporal server already on the dev server's fixed port (not for port 0 = "any free port").
-  const fixedPort = dev.port ?? DEFAULT_DEV_SERVER_PORT;
-  if ((options.reuseRunningServer ?? true) && fixedPort !== 0 && !(await isPortFree(fixedPort, ip))) {
-    const address = `${ip}:${fixedPort}`;
-    let connection: Connection | undefined;
-    try {
-      connection = await Connection.connect({ address, connectTimeout: 3000 });
-      await connection.workflowService.describeNamespace({ namespace });
-    } catch {
-      await connection?.close().catch(() => undefined);
-      connection = undefined;
-    }
-    if (connection) {
-      log.info(`Using the Temporal server already running at ${address}`);
-      await ensureNamespaceSetup(connection, { namespace, log: options.log }).catch((err: Error) =>
-        log.warn(`Could not register search attributes on ${address}: ${err.message}`),
-      );
-      const uiUrl = fixedPort === DEFAULT_DEV_SERVER_PORT ? `http://${ip}:${DEFAULT_DEV_SERVER_UI_PORT}` : undefined;
-      return finish({ mode: 'existing-dev-server', connection, namespace, address, uiUrl }, wantNative);
-    }
-    // Not a Temporal server (or not ready): startDevServer reports the busy port clearly.
-  }
+  const running = (options.reuseRunningServer ?? true) ? await runningDevServer(dev.port ?? DEFAULT_DEV_SERVER_PORT, ip, namespace, options) : undefined;
+  if (running) return finish(running, wantNative);
 
   // 3. The embedded dev server.
   const projectRoot = dev.projectRoot ?? findProjectRoot();
@@ -257,6 +238,31 @@ export async function connectToTemporal(options: ConnectToTemporalOptions = {}):
     await server.stop();
     throw err;
   }
+}
+
+/**
+ * 2. The Temporal server that already answers on the dev server's fixed port, if one does (not for port 0 = "any
+ * free port"). Something else on the port (or a server not ready): undefined, and startDevServer reports the
+ * busy port clearly.
+ */
+async function runningDevServer(fixedPort: number, ip: string, namespace: string, options: ConnectToTemporalOptions): Promise<Parts | undefined> {
+  if (fixedPort === 0 || (await isPortFree(fixedPort, ip))) return undefined;
+  const log = toLogger(options.log);
+  const address = `${ip}:${fixedPort}`;
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 3000 });
+    await connection.workflowService.describeNamespace({ namespace });
+  } catch {
+    await connection?.close().catch(() => undefined);
+    return undefined;
+  }
+  log.info(`Using the Temporal server already running at ${address}`);
+  await ensureNamespaceSetup(connection, { namespace, log: options.log }).catch((err: Error) =>
+    log.warn(`Could not register search attributes on ${address}: ${err.message}`),
+  );
+  const uiUrl = fixedPort === DEFAULT_DEV_SERVER_PORT ? `http://${ip}:${DEFAULT_DEV_SERVER_UI_PORT}` : undefined;
+  return { mode: 'existing-dev-server', connection, namespace, address, uiUrl };
 }
 
 /** 4. Fallback: the SDK downloads and runs the dev server itself. */

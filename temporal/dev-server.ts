@@ -284,28 +284,13 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const cliPath = options.cliPath ?? (await findOrInstallTemporalCli({ log: options.log, projectRoot }));
   const ip = options.ip ?? '127.0.0.1';
   const namespace = options.namespace ?? DEFAULT_NAMESPACE;
-  const port = await resolvePort(options.port, DEFAULT_DEV_SERVER_PORT, ip, options.pickFreePortIfBusy ?? false, 'Temporal');
-  const ui = options.ui ?? true;
-  let uiPort: number | undefined;
-  if (ui) {
-    const defaultUi = port === DEFAULT_DEV_SERVER_PORT ? DEFAULT_DEV_SERVER_UI_PORT : port + 1000;
-    uiPort = await resolvePort(options.uiPort, defaultUi > 65535 ? 0 : defaultUi, ip, true, 'Temporal UI');
-  }
+  const { port, uiPort } = await serverPorts(options, ip);
   const dbFilename = options.ephemeral ? undefined : path.resolve(options.dbFilename ?? defaultDevDbFile(projectRoot));
   if (dbFilename) mkdirSync(path.dirname(dbFilename), { recursive: true });
   const dbLock = dbFilename ? acquireDbLock(dbFilename) : undefined;
-
-  const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--log-level', options.logLevel ?? 'warn'];
-  args.push('--namespace', namespace);
-  if (dbFilename) args.push('--db-filename', dbFilename);
-  if (ui && uiPort !== undefined) args.push('--ui-port', String(uiPort));
-  else args.push('--headless');
-  const dynamicConfig = { ...DEV_SERVER_DYNAMIC_CONFIG, ...options.dynamicConfig };
-  for (const [key, value] of Object.entries(dynamicConfig)) args.push('--dynamic-config-value', `${key}=${formatArgValue(value)}`);
-  args.push(...(options.extraArgs ?? []));
-
+  const args = startDevArgs(options, { ip, port, uiPort, namespace, dbFilename });
   const address = `${ip}:${port}`;
-  const uiUrl = ui && uiPort !== undefined ? `http://${ip}:${uiPort}` : undefined;
+  const uiUrl = uiPort !== undefined ? `http://${ip}:${uiPort}` : undefined;
   const started = Date.now();
   // --disable-config-env/file: keep the user's TEMPORAL_* settings and profiles from steering the server.
   // (spawn reports a missing or non-executable binary through the 'error' event below.)
@@ -326,7 +311,91 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const tail = new LineTail();
   child.stdout!.on('data', (c: Buffer) => tail.push(c));
   child.stderr!.on('data', (c: Buffer) => tail.push(c));
+  const { exited, exit, spawnFailure, stop, stopping } = superviseServer(child, { dbLock, pidFile, stopOnProcessExit: options.stopOnProcessExit ?? true });
 
+  log.info(
+    `Starting Temporal dev server on ${address} (${dbFilename ? `database ${dbFilename}` : 'in-memory'})…`,
+  );
+  try {
+    await waitUntilReady({
+      child,
+      exited,
+      getExit: exit,
+      getSpawnError: spawnFailure,
+      ip,
+      port,
+      namespace,
+      timeoutMs: options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS,
+      tail,
+      retentionDays: options.retentionDays === null ? undefined : (options.retentionDays ?? DEFAULT_RETENTION_DAYS),
+      searchAttributes: options.searchAttributes,
+      log: options.log,
+      dbFilename,
+    });
+  } catch (err) {
+    await stop(3000);
+    throw err;
+  }
+  const startupMs = Date.now() - started;
+
+  void exited.then((ended) => {
+    if (!stopping()) {
+      log.warn(
+        `Temporal dev server (pid ${child.pid}) exited unexpectedly (code ${ended.code}, signal ${ended.signal}).\n${tail.toString()}`,
+      );
+    }
+  });
+
+  log.info(`Temporal dev server ready at ${address} in ${(startupMs / 1000).toFixed(1)} s` + (uiUrl ? ` — Web UI: ${uiUrl}` : ''));
+  return {
+    address,
+    namespace,
+    uiUrl,
+    dbFilename,
+    pid: child.pid!,
+    cliPath,
+    startupMs,
+    exited,
+    get hasExited() {
+      return exit() !== undefined;
+    },
+    outputTail: () => tail.toString(),
+    stop,
+  };
+}
+
+/** The frontend port, and the UI port unless the server runs headless (options.ui false). */
+async function serverPorts(options: DevServerOptions, ip: string): Promise<{ port: number; uiPort: number | undefined }> {
+  const port = await resolvePort(options.port, DEFAULT_DEV_SERVER_PORT, ip, options.pickFreePortIfBusy ?? false, 'Temporal');
+  if (!(options.ui ?? true)) return { port, uiPort: undefined };
+  const defaultUi = port === DEFAULT_DEV_SERVER_PORT ? DEFAULT_DEV_SERVER_UI_PORT : port + 1000;
+  return { port, uiPort: await resolvePort(options.uiPort, defaultUi > 65535 ? 0 : defaultUi, ip, true, 'Temporal UI') };
+}
+
+/** The arguments of `temporal server start-dev` (headless without a UI port). */
+function startDevArgs(
+  options: DevServerOptions,
+  at: { ip: string; port: number; uiPort: number | undefined; namespace: string; dbFilename: string | undefined },
+): string[] {
+  const args = ['server', 'start-dev', '--ip', at.ip, '--port', String(at.port), '--log-level', options.logLevel ?? 'warn'];
+  args.push('--namespace', at.namespace);
+  if (at.dbFilename) args.push('--db-filename', at.dbFilename);
+  if (at.uiPort !== undefined) args.push('--ui-port', String(at.uiPort));
+  else args.push('--headless');
+  const dynamicConfig = { ...DEV_SERVER_DYNAMIC_CONFIG, ...options.dynamicConfig };
+  for (const [key, value] of Object.entries(dynamicConfig)) args.push('--dynamic-config-value', `${key}=${formatArgValue(value)}`);
+  args.push(...(options.extraArgs ?? []));
+  return args;
+}
+
+/**
+ * Watches the server process: its exit (releasing the database lock and the pid file), a failed spawn, and a
+ * stop (SIGTERM, then SIGKILL after the grace time); with stopOnProcessExit, this process's exit stops it too.
+ */
+function superviseServer(
+  child: ChildProcess,
+  { dbLock, pidFile, stopOnProcessExit: stopOnExit }: { dbLock: { release(): void } | undefined; pidFile: string | undefined; stopOnProcessExit: boolean },
+) {
   let exitInfo: DevServerExit | undefined;
   let spawnError: Error | undefined;
   const exited = new Promise<DevServerExit>((resolve) => {
@@ -347,7 +416,6 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     });
   });
 
-  const stopOnExit = options.stopOnProcessExit ?? true;
   const onProcessExit = () => {
     if (!exitInfo) child.kill('SIGTERM');
     dbLock?.release();
@@ -373,56 +441,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     })();
     return stopPromise;
   };
-
-  log.info(
-    `Starting Temporal dev server on ${address} (${dbFilename ? `database ${dbFilename}` : 'in-memory'})…`,
-  );
-  try {
-    await waitUntilReady({
-      child,
-      exited,
-      getExit: () => exitInfo,
-      getSpawnError: () => spawnError,
-      ip,
-      port,
-      namespace,
-      timeoutMs: options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS,
-      tail,
-      retentionDays: options.retentionDays === null ? undefined : (options.retentionDays ?? DEFAULT_RETENTION_DAYS),
-      searchAttributes: options.searchAttributes,
-      log: options.log,
-      dbFilename,
-    });
-  } catch (err) {
-    await stop(3000);
-    throw err;
-  }
-  const startupMs = Date.now() - started;
-
-  void exited.then((exit) => {
-    if (!stopping) {
-      log.warn(
-        `Temporal dev server (pid ${child.pid}) exited unexpectedly (code ${exit.code}, signal ${exit.signal}).\n${tail.toString()}`,
-      );
-    }
-  });
-
-  log.info(`Temporal dev server ready at ${address} in ${(startupMs / 1000).toFixed(1)} s` + (uiUrl ? ` — Web UI: ${uiUrl}` : ''));
-  return {
-    address,
-    namespace,
-    uiUrl,
-    dbFilename,
-    pid: child.pid!,
-    cliPath,
-    startupMs,
-    exited,
-    get hasExited() {
-      return exitInfo !== undefined;
-    },
-    outputTail: () => tail.toString(),
-    stop,
-  };
+  return { exited, exit: () => exitInfo, spawnFailure: () => spawnError, stop, stopping: () => stopping };
 }
 
 interface ReadyOptions {

@@ -6,19 +6,14 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateDataset } from '../tools/generator';
-import { segments, spawnSegments, waitForText } from './support/cli';
-import { testServerAddress } from './support/temporal';
+import { cliTestSetup, connectTestClient, segments, spawnSegments, waitForText } from './support/cli';
 
 jest.setTimeout(15 * 60_000);
 
-const root = mkdtempSync(join(tmpdir(), 'segments-cli-schedule-'));
-const taskQueue = `cli-schedule-test-${process.pid}-${Date.now()}`;
-const env = { TEMPORAL_TASK_QUEUE: taskQueue, SEGMENTS_LOG_LEVEL: 'ERROR' };
-const dataset = `cli-schedule-${Date.now()}`;
+const { root, env, dataset, configFile } = cliTestSetup('cli-schedule');
 const scheduleId = `cli-test-${Date.now()}`;
 /** Population rows per month: each run's results name the rows it read, so each month's own files are checked. */
 const MONTHS: Record<string, number> = { '2026-01': 5_000, '2026-02': 5_500, '2026-03': 6_000 };
@@ -29,16 +24,12 @@ let connection: Connection;
 let worker: ChildProcess | undefined;
 
 beforeAll(async () => {
-  const { address, namespace } = testServerAddress();
-  connection = await Connection.connect({ address });
-  client = new Client({ connection, namespace });
+  ({ client, connection } = await connectTestClient());
   let seed = 21;
   for (const [month, rows] of Object.entries({ ...MONTHS, [currentMonth]: 4_500, '2025-11': 4_000 })) {
     await generateDataset({ outDir: join(root, 'data', month), populationRows: rows, customerRows: 1_200, seed: seed++ });
   }
   copyFileSync(join(root, 'data', '2026-01', 'AZDIAS_Feature_Summary.csv'), join(root, 'features.csv'));
-  const config = join(root, 'config.json');
-  writeFileSync(config, JSON.stringify({ dataset, kMin: 2, kMax: 4, k: 3, finalInits: 1, silhouetteSample: 200 }));
 });
 
 afterAll(async () => {
@@ -74,7 +65,7 @@ test('create, describe, pause, unpause; backfill of three months runs all three,
       '--customers', join(root, 'data', '{YYYY-MM}', 'Udacity_CUSTOMERS_Subset.csv'),
       '--features', join(root, 'features.csv'),
       '--out', outTemplate,
-      '--config', join(root, 'config.json'),
+      '--config', configFile,
       '--day-of-month', '28', '--hour', '23',
     ],
     env,

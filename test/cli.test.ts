@@ -10,18 +10,13 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getFreePort } from '../temporal/dev-server';
-import { collect, segments, spawnSegments, waitForText } from './support/cli';
-import { testServerAddress } from './support/temporal';
+import { cliTestSetup, collect, connectTestClient, segments, spawnSegments, waitForText } from './support/cli';
 
 jest.setTimeout(10 * 60_000);
 
-const root = mkdtempSync(join(tmpdir(), 'segments-cli-'));
-const data = join(root, 'data');
-const taskQueue = `cli-test-${process.pid}-${Date.now()}`;
 /** Every command of this file talks to the test server and puts runs on a task queue of its own. */
-const env = { TEMPORAL_TASK_QUEUE: taskQueue, SEGMENTS_LOG_LEVEL: 'ERROR' };
-const dataset = `cli-${Date.now()}`;
-const configFile = join(root, 'config.json');
+const { root, taskQueue, env, dataset, configFile } = cliTestSetup('cli');
+const data = join(root, 'data');
 const inputs = () => ['--population', join(data, 'Udacity_AZDIAS_Subset.csv'), '--customers', join(data, 'Udacity_CUSTOMERS_Subset.csv'), '--features', join(data, 'AZDIAS_Feature_Summary.csv')];
 
 let client: Client;
@@ -29,10 +24,7 @@ let connection: Connection;
 let worker: ChildProcess | undefined;
 
 beforeAll(async () => {
-  const { address, namespace } = testServerAddress();
-  connection = await Connection.connect({ address });
-  client = new Client({ connection, namespace });
-  writeFileSync(configFile, JSON.stringify({ dataset, kMin: 2, kMax: 4, k: 3, finalInits: 1, silhouetteSample: 200 }));
+  ({ client, connection } = await connectTestClient());
 });
 
 afterAll(async () => {

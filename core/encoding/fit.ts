@@ -118,13 +118,23 @@ function uncoveredNote(column: string, levels: LevelCount[], covered: Set<string
   return `${column}: ${rows} population row(s) hold values the ${what} does not cover [${shown}${missing.length > 8 ? ', ...' : ''}]; encoded as missing`;
 }
 
+/** What fitting one column's rule needs: the population file, and where the features, groups and notes go. */
+interface FitContext {
+  conn: DuckDBConnection;
+  relation: string;
+  file: string;
+  maxLevels: number;
+  addFeature: (feature: EncodedFeature) => void;
+  groups: OneHotGroup[];
+  notes: string[];
+}
+
 /**
  * Fits the encoding on the population's clean rows: reads the column types, fits one-hot level sets and
  * checks every map against the values present. The rules must cover every kept column.
  */
 export async function fitEncoding(conn: DuckDBConnection, options: FitEncodingOptions): Promise<EncodingModel> {
   const { populationParquet, keptColumns, rules } = options;
-  const maxLevels = options.maxOneHotLevels ?? 100;
   const file = populationParquet;
   const relation = parquetRelation(populationParquet);
   const info = new Map((await describeRelation(conn, relation)).map((column) => [column.name, column.type]));
@@ -135,10 +145,8 @@ export async function fitEncoding(conn: DuckDBConnection, options: FitEncodingOp
 
   const sourceColumns: SourceColumn[] = [];
   const features: EncodedFeature[] = [];
-  const groups: OneHotGroup[] = [];
   const dropped: { column: string; reason: string }[] = [];
   const reasons: Record<string, string> = {};
-  const notes: string[] = [];
   const names = new Map<string, string>();
   const addFeature = (feature: EncodedFeature): void => {
     const previous = names.get(feature.name);
@@ -150,6 +158,7 @@ export async function fitEncoding(conn: DuckDBConnection, options: FitEncodingOp
     names.set(feature.name, feature.source);
     features.push(feature);
   };
+  const context: FitContext = { conn, relation, file, maxLevels: options.maxOneHotLevels ?? 100, addFeature, groups: [], notes: [] };
 
   for (const name of keptColumns) {
     if (name === 'row') throw new Error('fitEncoding: "row" is the row index, not a data column');
@@ -164,119 +173,139 @@ export async function fitEncoding(conn: DuckDBConnection, options: FitEncodingOp
       throw new InputError('no encoding rule for this kept column (add one to the rules file)', { column: name });
     }
     reasons[name] = rule.reason;
-
-    switch (rule.action) {
-      case 'drop':
-        dropped.push({ column: name, reason: rule.reason });
-        break;
-
-      case 'keep': {
-        if (kind === 'text') {
-          const id = quoteIdent(name);
-          const reader = await conn.runAndReadAll(
-            `SELECT count(*) FILTER (WHERE ${id} IS NOT NULL AND TRY_CAST(${id} AS DOUBLE) IS NULL) AS bad, ` +
-              `any_value(${id}) FILTER (WHERE ${id} IS NOT NULL AND TRY_CAST(${id} AS DOUBLE) IS NULL) AS example FROM ${relation}`,
-          );
-          const [bad, example] = reader.getRowsJS()[0];
-          if (Number(bad) > 0) {
-            throw new InputError(
-              `rule "keep" needs numbers but ${bad} population value(s) are not numeric (e.g. ${JSON.stringify(example)}); use onehot or binary`,
-              { file, column: name },
-            );
-          }
-        }
-        addFeature({ name, source: name, kind: 'numeric', sqlType: 'DOUBLE', description: rule.reason });
-        break;
-      }
-
-      case 'binary': {
-        const keys = Object.keys(rule.levels);
-        checkKeys(keys, column, file);
-        const { levels } = await levelCounts(conn, relation, column, maxLevels);
-        const note = uncoveredNote(name, levels, new Set(keys.map((key) => canonicalKey(key, kind))), 'binary level map');
-        if (note) notes.push(note);
-        const zero = keys.find((key) => rule.levels[key] === 0);
-        const one = keys.find((key) => rule.levels[key] === 1);
-        addFeature({
-          name,
-          source: name,
-          kind: 'binary',
-          sqlType: 'UTINYINT',
-          map: { ...rule.levels },
-          description: `${name}: ${zero} -> 0, ${one} -> 1 (${rule.reason})`,
-        });
-        break;
-      }
-
-      case 'onehot': {
-        const { levels, truncated } = await levelCounts(conn, relation, column, maxLevels);
-        if (truncated) {
-          throw new InputError(`one-hot would create more than ${maxLevels} columns; drop the column or raise maxOneHotLevels`, {
-            file,
-            column: name,
-          });
-        }
-        if (levels.length === 0) notes.push(`${name}: no value in the population; the one-hot group is empty`);
-        const sorted = sortLevelCounts(levels, kind);
-        const group: OneHotGroup = {
-          source: name,
-          levels: sorted.map((level) => level.level),
-          counts: sorted.map((level) => level.count),
-          features: [],
-          unknownLevels: rule.unknownLevels,
-        };
-        for (const level of sorted) {
-          const featureName = `${name}=${level.level}`;
-          const label = rule.labels?.[level.level];
-          addFeature({
-            name: featureName,
-            source: name,
-            kind: 'onehot',
-            sqlType: 'UTINYINT',
-            level: level.level,
-            description: `${name} = ${level.level}${label ? ` (${label})` : ''}`,
-          });
-          group.features.push(featureName);
-        }
-        if (group.features.length > 0) groups.push(group);
-        break;
-      }
-
-      case 'derive': {
-        const { levels } = await levelCounts(conn, relation, column, Math.max(maxLevels, 10000));
-        const covered = new Set<string>();
-        for (const output of rule.outputs) {
-          const keys = Object.keys(output.map);
-          checkKeys(keys, column, file);
-          for (const key of keys) covered.add(canonicalKey(key, kind));
-          const values = Object.values(output.map).filter((value): value is number => value !== null);
-          const sqlType: SqlType =
-            output.kind === 'flag'
-              ? 'UTINYINT'
-              : values.every((value) => Number.isInteger(value) && value >= SMALLINT_MIN && value <= SMALLINT_MAX)
-                ? 'SMALLINT'
-                : 'DOUBLE';
-          addFeature({
-            name: output.name,
-            source: name,
-            kind: output.kind === 'flag' ? 'flag' : 'derived',
-            sqlType,
-            map: { ...output.map },
-            description: output.description ?? `${output.name}, derived from ${name}`,
-          });
-        }
-        const note = uncoveredNote(name, levels, covered, 'derive maps');
-        if (note) notes.push(note);
-        break;
-      }
-    }
+    if (rule.action === 'drop') dropped.push({ column: name, reason: rule.reason });
+    else if (rule.action === 'keep') await fitKeep(context, column, rule);
+    else if (rule.action === 'binary') await fitBinary(context, column, rule);
+    else if (rule.action === 'onehot') await fitOneHot(context, column, rule);
+    else await fitDerive(context, column, rule);
   }
 
   if (features.length === 0) throw new InputError('the encoding rules drop every kept column: no feature is left');
+  await fitNumericRanges(context, features, sourceColumns);
+  const { groups, notes } = context;
+  return EncodingModelSchema.parse({
+    version: 1,
+    sourceColumns,
+    features,
+    groups,
+    dropped,
+    reasons,
+    populationRows,
+    notes,
+  });
+}
 
-  // Ranges of the kept numbers: min / max over the file (answered from Parquet statistics) and whether the
-  // values are whole numbers, checked on the first rows (a size guard only: fitImputeScale takes exact
-  // histogram medians for whole-number features with a modest range, and a histogram is exact regardless).
+type RuleOf<A extends EncodingRule['action']> = Extract<EncodingRule, { action: A }>;
+
+/** keep: the column as a number (a text column must hold only numbers). */
+async function fitKeep({ conn, relation, file, addFeature }: FitContext, { name, kind }: SourceColumn, rule: RuleOf<'keep'>): Promise<void> {
+  if (kind === 'text') {
+    const id = quoteIdent(name);
+    const reader = await conn.runAndReadAll(
+      `SELECT count(*) FILTER (WHERE ${id} IS NOT NULL AND TRY_CAST(${id} AS DOUBLE) IS NULL) AS bad, ` +
+        `any_value(${id}) FILTER (WHERE ${id} IS NOT NULL AND TRY_CAST(${id} AS DOUBLE) IS NULL) AS example FROM ${relation}`,
+    );
+    const [bad, example] = reader.getRowsJS()[0];
+    if (Number(bad) > 0) {
+      throw new InputError(
+        `rule "keep" needs numbers but ${bad} population value(s) are not numeric (e.g. ${JSON.stringify(example)}); use onehot or binary`,
+        { file, column: name },
+      );
+    }
+  }
+  addFeature({ name, source: name, kind: 'numeric', sqlType: 'DOUBLE', description: rule.reason });
+}
+
+/** binary: the rule's two levels to 0 and 1; population values the map does not cover are noted. */
+async function fitBinary({ conn, relation, file, maxLevels, addFeature, notes }: FitContext, column: SourceColumn, rule: RuleOf<'binary'>): Promise<void> {
+  const { name, kind } = column;
+  const keys = Object.keys(rule.levels);
+  checkKeys(keys, column, file);
+  const { levels } = await levelCounts(conn, relation, column, maxLevels);
+  const note = uncoveredNote(name, levels, new Set(keys.map((key) => canonicalKey(key, kind))), 'binary level map');
+  if (note) notes.push(note);
+  const zero = keys.find((key) => rule.levels[key] === 0);
+  const one = keys.find((key) => rule.levels[key] === 1);
+  addFeature({
+    name,
+    source: name,
+    kind: 'binary',
+    sqlType: 'UTINYINT',
+    map: { ...rule.levels },
+    description: `${name}: ${zero} -> 0, ${one} -> 1 (${rule.reason})`,
+  });
+}
+
+/** onehot: one feature per population level, in level order. */
+async function fitOneHot({ conn, relation, file, maxLevels, addFeature, groups, notes }: FitContext, column: SourceColumn, rule: RuleOf<'onehot'>): Promise<void> {
+  const { name, kind } = column;
+  const { levels, truncated } = await levelCounts(conn, relation, column, maxLevels);
+  if (truncated) {
+    throw new InputError(`one-hot would create more than ${maxLevels} columns; drop the column or raise maxOneHotLevels`, {
+      file,
+      column: name,
+    });
+  }
+  if (levels.length === 0) notes.push(`${name}: no value in the population; the one-hot group is empty`);
+  const sorted = sortLevelCounts(levels, kind);
+  const group: OneHotGroup = {
+    source: name,
+    levels: sorted.map((level) => level.level),
+    counts: sorted.map((level) => level.count),
+    features: [],
+    unknownLevels: rule.unknownLevels,
+  };
+  for (const level of sorted) {
+    const featureName = `${name}=${level.level}`;
+    const label = rule.labels?.[level.level];
+    addFeature({
+      name: featureName,
+      source: name,
+      kind: 'onehot',
+      sqlType: 'UTINYINT',
+      level: level.level,
+      description: `${name} = ${level.level}${label ? ` (${label})` : ''}`,
+    });
+    group.features.push(featureName);
+  }
+  if (group.features.length > 0) groups.push(group);
+}
+
+/** derive: the rule's outputs (engineered features or flags), each a map over the column's values. */
+async function fitDerive({ conn, relation, file, maxLevels, addFeature, notes }: FitContext, column: SourceColumn, rule: RuleOf<'derive'>): Promise<void> {
+  const { name, kind } = column;
+  const { levels } = await levelCounts(conn, relation, column, Math.max(maxLevels, 10000));
+  const covered = new Set<string>();
+  for (const output of rule.outputs) {
+    const keys = Object.keys(output.map);
+    checkKeys(keys, column, file);
+    for (const key of keys) covered.add(canonicalKey(key, kind));
+    const values = Object.values(output.map).filter((value): value is number => value !== null);
+    const sqlType: SqlType =
+      output.kind === 'flag'
+        ? 'UTINYINT'
+        : values.every((value) => Number.isInteger(value) && value >= SMALLINT_MIN && value <= SMALLINT_MAX)
+          ? 'SMALLINT'
+          : 'DOUBLE';
+    addFeature({
+      name: output.name,
+      source: name,
+      kind: output.kind === 'flag' ? 'flag' : 'derived',
+      sqlType,
+      map: { ...output.map },
+      description: output.description ?? `${output.name}, derived from ${name}`,
+    });
+  }
+  const note = uncoveredNote(name, levels, covered, 'derive maps');
+  if (note) notes.push(note);
+}
+
+/**
+ * Ranges of the kept numbers: min / max over the file (answered from Parquet statistics) and whether the
+ * values are whole numbers, checked on the first rows (a size guard only: fitImputeScale takes exact
+ * histogram medians for whole-number features with a modest range, and a histogram is exact regardless).
+ */
+async function fitNumericRanges({ conn, relation }: FitContext, features: EncodedFeature[], sourceColumns: SourceColumn[]): Promise<void> {
   const numeric = features.filter((feature) => feature.kind === 'numeric');
   if (numeric.length > 0) {
     const expressions = numeric.map((feature) => {
@@ -300,17 +329,6 @@ export async function fitEncoding(conn: DuckDBConnection, options: FitEncodingOp
       }
     });
   }
-
-  return EncodingModelSchema.parse({
-    version: 1,
-    sourceColumns,
-    features,
-    groups,
-    dropped,
-    reasons,
-    populationRows,
-    notes,
-  });
 }
 
 function sourceOf(model: EncodingModel, name: string): SourceColumn {

@@ -478,8 +478,14 @@ function profilesSection(results: Results, options: ReportOptions): string {
 }
 
 function missingSection(results: Results, options: ReportOptions): string {
+  const parts = [...columnMissingParts(results, options), ...rowMissingParts(results), ...heavyComparisonParts(results, options)];
+  return section('missing', 'Missing data', parts.join(''));
+}
+
+/** The missing share per column (a bar chart wide, a row chart on phones) and the dropped columns. */
+function columnMissingParts(results: Results, options: ReportOptions): string[] {
   const parts: string[] = [];
-  const { columns, rowHistogram, maxRowMissing } = results.missingness;
+  const { columns } = results.missingness;
   const shown = columns
     .filter((c) => c.populationShare > 0 || c.customerShare > 0 || c.dropped)
     .sort((a, b) => b.populationShare - a.populationShare || b.customerShare - a.customerShare || a.column.localeCompare(b.column));
@@ -552,7 +558,13 @@ function missingSection(results: Results, options: ReportOptions): string {
   if (results.droppedColumns.length) {
     parts.push(`<p><b>Dropped:</b> ${results.droppedColumns.map((c) => `<span class="chip">${esc(c)}</span>`).join('')}</p>`);
   }
+  return parts;
+}
 
+/** How many values each row misses, both files, with the heavy-missing cut. */
+function rowMissingParts(results: Results): string[] {
+  const parts: string[] = [];
+  const { columns, rowHistogram, maxRowMissing } = results.missingness;
   parts.push('<h3>Missing values per row</h3>');
   const keptColumns = columns.length - results.droppedColumns.length;
   parts.push(
@@ -576,7 +588,12 @@ function missingSection(results: Results, options: ReportOptions): string {
         `${esc(formatPercent(results.heavyMissing.populationShare))} of the population, ${esc(formatPercent(results.heavyMissing.customerShare))} of customers.`,
     ),
   );
+  return parts;
+}
 
+/** How the heavy-missing rows differ from the clean ones, per column. */
+function heavyComparisonParts(results: Results, options: ReportOptions): string[] {
+  const parts: string[] = [];
   parts.push('<h3>Heavy-missing vs clean rows</h3>');
   const comparison = results.heavyMissing.comparison;
   if (comparison?.note) parts.push(`<p class="notice">${esc(comparison.note)}</p>`);
@@ -609,7 +626,7 @@ function missingSection(results: Results, options: ReportOptions): string {
   } else {
     if (!comparison?.note) parts.push('<p class="empty">No divergence computed.</p>');
   }
-  return section('missing', 'Missing data', parts.join(''));
+  return parts;
 }
 
 /**

@@ -7,7 +7,7 @@ import { renderReport } from '../../core/report/render';
 import { MIN_TEXT_PX } from '../../core/report/svg';
 import { ResultsSchema, type Results } from '../../schemas/results';
 import { findChromium, launchChromium, type HeadlessChromium } from '../support/browser';
-import { buildResultsFixture } from './fixture';
+import { buildResultsFixture, REPORT_CHART_TITLES } from './fixture';
 
 /**
  * report.html in a real browser (Debian's chromium, headless) at a desktop and a phone width: no console errors,
@@ -15,17 +15,7 @@ import { buildResultsFixture } from './fixture';
  * scrolling inside their card. Set REPORT_SCREENSHOTS=<dir> to keep full-page screenshots of each width.
  */
 
-const CHART_TITLES = [
-  'Share of population and customers per cluster, sorted by lift',
-  'Lift per cluster with confidence interval (log scale)',
-  'Missing share per column, population vs customers',
-  'Rows by number of missing values, population vs customers',
-  'Distribution differences between heavy-missing and clean rows per column',
-  'Explained variance per principal component',
-  'Cumulative explained variance',
-  'Within-cluster sum of squares (SSE) vs k',
-  'Silhouette score vs k',
-];
+const CHART_TITLES = REPORT_CHART_TITLES;
 
 const WIDTHS = [1280, 390] as const;
 

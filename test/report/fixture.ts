@@ -1,5 +1,6 @@
 import { compareGroups, rankRepresentation } from '../../core/stats/representation';
 import { describeDeviation } from '../../core/stats/describe';
+import { mulberry32 as rng } from '../support/rng';
 
 /**
  * A synthetic results.json shaped like the original study's outputs (FACTS.md: CHA's k = 12 cluster table with the
@@ -117,18 +118,6 @@ const CHA_SHARES: ReadonlyArray<readonly [number, number, number]> = [
 
 const POPULATION_ROWS = 891_221;
 const CUSTOMER_ROWS = 191_652;
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** [feature, population mean, population sd, smallest code, largest code] */
 const PROFILE_FEATURES: ReadonlyArray<readonly [string, number, number, number, number]> = [
@@ -348,3 +337,16 @@ export function buildResultsFixture(options: FixtureOptions = {}): Record<string
     ],
   };
 }
+
+/** The report's charts, in page order: each drawn once for wide screens and once for phones. */
+export const REPORT_CHART_TITLES = [
+  'Share of population and customers per cluster, sorted by lift',
+  'Lift per cluster with confidence interval (log scale)',
+  'Missing share per column, population vs customers',
+  'Rows by number of missing values, population vs customers',
+  'Distribution differences between heavy-missing and clean rows per column',
+  'Explained variance per principal component',
+  'Cumulative explained variance',
+  'Within-cluster sum of squares (SSE) vs k',
+  'Silhouette score vs k',
+];

@@ -1,6 +1,6 @@
 import { ResultsSchema, type Results } from '../../schemas/results';
 import { clusterLabel, formatP, renderReport, renderSummaryTable } from '../../core/report/render';
-import { buildResultsFixture } from './fixture';
+import { buildResultsFixture, REPORT_CHART_TITLES } from './fixture';
 
 const EVIL = '<script>alert("x")</script>';
 
@@ -47,17 +47,7 @@ describe('renderReport', () => {
   });
 
   it('draws every chart as an inline SVG, once for wide screens and once for phones', () => {
-    const titles = [
-      'Share of population and customers per cluster, sorted by lift',
-      'Lift per cluster with confidence interval (log scale)',
-      'Missing share per column, population vs customers',
-      'Rows by number of missing values, population vs customers',
-      'Distribution differences between heavy-missing and clean rows per column',
-      'Explained variance per principal component',
-      'Cumulative explained variance',
-      'Within-cluster sum of squares (SSE) vs k',
-      'Silhouette score vs k',
-    ];
+    const titles = REPORT_CHART_TITLES;
     const labels = svgs(html).map((svg) => /aria-label="([^"]*)"/.exec(svg)?.[1]);
     expect(labels).toEqual(titles.flatMap((title) => [title, title]));
     const figures = html.match(/<figure>[\s\S]*?<\/figure>/g) ?? [];

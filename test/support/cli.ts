@@ -2,7 +2,10 @@
  * Runs `segments …` as a user would, in its own process: cli/main.ts through the SWC transform jest uses (no
  * build needed), against the jest global setup's dev server (TEMPORAL_ADDRESS is set by the setup).
  */
+import { Client, Connection } from '@temporalio/client';
 import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TS_REQUIRE_HOOK } from './worker-process';
 
@@ -63,4 +66,25 @@ export function waitForText(child: ChildProcess, text: string | RegExp, timeoutM
       reject(new Error(`exited (${code}) before ${text}:\n${seen}`));
     });
   });
+}
+
+/**
+ * What a CLI end-to-end test file sets up: a folder, a task queue and a dataset of its own (its runs are found by
+ * `SegmentsDataset`), the env every command gets, and config.json with a small, quick run (k fixed at 3).
+ */
+export function cliTestSetup(name: string) {
+  const root = mkdtempSync(join(tmpdir(), `segments-${name}-`));
+  const taskQueue = `${name}-test-${process.pid}-${Date.now()}`;
+  const dataset = `${name}-${Date.now()}`;
+  const configFile = join(root, 'config.json');
+  writeFileSync(configFile, JSON.stringify({ dataset, kMin: 2, kMax: 4, k: 3, finalInits: 1, silhouetteSample: 200 }));
+  return { root, taskQueue, dataset, configFile, env: { TEMPORAL_TASK_QUEUE: taskQueue, SEGMENTS_LOG_LEVEL: 'ERROR' } };
+}
+
+/** A client on the jest global setup's dev server (TEMPORAL_TEST_ADDRESS). */
+export async function connectTestClient(): Promise<{ client: Client; connection: Connection }> {
+  const address = process.env.TEMPORAL_TEST_ADDRESS;
+  if (!address) throw new Error('TEMPORAL_TEST_ADDRESS is not set: the jest global setup did not start a Temporal server');
+  const connection = await Connection.connect({ address });
+  return { connection, client: new Client({ connection, namespace: process.env.TEMPORAL_TEST_NAMESPACE ?? 'default' }) };
 }

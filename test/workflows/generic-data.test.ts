@@ -21,6 +21,7 @@ import { LineageSchema } from '../../schemas/lineage';
 import { ResultsSchema, type Results } from '../../schemas/results';
 import type { SegmentationOutcome } from '../../workflows/segmentation';
 import { TestTemporal, connectTestTemporal } from '../support/temporal';
+import { mulberry32 as rng } from '../support/rng';
 
 jest.setTimeout(10 * 60_000);
 
@@ -28,18 +29,6 @@ const POPULATION_ROWS = 3_000;
 const CUSTOMER_ROWS = 800;
 const CONFIG = { dataset: 'generic', kMin: 2, kMax: 5, finalInits: 1, silhouetteSample: 300, seed: 3 };
 const SCALES = ['A', 'B', 'C', 'D', 'E', 'F'];
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Three planted segments over six 1..5 scales, a two-level SEX and a four-level REGION. Every column misses

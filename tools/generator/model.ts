@@ -11,7 +11,7 @@
 import { ARVATO_NUMBER_DOMAINS } from '../../core/cleaning/arvato-domains';
 import { normalCdf, Rng } from './rng';
 import {
-  AVANTGARDE_LOAD, avantgardeShareByDecade, CAMEO_DEU, CleanGapProfile, COLUMN_SPECS, ColumnSpec, FAMILIE_FEIN_BY_GROB, familieFromLebensphase, FEIN_ONLY_GROB, FileProfile,
+  AVANTGARDE_LOAD, avantgardeShareByDecade, CAMEO_DEU, CleanGapProfile, COLUMN_SPECS, ColumnSpec, FAMILIE_FEIN_BY_GROB, LatentColumn, NominalColumn, familieFromLebensphase, FEIN_ONLY_GROB, FileProfile,
   FLOAT_COLUMNS, GEBAEUDETYP_NO_HOUSEHOLD, GROB_ONLY_FAMILIE, HeavySpec, HIDDEN_COLUMNS, lebensphaseGrob,
   POPULATION_PROFILE, PRAEGENDE_COUNTS, PRAEGENDE_EAST, SEGMENTS, statusGrob, STRING_COLUMNS, Vec4, WITHIN_SD,
 } from './spec';
@@ -181,11 +181,33 @@ export function compileModel(order: readonly string[], missingCodes: ReadonlyMap
     return s;
   };
 
-  const weights = normalise(SEGMENTS.map((s) => s.populationShare));
-  const means = SEGMENTS.map((s) => s.mean);
-
-  // ---- latent columns
+  const segments = { weights: normalise(SEGMENTS.map((s) => s.populationShare)), means: SEGMENTS.map((s) => s.mean) };
   const latentNames = names.filter((n) => COLUMN_SPECS[n].kind === 'latent');
+  const lat = compileLatent(latentNames, slot, segments);
+  const nom = compileNominal(names.filter((n) => COLUMN_SPECS[n].kind === 'nominal'), slot, segments);
+  const segmentMeans = new Float64Array(4 * SEGMENTS.length);
+  segments.means.forEach((m, s) => m.forEach((x, k) => (segmentMeans[4 * s + k] = x)));
+  return {
+    names, outputCount: order.length, slot, latent: lat, nominal: nom, segmentMeans,
+    avantgardeCuts: avantgardeCuts(lat, latentNames.indexOf('_DECADE'), segments),
+    tokens: compileTokens(order, missingCodes),
+  };
+}
+
+interface SegmentMix {
+  /** Population share of each segment (normalised). */
+  weights: number[];
+  means: Vec4[];
+}
+
+/** A column's value distribution for heavy-missing rows and for clean rows. */
+function columnDistributions(spec: LatentColumn | NominalColumn): { heavy: number[]; clean: number[] } {
+  const heavy = heavyDistribution(normalise(spec.probs), spec.values, spec.heavy);
+  return { heavy, clean: cleanDistribution(spec, heavy, spec.heavy !== undefined) };
+}
+
+/** Latent (ordinal) columns: loads, cut points of the clean mixture, values and the heavy rows' distribution. */
+function compileLatent(latentNames: string[], slot: (name: string) => number, { weights, means }: SegmentMix): CompiledModel['latent'] {
   const L = latentNames.length;
   const lat = {
     count: L, slots: new Int32Array(L), loads: new Float64Array(4 * L), cutOff: new Int32Array(L), cutLen: new Int32Array(L),
@@ -197,8 +219,7 @@ export function compileModel(order: readonly string[], missingCodes: ReadonlyMap
   latentNames.forEach((name, j) => {
     const spec = COLUMN_SPECS[name];
     if (spec.kind !== 'latent') throw new Error('unreachable');
-    const heavy = heavyDistribution(normalise(spec.probs), spec.values, spec.heavy);
-    const clean = cleanDistribution(spec, heavy, spec.heavy !== undefined);
+    const { heavy, clean } = columnDistributions(spec);
     const load = spec.load;
     const sd = Math.sqrt(load.reduce((s, l, k) => s + l * l * WITHIN_SD[k] * WITHIN_SD[k], 0) + 1);
     const cuts = mixtureCutPoints(means.map((m) => dot(load, m)), weights, sd, cumulative(clean));
@@ -214,45 +235,47 @@ export function compileModel(order: readonly string[], missingCodes: ReadonlyMap
   lat.cuts = Float64Array.from(cutsAll);
   lat.values = Int32Array.from(valuesAll);
   lat.heavyCum = Float64Array.from(heavyAll);
+  return lat;
+}
 
-  // ---- movement cut points per decade (the decade and the movement are independent within a segment)
+/** Movement cut point per youth decade (the decade and the movement are independent within a segment). */
+function avantgardeCuts(lat: CompiledModel['latent'], j: number, { weights, means }: SegmentMix): Float64Array {
   const avantgardeCuts = new Float64Array(7);
-  {
-    const decadeSpec = COLUMN_SPECS._DECADE;
-    if (decadeSpec.kind !== 'latent') throw new Error('unreachable');
-    const j = latentNames.indexOf('_DECADE');
-    const cuts = lat.cuts.subarray(lat.cutOff[j], lat.cutOff[j] + lat.cutLen[j]);
-    const ld = decadeSpec.load;
-    const sdD = Math.sqrt(ld.reduce((s, l, k) => s + l * l * WITHIN_SD[k] * WITHIN_SD[k], 0) + 1);
-    const sdV = Math.sqrt(AVANTGARDE_LOAD * AVANTGARDE_LOAD * WITHIN_SD[3] * WITHIN_SD[3] + 1);
-    const p = POPULATION_PROFILE;
-    const e = p.heavyShare * p.heavyHouseholdEmpty;
-    const heavyPresent = e * (1 - p.heavyHouseholdEmptyGaps.praegende) + (p.heavyShare - e) * (1 - p.heavyHouseholdPresentGaps.praegende);
-    const presentShare = PRAEGENDE_COUNTS.reduce((x, y) => x + y, 0) / 891221;
-    const shares = avantgardeShareByDecade(heavyPresent / presentShare);
-    for (let d = 1; d <= 6; d++) {
-      const pd = means.map((m) => {
-        const mu = dot(ld, m);
-        const hi = d <= cuts.length ? normalCdf((cuts[d - 1] - mu) / sdD) : 1;
-        const lo = d >= 2 ? normalCdf((cuts[d - 2] - mu) / sdD) : 0;
-        return hi - lo;
-      });
-      const norm = pd.reduce((acc, x, s) => acc + weights[s] * x, 0);
-      const share = (t: number): number =>
-        means.reduce((acc, m, s) => acc + weights[s] * pd[s] * (1 - normalCdf((t - AVANTGARDE_LOAD * m[3]) / sdV)), 0) / norm;
-      let lo = -30;
-      let hi = 30;
-      for (let iter = 0; iter < 100; iter++) {
-        const mid = (lo + hi) / 2;
-        if (share(mid) > shares[d]) lo = mid;
-        else hi = mid;
-      }
-      avantgardeCuts[d] = (lo + hi) / 2;
+  const decadeSpec = COLUMN_SPECS._DECADE;
+  if (decadeSpec.kind !== 'latent') throw new Error('unreachable');
+  const cuts = lat.cuts.subarray(lat.cutOff[j], lat.cutOff[j] + lat.cutLen[j]);
+  const ld = decadeSpec.load;
+  const sdD = Math.sqrt(ld.reduce((s, l, k) => s + l * l * WITHIN_SD[k] * WITHIN_SD[k], 0) + 1);
+  const sdV = Math.sqrt(AVANTGARDE_LOAD * AVANTGARDE_LOAD * WITHIN_SD[3] * WITHIN_SD[3] + 1);
+  const p = POPULATION_PROFILE;
+  const e = p.heavyShare * p.heavyHouseholdEmpty;
+  const heavyPresent = e * (1 - p.heavyHouseholdEmptyGaps.praegende) + (p.heavyShare - e) * (1 - p.heavyHouseholdPresentGaps.praegende);
+  const presentShare = PRAEGENDE_COUNTS.reduce((x, y) => x + y, 0) / 891221;
+  const shares = avantgardeShareByDecade(heavyPresent / presentShare);
+  for (let d = 1; d <= 6; d++) {
+    const pd = means.map((m) => {
+      const mu = dot(ld, m);
+      const hi = d <= cuts.length ? normalCdf((cuts[d - 1] - mu) / sdD) : 1;
+      const lo = d >= 2 ? normalCdf((cuts[d - 2] - mu) / sdD) : 0;
+      return hi - lo;
+    });
+    const norm = pd.reduce((acc, x, s) => acc + weights[s] * x, 0);
+    const share = (t: number): number =>
+      means.reduce((acc, m, s) => acc + weights[s] * pd[s] * (1 - normalCdf((t - AVANTGARDE_LOAD * m[3]) / sdV)), 0) / norm;
+    let lo = -30;
+    let hi = 30;
+    for (let iter = 0; iter < 100; iter++) {
+      const mid = (lo + hi) / 2;
+      if (share(mid) > shares[d]) lo = mid;
+      else hi = mid;
     }
+    avantgardeCuts[d] = (lo + hi) / 2;
   }
+  return avantgardeCuts;
+}
 
-  // ---- nominal columns
-  const nominalNames = names.filter((n) => COLUMN_SPECS[n].kind === 'nominal');
+/** Nominal columns: one raked distribution per segment, values, and the heavy rows' distribution. */
+function compileNominal(nominalNames: string[], slot: (name: string) => number, { weights, means }: SegmentMix): CompiledModel['nominal'] {
   const M = nominalNames.length;
   const S = SEGMENTS.length;
   const nom = {
@@ -265,8 +288,7 @@ export function compileModel(order: readonly string[], missingCodes: ReadonlyMap
   nominalNames.forEach((name, j) => {
     const spec = COLUMN_SPECS[name];
     if (spec.kind !== 'nominal') throw new Error('unreachable');
-    const heavy = heavyDistribution(normalise(spec.probs), spec.values, spec.heavy);
-    const clean = cleanDistribution(spec, heavy, spec.heavy !== undefined);
+    const { heavy, clean } = columnDistributions(spec);
     const perSegment = rakedSegmentDistributions(clean, spec.attrs, spec.beta ?? 1, means, weights);
     nom.slots[j] = slot(name);
     nom.k[j] = spec.values.length;
@@ -280,11 +302,11 @@ export function compileModel(order: readonly string[], missingCodes: ReadonlyMap
   nom.cum = Float64Array.from(cumAll);
   nom.values = Int32Array.from(nomValues);
   nom.heavyCum = Float64Array.from(nomHeavy);
+  return nom;
+}
 
-  const segmentMeans = new Float64Array(4 * S);
-  means.forEach((m, s) => m.forEach((x, k) => (segmentMeans[4 * s + k] = x)));
-
-  // ---- tokens (output columns only)
+/** The text of every value of every output column, as one byte buffer with offsets. */
+function compileTokens(order: readonly string[], missingCodes: ReadonlyMap<string, readonly string[]>): CompiledModel['tokens'] {
   const chunks: Uint8Array[] = [];
   const starts: number[] = [];
   const lens: number[] = [];
@@ -314,10 +336,7 @@ export function compileModel(order: readonly string[], missingCodes: ReadonlyMap
     bytes.set(ch, p);
     p += ch.length;
   }
-  return {
-    names, outputCount: order.length, slot, latent: lat, nominal: nom, segmentMeans, avantgardeCuts,
-    tokens: { bytes, start: Int32Array.from(starts), len: Int32Array.from(lens), base, min, max },
-  };
+  return { bytes, start: Int32Array.from(starts), len: Int32Array.from(lens), base, min, max };
 }
 
 // ---------------------------------------------------------------------------------------------------------

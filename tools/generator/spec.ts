@@ -623,6 +623,28 @@ const HEAVY_HH_PRESENT: HeavyGapProfile = {
   alterskategorie9: 0.001, hhEinkommen: 0.02, personBlock: 0.0011, geburtsjahr0: 0.5, alterHh0: 0.8,
 };
 
+/** Person-block gaps of clean population rows (§3). */
+const POPULATION_PERSON_GAPS: CleanGapProfile['person'] = {
+  health: 36728 / C_POP, nationality: 33925 / C_POP, praegende: 28760 / C_POP, familie0: 26726 / C_POP,
+  lebensphaseGrob0: 10300 / C_POP, lebensphaseFein0: 1700 / C_POP, wKeit: 54840 / C_POP, alterskategorie9: 2803 / C_POP,
+  hhEinkommen: 16000 / C_POP,
+};
+
+/** Zero-coded cells of clean rows (§3), the same share in both files. */
+const CLEAN_ZERO_CODES = {
+  geburtsjahr0: (392318 - 81119) / C_POP,
+  alterHh0: (236768 - 15719) / C_POP,
+  kba05Baumax0: 343200 / 757897,
+};
+
+/** Heavy-row gaps and CAMEO quirks: one set for both files. */
+const HEAVY_AND_CAMEO = {
+  heavyHouseholdEmptyGaps: HEAVY_HH_EMPTY,
+  heavyHouseholdPresentGaps: HEAVY_HH_PRESENT,
+  cameoX: 373 / 891221,
+  cameoDeugFloat: 0.02,
+};
+
 export const POPULATION_PROFILE: FileProfile = {
   heavyShare: 93148 / 891221,
   heavyHouseholdEmpty: 73499 / 93148,
@@ -638,21 +660,12 @@ export const POPULATION_PROFILE: FileProfile = {
       communityCode: 159 / C_POP, postcodeEmpty: 592 / C_POP, rasterEmpty: 7 / C_POP, hhTitleEmpty: 3860 / C_POP,
       konsumEmpty: 470 / C_POP, kba13Empty: 12652 / C_POP, householdsZero: 6463 / C_POP,
     },
-    person: {
-      health: 36728 / C_POP, nationality: 33925 / C_POP, praegende: 28760 / C_POP, familie0: 26726 / C_POP,
-      lebensphaseGrob0: 10300 / C_POP, lebensphaseFein0: 1700 / C_POP, wKeit: 54840 / C_POP, alterskategorie9: 2803 / C_POP,
-      hhEinkommen: 16000 / C_POP,
-    },
+    person: POPULATION_PERSON_GAPS,
     wKeitEmptyShare: 14454 / 54840,
     kkEmpty: (584612 - 93148) / C_POP,
-    geburtsjahr0: (392318 - 81119) / C_POP,
-    alterHh0: (236768 - 15719) / C_POP,
-    kba05Baumax0: 343200 / 757897,
+    ...CLEAN_ZERO_CODES,
   },
-  heavyHouseholdEmptyGaps: HEAVY_HH_EMPTY,
-  heavyHouseholdPresentGaps: HEAVY_HH_PRESENT,
-  cameoX: 373 / 891221,
-  cameoDeugFloat: 0.02,
+  ...HEAVY_AND_CAMEO,
 };
 
 const C_CUST = 141725; // clean customer rows (191,652 - 49,927)
@@ -673,21 +686,13 @@ export const CUSTOMER_PROFILE: FileProfile = {
       communityCode: 159 / C_POP, postcodeEmpty: 32 / C_CUST, rasterEmpty: 0, hhTitleEmpty: 2183 / C_CUST,
       konsumEmpty: 55 / C_CUST, kba13Empty: 1354 / C_CUST, householdsZero: 6463 / C_POP,
     },
-    person: {
-      health: 36728 / C_POP, nationality: 33925 / C_POP, praegende: 28760 / C_POP, familie0: 26726 / C_POP,
-      lebensphaseGrob0: 10300 / C_POP, lebensphaseFein0: 1700 / C_POP, wKeit: 3815 / C_CUST + 40386 / C_POP,
-      alterskategorie9: 2803 / C_POP, hhEinkommen: 1969 / C_CUST,
-    },
+    // §5 gives customer counts only for W_KEIT_KIND_HH and HH_EINKOMMEN_SCORE; the other person gaps are the population's.
+    person: { ...POPULATION_PERSON_GAPS, wKeit: 3815 / C_CUST + 40386 / C_POP, hhEinkommen: 1969 / C_CUST },
     wKeitEmptyShare: (3815 / C_CUST) / (3815 / C_CUST + 40386 / C_POP),
     kkEmpty: (111937 - 49927) / C_CUST,
-    geburtsjahr0: (392318 - 81119) / C_POP,
-    alterHh0: (236768 - 15719) / C_POP,
-    kba05Baumax0: 343200 / 757897,
+    ...CLEAN_ZERO_CODES,
   },
-  heavyHouseholdEmptyGaps: HEAVY_HH_EMPTY,
-  heavyHouseholdPresentGaps: HEAVY_HH_PRESENT,
-  cameoX: 373 / 891221,
-  cameoDeugFloat: 0.02,
+  ...HEAVY_AND_CAMEO,
 };
 
 /** Thresholds for listing a segment as over / under-represented in truth.json (customer share / population share over all rows). */

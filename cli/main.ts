@@ -78,6 +78,21 @@ function requireDir(path: string, option: string): string {
   return path;
 }
 
+/**
+ * Makes an output folder the command line names (unless it holds a month template, filled per run), before any
+ * server is sought: a folder that cannot be made or written (under /proc, a file in the way, no permission)
+ * fails at once as a usage error naming the flag and the folder, instead of after connecting.
+ */
+async function requireWritableDir(path: string | undefined, option: string, role: string): Promise<void> {
+  if (path === undefined || /\{(YYYY-MM|YYYY|MM)\}/.test(path)) return;
+  const { ensureWritableDir } = await import('../core/store/paths');
+  try {
+    await ensureWritableDir(path, role);
+  } catch (error) {
+    throw new UsageError(`${option} ${path}: ${(error as Error).message}`);
+  }
+}
+
 async function readConfig(path: string | undefined, k: number | undefined): Promise<PipelineConfigInput> {
   let config: PipelineConfigInput = {};
   if (path) {
@@ -252,6 +267,8 @@ Each command has its own help: segments <command> --help`,
       requireInputs(o);
       const config = await readConfig(o.config, o.k);
       if (o.previous) requireDir(o.previous, '--previous');
+      await requireWritableDir(o.out, '--out', 'output folder');
+      await requireWritableDir(o.store, '--store', 'checkpoint folder');
       const hostWorker = o.worker && !o.detach;
       if (hostWorker) await installWorkerRuntime('ERROR');
       else exitOnSignals();

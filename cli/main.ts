@@ -78,6 +78,21 @@ function requireDir(path: string, option: string): string {
   return path;
 }
 
+/**
+ * Makes an output folder the command line names (unless it holds a month template, filled per run), before any
+ * server is sought: a folder that cannot be made or written (under /proc, a file in the way, no permission)
+ * fails at once as a usage error naming the flag and the folder, instead of after connecting.
+ */
+async function requireWritableDir(path: string | undefined, option: string, role: string): Promise<void> {
+  if (path === undefined || /\{(YYYY-MM|YYYY|MM)\}/.test(path)) return;
+  const { ensureWritableDir } = await import('../core/store/paths');
+  try {
+    await ensureWritableDir(path, role);
+  } catch (error) {
+    throw new UsageError(`${option} ${path}: ${(error as Error).message}`);
+  }
+}
+
 async function readConfig(path: string | undefined, k: number | undefined): Promise<PipelineConfigInput> {
   let config: PipelineConfigInput = {};
   if (path) {
@@ -291,6 +306,8 @@ function addRunCommands(program: Command, setExit: SetExit): void {
       requireInputs(o);
       const config = await readConfig(o.config, o.k);
       if (o.previous) requireDir(o.previous, '--previous');
+      await requireWritableDir(o.out, '--out', 'output folder');
+      await requireWritableDir(o.store, '--store', 'checkpoint folder');
       const args = { json: o.json, detach: o.detach, worker: o.worker && !o.detach };
       const { startRun } = await import('./run');
       const runInputs = { population: o.population, customers: o.customers, featureSummary: o.features, outDir: o.out, storeDir: o.store, config };

@@ -6,12 +6,12 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { copyFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, InputError } from '../../common/errors';
+import { MAX_LINE_BYTES, scanInputFile } from './input-scan';
 import { type FeatureSummary } from '../../schemas/feature-summary';
 import { readFeatureSummary } from './feature-summary';
 import { MODEL_FILES } from '../../schemas/model-files';
 import type { IngestOutput, MissingnessOutput, RecodeOutput, SplitOutput } from '../../schemas/steps';
 import { parquetRelation, queryOne, withDuckDb, queryRows, quoteIdent, quoteLiteral, toNumber } from '../duckdb';
-import { sha256File } from '../store/step-store';
 import { jensenShannon, totalVariation } from '../stats/divergence';
 import { type ComparisonOptions, planHeavyComparison } from './heavy-comparison';
 import { csvReadError, validateCsvHeader } from './csv-header';
@@ -608,7 +608,15 @@ export async function hashInput(role: InputRole, path: string): Promise<string> 
     if (!info.isFile()) {
       throw new InputError(`the ${INPUT_ROLES[role]} is not a file but a ${info.isDirectory() ? 'directory' : 'special file'}`, { file: path });
     }
-    return await sha256File(path);
+    const scan = await scanInputFile(path);
+    if (scan.overlong) {
+      const { line, bytes } = scan.overlong;
+      throw new InputError(
+        `the line is ${(bytes / 1024 / 1024).toFixed(1)} MB long (${bytes.toLocaleString('en-US')} bytes), more than the ${MAX_LINE_BYTES / 1024 / 1024} MB a line may have: a malformed or binary line?`,
+        { file: path, line },
+      );
+    }
+    return scan.sha256;
   } catch (error) {
     if (error instanceof InputError) throw error;
     const { code, message } = error as NodeJS.ErrnoException;

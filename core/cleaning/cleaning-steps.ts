@@ -245,8 +245,13 @@ export async function recodeMissing(
     const input = join(ingested.dir, ingested.output[role].parquet);
     const output = join(outDir, `${role}.parquet`);
     const source = parquetRelation(input);
+    // Only the columns where the checks found values to treat carry the value test (the others' codes suffice).
+    const treats = (name: string) => {
+      const found = valueChecks.columns.find((c) => c.column === name)?.[role];
+      return found !== undefined && found.outOfDomain + found.extreme > 0;
+    };
     // The ingest file is in row order, and the copy keeps it (no sort).
-    await conn.run(outputCopySql(recodeSelectSql(source, columns, false, (column) => recodeExpressionSql(column, checks)), output));
+    await conn.run(outputCopySql(recodeSelectSql(source, columns, false, (column) => recodeExpressionSql(column, checks, treats(column.name))), output));
     // Empty cells are the NULLs before, coded cells the NULLs recoding added: both from the two files' footers.
     const before = await parquetNullCounts(conn, input, names);
     const after = before && (await parquetNullCounts(conn, output, names));

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { rm, writeFile } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { quoteLiteral } from './duckdb';
 
 /**
@@ -14,10 +14,8 @@ export async function writeAssignmentsParquet(
   if (rows.length !== clusters.length) throw new Error(`rows (${rows.length}) and clusters (${clusters.length}) differ in length`);
   // A plain CSV hand-off is the fastest way into DuckDB from Node here (no per-value N-API calls).
   const csvPath = `${options.outPath}.rows.csv`;
-  const lines: string[] = ['row,cluster'];
-  for (let i = 0; i < rows.length; i++) lines.push(`${rows[i]},${clusters[i]}`);
-  await writeFile(csvPath, lines.join('\n') + '\n');
   try {
+    await writeRowsCsv(csvPath, rows, clusters);
     await conn.run(
       `COPY (
          SELECT "row"::BIGINT AS "row", cluster::INTEGER AS cluster FROM read_csv(${quoteLiteral(csvPath)}, header=true, columns={'row': 'BIGINT', 'cluster': 'INTEGER'})
@@ -28,5 +26,27 @@ export async function writeAssignmentsParquet(
     );
   } finally {
     await rm(csvPath, { force: true });
+  }
+}
+
+/** Rows per piece of the CSV hand-off: each piece is formatted and written on its own, so the event loop breathes. */
+const CSV_PIECE_ROWS = 65536;
+
+/**
+ * Writes `row,cluster` lines piece by piece (one await per piece): formatting millions of lines in one go held
+ * the event loop for seconds at 2.7M rows (heartbeats and queries wait meanwhile).
+ */
+async function writeRowsCsv(path: string, rows: Int32Array, clusters: Int32Array): Promise<void> {
+  const file = await open(path, 'w');
+  try {
+    await file.write('row,cluster\n');
+    for (let start = 0; start < rows.length; start += CSV_PIECE_ROWS) {
+      const end = Math.min(rows.length, start + CSV_PIECE_ROWS);
+      let piece = '';
+      for (let i = start; i < end; i++) piece += `${rows[i]},${clusters[i]}\n`;
+      await file.write(piece);
+    }
+  } finally {
+    await file.close();
   }
 }

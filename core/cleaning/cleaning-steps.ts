@@ -24,6 +24,7 @@ import {
   firstNonNumericCellSql,
   heavyRowsSelectSql,
   missingCountsSql,
+  negativeZeroColumnsSql,
   nullCountsSql,
   numberedSelectSql,
   readCsvSql,
@@ -245,8 +246,13 @@ export async function recodeMissing(
     const input = join(ingested.dir, ingested.output[role].parquet);
     const output = join(outDir, `${role}.parquet`);
     const source = parquetRelation(input);
+    // Only the columns where the checks found values to treat carry the value test (the others' codes suffice).
+    const treats = (name: string) => {
+      const found = valueChecks.columns.find((c) => c.column === name)?.[role];
+      return found !== undefined && found.outOfDomain + found.extreme > 0;
+    };
     // The ingest file is in row order, and the copy keeps it (no sort).
-    await conn.run(outputCopySql(recodeSelectSql(source, columns, false, (column) => recodeExpressionSql(column, checks)), output));
+    await conn.run(outputCopySql(recodeSelectSql(source, columns, false, (column) => recodeExpressionSql(column, checks, treats(column.name))), output));
     // Empty cells are the NULLs before, coded cells the NULLs recoding added: both from the two files' footers.
     const before = await parquetNullCounts(conn, input, names);
     const after = before && (await parquetNullCounts(conn, output, names));
@@ -568,19 +574,20 @@ async function valueCountsByGroup(
   const columns = compared.map((name) => ({ name, number: types.get(name) !== 'VARCHAR' }));
   const groups = (await conn.runAndReadAll(valueHistogramsByGroupSql(source, columns, kept, maxRowMissing))).getRowsJS();
   const out = new Map(compared.map((name) => [name, { clean: new Map<string, number>(), heavy: new Map<string, number>() }]));
-  const recount: string[] = [];
   compared.forEach((name, i) => {
     const counts = out.get(name) as { clean: Map<string, number>; heavy: Map<string, number> };
     for (const group of groups) {
       const target = group[0] ? counts.heavy : counts.clean;
-      const keys = (group[1 + 4 * i] as string[] | null) ?? [];
-      const values = (group[2 + 4 * i] as unknown[] | null) ?? [];
+      const keys = (group[1 + 3 * i] as string[] | null) ?? [];
+      const values = (group[2 + 3 * i] as unknown[] | null) ?? [];
       keys.forEach((key, k) => target.set(String(key), toNumber(values[k])));
-      const nulls = toNumber(group[3 + 4 * i]);
+      const nulls = toNumber(group[3 + 3 * i]);
       if (nulls > 0 && !skipMissing) target.set(String(null), nulls);
-      if (toNumber(group[4 + 4 * i]) > 0 && !recount.includes(name)) recount.push(name);
     }
   });
+  const numbers = columns.filter((column) => column.number).map((column) => column.name);
+  const [negativeZeros] = numbers.length ? (await conn.runAndReadAll(negativeZeroColumnsSql(source, numbers))).getRowsJS() : [[]];
+  const recount = numbers.filter((_, i) => negativeZeros[i] === true);
   if (recount.length > 0) {
     const flagged = `(SELECT ${recount.map(quoteIdent).join(', ')}, (${rowMissingCountExpr(kept)}) > ${maxRowMissing} AS heavy FROM ${source})`;
     for (const name of recount) out.set(name, { clean: new Map(), heavy: new Map() });

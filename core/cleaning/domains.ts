@@ -116,8 +116,29 @@ export function invalidValueSql(column: ColumnSpec, settings: ValueCheckSettings
 }
 
 /**
+ * A cheap superset of invalidValueSql: true on every value the policy treats, and maybe on a few others. For a
+ * number column with a finite range inside ±maxAbsValue it is the range and whole-number test alone (an extreme
+ * value is outside the range too; the NULL and missing-code tests only remove rows), else invalidValueSql itself.
+ */
+export function invalidCandidateSql(column: ColumnSpec, settings: ValueCheckSettings): string {
+  const domain = settings.domains[column.name];
+  const limit = settings.maxAbsValue;
+  if (column.storage !== 'number' || !domain || 'values' in domain || domain.min === undefined || domain.max === undefined || domain.min < -limit || domain.max > limit) {
+    return invalidValueSql(column, settings);
+  }
+  const name = quoteIdent(column.name);
+  return `(${name} < ${domain.min} OR ${name} > ${domain.max}${domain.integer ? ` OR ${name} <> round(${name})` : ''})`;
+}
+
+/**
  * One scan: per column, the extreme values, the other out-of-domain values, and the smallest and largest of them
  * (as text) for the message. Columns whose predicates are constant false are left out.
+ *
+ * The scan keeps only the rows that may hold such a value (one OR of the columns' invalidCandidateSql, a few
+ * comparisons per cell) and aggregates over those: every aggregate's filter implies its column's predicate, so
+ * the results are those of aggregating over all rows, while the five filtered aggregates per column (each a full
+ * predicate over every row: 85 columns x 5 = 425 per row, ~36 s of the recode step at the full Arvato size)
+ * see only the few candidate rows.
  */
 export function valueCheckCountsSql(source: string, columns: ColumnSpec[], settings: ValueCheckSettings): { sql: string; checked: ColumnSpec[] } {
   const checked = columns.filter((c) => invalidValueSql(c, settings) !== 'false');
@@ -135,13 +156,18 @@ export function valueCheckCountsSql(source: string, columns: ColumnSpec[], setti
       `min("row") FILTER (WHERE ${invalid}) AS r${i}`,
     ];
   });
-  return { sql: `SELECT ${parts.join(',\n  ')} FROM ${source}`, checked };
+  const candidates = checked.map((column) => invalidCandidateSql(column, settings)).join('\n    OR ');
+  return { sql: `SELECT ${parts.join(',\n  ')} FROM (SELECT * FROM ${source} WHERE ${candidates})`, checked };
 }
 
-/** The recode expression of a column: missing codes and (policy 'missing') invalid values become NULL. */
-export function recodeExpressionSql(column: ColumnSpec, settings: ValueCheckSettings | undefined): string {
+/**
+ * The recode expression of a column: missing codes and (policy 'missing') invalid values become NULL.
+ * `mayHoldInvalid: false` (the value checks found none in this file's column) leaves the value test out.
+ */
+export function recodeExpressionSql(column: ColumnSpec, settings: ValueCheckSettings | undefined, mayHoldInvalid = true): string {
   const name = quoteIdent(column.name);
-  const predicates = [isMissingCodeSql(column), settings && settings.policy === 'missing' ? invalidValueSql(column, settings) : 'false'].filter((p) => p !== 'false');
+  const treated = settings && settings.policy === 'missing' && mayHoldInvalid ? invalidValueSql(column, settings) : 'false';
+  const predicates = [isMissingCodeSql(column), treated].filter((p) => p !== 'false');
   return predicates.length ? `CASE WHEN ${predicates.join(' OR ')} THEN NULL ELSE ${name} END AS ${name}` : name;
 }
 

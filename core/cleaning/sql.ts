@@ -214,11 +214,11 @@ export function valueCountsByGroupSql(source: string, columns: string[]): string
 }
 
 /**
- * One scan for the clean-vs-heavy comparison: per group (`heavy`), per column its value counts (histogram),
- * the count of NULLs and, for number columns, the count of negative zeros. The histogram keys come back as
- * text exactly as CAST(value AS VARCHAR) writes them (the list cast casts each key alike); -0.0 and 0.0 share
- * one key in a histogram, so a column holding -0.0 is counted again by valueCountsByGroupSql (positional
- * results: heavy, then keys / counts / nulls / negative zeros per column).
+ * One scan for the clean-vs-heavy comparison: per group (`heavy`), per column its value counts (histogram) and
+ * the count of NULLs (count(*) - count(x): no per-row filter). The histogram keys come back as text exactly as
+ * CAST(value AS VARCHAR) writes them (the list cast casts each key alike). Positional results: heavy, then keys /
+ * counts / nulls per column. -0.0 and 0.0 share one key in a histogram: negativeZeroColumnsSql finds the
+ * columns that need counting again by value text.
  */
 export function valueHistogramsByGroupSql(
   source: string,
@@ -226,22 +226,22 @@ export function valueHistogramsByGroupSql(
   keptColumns: string[],
   maxMissing: number,
 ): string {
-  const inner = columns.flatMap(({ name, number }, i) => {
+  const inner = columns.flatMap(({ name }, i) => {
     const id = quoteIdent(name);
-    return [
-      `histogram(${id}) AS ${quoteIdent(`h${i}`)}`,
-      `count(*) FILTER (WHERE ${id} IS NULL) AS ${quoteIdent(`n${i}`)}`,
-      number ? `count(*) FILTER (WHERE ${id} = 0 AND signbit(${id})) AS ${quoteIdent(`z${i}`)}` : `0 AS ${quoteIdent(`z${i}`)}`,
-    ];
+    return [`histogram(${id}) AS ${quoteIdent(`h${i}`)}`, `count(*) - count(${id}) AS ${quoteIdent(`n${i}`)}`];
   });
-  const outer = columns.flatMap((_, i) => [
-    `CAST(map_keys(${quoteIdent(`h${i}`)}) AS VARCHAR[])`,
-    `map_values(${quoteIdent(`h${i}`)})`,
-    quoteIdent(`n${i}`),
-    quoteIdent(`z${i}`),
-  ]);
+  const outer = columns.flatMap((_, i) => [`CAST(map_keys(${quoteIdent(`h${i}`)}) AS VARCHAR[])`, `map_values(${quoteIdent(`h${i}`)})`, quoteIdent(`n${i}`)]);
   const flagged = `SELECT ${columns.map(({ name }) => quoteIdent(name)).join(', ')}, (${rowMissingCountExpr(keptColumns)}) > ${maxMissing} AS heavy FROM ${source}`;
   return `SELECT heavy, ${outer.join(', ')} FROM (SELECT heavy, ${inner.join(',\n  ')} FROM (${flagged}) GROUP BY heavy) ORDER BY heavy`;
+}
+
+/**
+ * Per number column, whether it holds a negative zero (positional booleans; NULL when no row holds one). One
+ * cheap OR over the rows first, so the per-column aggregates see only the (normally no) rows with a -0.0.
+ */
+export function negativeZeroColumnsSql(source: string, numberColumns: string[]): string {
+  const tests = numberColumns.map((name) => `(${quoteIdent(name)} = 0 AND signbit(${quoteIdent(name)}))`);
+  return `SELECT ${tests.map((test) => `bool_or(${test})`).join(', ')} FROM ${source} WHERE ${tests.join(' OR ')}`;
 }
 
 export interface ParquetWriteOptions {

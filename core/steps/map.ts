@@ -5,7 +5,7 @@ import type { KFitOutput, MapOutput, PcaOutput, ScaleOutput, SplitOutput } from 
 import { writeAssignmentsParquet } from '../assignments';
 import { FILES } from '../cleaning/cleaning-steps';
 import { withDuckDb } from '../duckdb';
-import { readMatrix, readRowIndex } from '../encoding';
+import { readMatrixAsync } from '../encoding';
 import { assignNearestInWorkers } from '../parallel';
 import { readInt32Array } from '../store/arrays';
 import { readJsonFile } from '../store/json';
@@ -23,7 +23,8 @@ export async function mapCustomers({ split, scale, pca, final }: MapUpstream, wo
   const { k, centroids } = await readJsonFile(join(final.dir, final.output.centroids), CentroidsFileSchema);
   const q = pca.output.keptComponents;
   const customerRows = pca.output.customers.rows;
-  const customerScores = readMatrix(join(pca.dir, pca.output.customers.scores), customerRows, q, SCORES_DTYPE, { shared: true });
+  // Async reads throughout: a synchronous read of a large file holds the event loop (heartbeats) for its duration.
+  const customerScores = await readMatrixAsync(join(pca.dir, pca.output.customers.scores), customerRows, q, SCORES_DTYPE, { shared: true });
   const clusters = {
     population: await readInt32Array(join(final.dir, final.output.assignments!), pca.output.population.rows),
     customers:
@@ -32,7 +33,7 @@ export async function mapCustomers({ split, scale, pca, final }: MapUpstream, wo
   await withDuckDb({}, async (conn) => {
     for (const role of FILES) {
       await writeAssignmentsParquet(conn, {
-        rows: readRowIndex(join(scale.dir, scale.output[role].rowIndex), scale.output[role].rows),
+        rows: await readInt32Array(join(scale.dir, scale.output[role].rowIndex), scale.output[role].rows),
         clusters: clusters[role],
         heavyParquet: join(split.dir, split.output[role].heavy),
         outPath: join(workDir, `${role}.parquet`),

@@ -1,5 +1,6 @@
 import { compareGroups, rankRepresentation } from '../../core/stats/representation';
 import { describeDeviation } from '../../core/stats/describe';
+import { HEAVY_MISSING_PERSONA, persona } from '../../core/stats/persona';
 
 /**
  * A synthetic results.json shaped like the original study's outputs (FACTS.md: CHA's k = 12 cluster table with the
@@ -192,6 +193,7 @@ export function buildResultsFixture(options: FixtureOptions = {}): Record<string
       pValue: g.pValue,
       representation: g.representation,
       profile,
+      persona: g.id === -1 ? HEAVY_MISSING_PERSONA : persona(profile as { feature: string; zScore: number }[]),
     };
   });
 

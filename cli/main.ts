@@ -243,7 +243,7 @@ Each command has its own help: segments <command> --help`,
     .requiredOption('--out <dir>', 'output folder (results.json, report.html, assignments/)')
     .option('--config <file>', 'pipeline config JSON (see schemas/config.ts)')
     .option('--k <n>', 'fix the number of clusters', wholeNumber(1))
-    .option('--previous <dir>', "an earlier run's output folder to match clusters with")
+    .option('--previous <dir>', "an earlier run's output folder: its segments keep their IDs in this run (new and gone ones are listed)")
     .option('--store <dir>', 'checkpoint store (default <out>/artifacts)')
     .option('--detach', 'start the run and return (prints the workflow id)')
     .option('--no-worker', 'do not run a worker in this process (separate workers poll the task queue)')

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { followRun, startRun } from '../../cli/run';
 import { queryRows, toNumber, withDuckDb } from '../../core/duckdb';
+import { kneeOfCurve } from '../../core/linalg/knee';
 import { generateDataset } from '../../tools/generator';
 import { scoreFile } from '../../core/scoring';
 import { Results, ResultsSchema } from '../../schemas/results';
@@ -23,13 +24,19 @@ const ROWS = { population: 20_000, customers: 5_000 };
  * k-means at this size merges it into a neighbour (a clustering question, issue 9 items 1-3, not an identity one).
  * Segment 0 is planted only in month 2; segment 6 only in month 1.
  */
+const CONFIG = { kMin: 7, kMax: 7, k: 7, finalInits: 5, silhouetteSample: 200 };
+/**
+ * Month 3: the same population as month 2 (new rows), k not fixed but swept over 4..10 with
+ * continuity.keepPreviousK: k stays month 2's unless the evidence says otherwise, and the final fit warm-starts.
+ */
+const KEEP_K_CONFIG = { kMin: 4, kMax: 10, finalInits: 5, silhouetteSample: 200, continuity: { keepPreviousK: true } };
 const MONTHS = [
-  { seed: 31, dropSegments: [0, 8] },
-  { seed: 32, dropSegments: [6, 8] },
+  { seed: 31, dropSegments: [0, 8], config: CONFIG },
+  { seed: 32, dropSegments: [6, 8], config: CONFIG },
+  { seed: 33, dropSegments: [6, 8], config: KEEP_K_CONFIG },
 ];
 const PLANTED_IN_MONTH_2 = 0;
 const DROPPED_IN_MONTH_2 = 6;
-const CONFIG = { kMin: 7, kMax: 7, k: 7, finalInits: 5, silhouetteSample: 200 };
 
 let temporal: TestTemporal;
 const dataDirs: string[] = [];
@@ -40,7 +47,7 @@ const results: Results[] = [];
 beforeAll(async () => {
   temporal = await connectTestTemporal();
   const root = mkdtempSync(join(tmpdir(), 'segments-months-'));
-  for (const [i, month] of MONTHS.entries()) {
+  for (const [i, { config, ...month }] of MONTHS.entries()) {
     const dataDir = join(root, `data-${i + 1}`);
     await generateDataset({ outDir: dataDir, populationRows: ROWS.population, customerRows: ROWS.customers, ...month });
     const outDir = join(root, `2026-0${i + 1}`);
@@ -51,7 +58,7 @@ beforeAll(async () => {
       customers: join(dataDir, 'Udacity_CUSTOMERS_Subset.csv'),
       featureSummary: join(dataDir, 'AZDIAS_Feature_Summary.csv'),
       outDir,
-      config: CONFIG,
+      config,
       ...(i > 0 ? { previousOutDir: outDirs[i - 1] } : {}),
     });
     outcomes.push(await temporal.withWorker(() => followRun(handle, () => undefined, 200)));
@@ -90,6 +97,24 @@ function modalId(byId: Map<number, number>): number {
   return [...byId.entries()].sort((a, b) => b[1] - a[1])[0][0];
 }
 
+/** Rows of planted segments present in both months that got the ID their segment had (by its modal ID) the month before. */
+async function keptIds(before: number, after: number): Promise<{ kept: number; total: number; persisting: number[]; worst: number }> {
+  const [first, second] = [await crossTable(before), await crossTable(after)];
+  const persisting = [...first.keys()].filter((s) => second.has(s)).sort((a, b) => a - b);
+  let kept = 0;
+  let total = 0;
+  let worst = 1;
+  for (const planted of persisting) {
+    const id = modalId(first.get(planted)!);
+    const rows = second.get(planted)!;
+    const n = [...rows.values()].reduce((a, b) => a + b, 0);
+    kept += rows.get(id) ?? 0;
+    total += n;
+    worst = Math.min(worst, (rows.get(id) ?? 0) / n);
+  }
+  return { kept, total, persisting, worst };
+}
+
 test('rows of persisting segments keep their segment ID from month to month (≥ 95 %)', async () => {
   const [first, second] = [await crossTable(0), await crossTable(1)];
   const persisting = [...first.keys()].filter((s) => second.has(s));
@@ -119,6 +144,11 @@ test('a segment planted only in month 2 gets a new ID, never a previous one, and
   const continuity = results[1].continuity!;
   expect(continuity.previousOutDir).toBe(outDirs[0]);
   const fresh = continuity.segments.filter((s) => s.status === 'new');
+  const continuedDistances = continuity.segments.filter((s) => s.status === 'continued' && s.distance !== null).map((s) => s.distance!);
+  console.log(
+    `month 1 → 2 centroid distances (RMS sd): continued ${Math.min(...continuedDistances).toFixed(3)}–${Math.max(...continuedDistances).toFixed(3)}; ` +
+      `new segment to its nearest ${fresh.map((s) => s.distance?.toFixed(3)).join(', ')}; gone to its nearest ${continuity.gone.map((g) => g.nearestDistance?.toFixed(3)).join(', ')}`,
+  );
   expect(fresh.map((s) => s.id)).toEqual([newId]);
   expect(fresh[0].distance!).toBeGreaterThan(continuity.maxDistance);
   // Its share change is its whole share (nothing before).
@@ -166,4 +196,24 @@ test('scoring a file with the published model labels rows with the stable IDs', 
   );
   expect(toNumber(published[0].n)).toBe(0);
   expect(Object.keys(summary.clusterCounts).map(Number).sort((a, b) => a - b)).toEqual(results[1].clusters.map((c) => c.id).sort((a, b) => a - b));
+});
+
+test('continuity.keepPreviousK: month 3 (same population, k swept 4..10) keeps month 2\'s k, warm-starts, and every segment keeps its ID', async () => {
+  const [second, third] = [results[1], results[2]];
+  const knee = kneeOfCurve(third.kSweep.map((p) => p.k), third.kSweep.map((p) => p.sse)).k;
+  console.log(`k by month: ${results.map((r) => r.k).join(' → ')} (month 3 kept by continuity.keepPreviousK; its SSE knee alone would pick k = ${knee}); warm start ${third.continuity?.warmStart}`);
+  expect(third.k).toBe(second.k);
+  expect(third.kChosenBy).toBe('previous');
+  expect(third.kSweep.map((p) => p.k)).toEqual([4, 5, 6, 7, 8, 9, 10]);
+  const continuity = third.continuity!;
+  expect(continuity.kFromPrevious).toBe(true);
+  expect(['kept', 'not-kept']).toContain(continuity.warmStart);
+  expect(continuity.segments.filter((s) => s.status === 'new')).toEqual([]);
+  expect(continuity.gone).toEqual([]);
+  const { kept, total, persisting, worst } = await keptIds(1, 2);
+  expect(persisting).toEqual([0, 1, 2, 3, 4, 5, 7]);
+  console.log(`month 2 → 3: segment IDs kept by ${kept} of ${total} rows of persisting segments (${((100 * kept) / total).toFixed(2)} %; worst segment ${(100 * worst).toFixed(1)} %)`);
+  expect(kept / total).toBeGreaterThanOrEqual(0.95);
+  const html = readFileSync(join(outDirs[2], 'report.html'), 'utf8');
+  expect(html).toContain('k kept from the previous run (warm start');
 });

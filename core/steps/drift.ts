@@ -48,7 +48,8 @@ export async function compareWithPreviousRun(up: DriftUpstream, previousDir: str
   const identity = matchSegments(current, previous, previousIds.byCentroid, previousIds.nextId, settings.maxDistance);
   const warmStart: Continuity['warmStart'] = final.output.warmStart ?? 'off';
   const continuity = continuityOf({ identity, clusters: compare.output.clusters, previous: previousResults, kFromPrevious: settings.kFromPrevious, warmStart });
-  return { previousCreatedAt: previousResults.createdAt, identity: { segments: identity.segments, gone: identity.gone, nextId: identity.nextId, maxDistance: identity.maxDistance }, continuity };
+  const { segments, gone, nextId, maxDistance } = identity;
+  return { previousCreatedAt: previousResults.createdAt, identity: { segments, gone, nextId, maxDistance }, continuity };
 }
 
 /** A published run's fitted PCA, transform and centroids (its `model/` folder), as the matching reads them. */
@@ -84,11 +85,12 @@ export async function inspectPreviousRun(previousDir: string, scale: Loaded<Scal
 export async function previousCentroidsHere(previousDir: string, scale: Loaded<ScaleOutput>, pca: Loaded<PcaOutput>, k: number): Promise<Float64Array | null> {
   const previous = await previousRunModel(previousDir);
   if (previous.k !== k) return null;
-  const here = await runModelWithout(join(pca.dir, pca.output.model), join(scale.dir, scale.output.transform));
+  const here = await fittedSpace(join(pca.dir, pca.output.model), join(scale.dir, scale.output.transform));
   return warmStartCentroids(previous, here);
 }
 
-async function runModelWithout(pcaPath: string, transformPath: string): Promise<Omit<RunModel, 'centroids' | 'k'>> {
+/** A run's PCA and scaling without its centroids: the space a warm start's centroids are carried into. */
+async function fittedSpace(pcaPath: string, transformPath: string): Promise<Omit<RunModel, 'centroids' | 'k'>> {
   const pcaFile = await readJsonFile(pcaPath, PcaModelFileSchema);
   return { ...pcaFile, transform: await readJsonFile(transformPath, FittedTransformSchema) };
 }

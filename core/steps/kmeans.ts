@@ -136,6 +136,7 @@ export async function fitFinalKMeans(
       signal: runtime.signal,
     });
     warmStart = fit.sse <= seeded.sse * (1 + warm.tolerance) ? 'kept' : 'not-kept';
+    // Kept: it replaces the seeded result in place (fitOnPopulationScores writes centroids.json after this callback).
     if (warmStart === 'kept') {
       Object.assign(seeded, { centroids: fit.centroids, assignments: fit.assignments, sse: fit.sse, converged: fit.converged, iterations: seeded.iterations + fit.iterations });
     }

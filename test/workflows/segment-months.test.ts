@@ -43,6 +43,7 @@ const dataDirs: string[] = [];
 const outDirs: string[] = [];
 const outcomes: SegmentationOutcome[] = [];
 const results: Results[] = [];
+const memos: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
   temporal = await connectTestTemporal();
@@ -62,6 +63,7 @@ beforeAll(async () => {
       ...(i > 0 ? { previousOutDir: outDirs[i - 1] } : {}),
     });
     outcomes.push(await temporal.withWorker(() => followRun(handle, () => undefined, 200)));
+    memos.push((await handle.describe()).memo ?? {});
     dataDirs.push(dataDir);
     outDirs.push(outDir);
     results.push(ResultsSchema.parse(JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8'))));
@@ -181,6 +183,10 @@ test('the report\'s key findings and the CLI table use the stable IDs, with pers
   expect(findings).toContain(`New segment(s): <b>cluster ${newId}</b>`);
   expect(findings).toContain(`Gone: <b>cluster ${goneId}</b>`);
   for (const cluster of results[1].clusters) expect(cluster.persona.length).toBeGreaterThan(0);
+  // The workflow memo (what the Temporal UI shows): every segment by its stable ID with its persona, and the drift figures.
+  const memo = memos[1] as { segments: { id: number; persona: string }[]; continuity: Record<string, unknown>; overRepresented: string };
+  expect(memo.segments.map((s) => [s.id, s.persona]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual(results[1].clusters.map((c) => [c.id, c.persona]));
+  expect(memo.continuity).toMatchObject({ new: String(newId), gone: String(goneId) });
   const table = outcomes[1].summaryTable.split('\n');
   expect(table[0]).toMatch(/^cluster +population +customers +lift +verdict +persona$/);
   for (const cluster of results[1].clusters) {

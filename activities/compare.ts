@@ -10,7 +10,7 @@ export async function compareSegments(rawInput: CompareInput): Promise<StepRepor
   const { ref, output } = await checkpointedStep<CompareOutput>(
     input.storeDir,
     'compare',
-    { scale: input.scale.key, pca: input.pca.key, final: input.final.key, map: input.map.key, alpha: config.alpha },
+    { scale: input.scale.key, pca: input.pca.key, final: input.final.key, map: input.map.key, alpha: config.alpha, persona: 1 }, // persona: outputs since then name each segment
     () => compare(upstream, config.alpha),
   );
   return {

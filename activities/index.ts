@@ -6,5 +6,5 @@ export { fitPca } from './pca';
 export { fitFinalKMeans, sweepK } from './kmeans';
 export { mapCustomers } from './map';
 export { compareSegments } from './compare';
-export { compareWithPreviousRun } from './drift';
+export { compareWithPreviousRun, inspectPreviousRun } from './drift';
 export { publishResults } from './report';

@@ -3,9 +3,10 @@
  * the final fit (best of several seeded inits, the sweep's fit at k counting as the first, over core/steps/kmeans.ts).
  */
 import { checkKFitsRows, fitFinalKMeans as fitFinal, fitKeyInputs, kFitFigures, kmeansSettings, sweepInitsToReuse } from '../core/steps/kmeans';
+import { findPreviousRun, previousCentroidsHere } from '../core/steps/drift';
 import { fitSweepPoint } from '../core/steps/sweep';
 import type { PipelineConfig } from '../schemas/config';
-import { FinalKMeansInput, FinalKMeansInputSchema, KFitOutput, KFitOutputSchema, PcaOutputSchema, StepRef, StepReport, SweepInput, SweepInputSchema } from '../schemas/steps';
+import { FinalKMeansInput, FinalKMeansInputSchema, KFitOutput, KFitOutputSchema, PcaOutputSchema, ScaleOutputSchema, StepRef, StepReport, SweepInput, SweepInputSchema } from '../schemas/steps';
 import { activityRuntime, checkpointedStep, failingNonRetryably, loadStep, parseInput } from './runner';
 
 /** The config, the PCA step and the fit's settings (k must not exceed the clean rows), and the fit's checkpoint key. */
@@ -30,11 +31,22 @@ export async function sweepK(rawInput: SweepInput): Promise<StepReport> {
 
 export async function fitFinalKMeans(rawInput: FinalKMeansInput): Promise<StepReport> {
   const input = parseInput(FinalKMeansInputSchema, rawInput);
-  const { pca, settings, keyInputs } = await prepareFit(input, (config) => config.finalInits);
+  const { config, pca, settings, keyInputs } = await prepareFit(input, (config) => config.finalInits);
   const sweep = input.sweep ? await loadStep(input.sweep, KFitOutputSchema) : undefined;
   const fromSweep = sweep ? await sweepInitsToReuse(sweep, fitKeyInputs(input.pca.key, settings), settings.inits) : undefined;
-  const { ref, output } = await checkpointedStep<KFitOutput>(input.storeDir, 'kmeans-final', keyInputs, (workDir) =>
-    fitFinal(pca, settings, fromSweep, workDir, activityRuntime()),
+  // config continuity.keepPreviousK: one more fit from the previous run's centroids (part of the key: the previous
+  // results' hash and the tolerance; without a warm start the key is what it always was).
+  const previous = input.warmStart ? await findPreviousRun(input.warmStart.previousOutDir) : undefined;
+  const warm =
+    input.warmStart && previous
+      ? {
+          centroids: await previousCentroidsHere(previous.dir, await loadStep(input.warmStart.scale, ScaleOutputSchema), pca, input.k),
+          tolerance: config.continuity.warmStartTolerance,
+        }
+      : undefined;
+  const warmKey = warm ? { warmStart: { previous: previous!.resultsHash, tolerance: warm.tolerance, scale: input.warmStart!.scale.key } } : {};
+  const { ref, output } = await checkpointedStep<KFitOutput>(input.storeDir, 'kmeans-final', { ...keyInputs, ...warmKey }, (workDir) =>
+    fitFinal(pca, settings, fromSweep, workDir, activityRuntime(), warm),
   );
   return { ref, figures: kFitFigures(output) };
 }

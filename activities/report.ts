@@ -52,6 +52,7 @@ export async function publishResults(rawInput: PublishInput): Promise<PublishRep
       ref: { step: 'report', dir: input.outDir, key: '', reused: false, seconds: 0 },
       figures: { results: join(input.outDir, 'results.json'), report: join(input.outDir, 'report.html'), k: results.k, overRepresentedClusters: over },
       summaryTable: renderSummaryTable(results),
+      segments: results.clusters.map((c) => ({ id: c.id, persona: c.persona, lift: Number(c.lift.toFixed(3)), verdict: c.representation })),
     };
   });
 }

@@ -301,7 +301,7 @@ Each command has its own help: segments <command> --help`,
 function addRunCommands(program: Command, setExit: SetExit): void {
   addFollowOptions(addRunInputOptions(program.command('run'), false), 'run')
     .description('run the pipeline over two files; follows it step by step (or --detach)')
-    .option('--previous <dir>', "an earlier run's output folder to match clusters with")
+    .option('--previous <dir>', "an earlier run's output folder: its segments keep their IDs in this run (new and gone ones are listed)")
     .action(async (o) => {
       requireInputs(o);
       const config = await readConfig(o.config, o.k);

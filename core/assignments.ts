@@ -50,3 +50,22 @@ async function writeRowsCsv(path: string, rows: Int32Array, clusters: Int32Array
     await file.close();
   }
 }
+
+/**
+ * A targeting list with centroid indices replaced by stable segment IDs (`byCentroid[c]`; −1 stays −1), written
+ * to `outPath` (Parquet, same columns and row order).
+ */
+export async function relabelAssignmentsParquet(
+  conn: DuckDBConnection,
+  options: { sourcePath: string; outPath: string; byCentroid: readonly number[] },
+): Promise<void> {
+  const { byCentroid } = options;
+  if (byCentroid.some((id) => !Number.isInteger(id) || id < 0)) throw new Error(`segment IDs must be non-negative integers: ${byCentroid.join(', ')}`);
+  const cases = byCentroid.map((id, c) => `WHEN ${c} THEN ${id}`).join(' ');
+  // Any other value would be a centroid the model does not have: fail instead of writing a wrong ID.
+  const cluster = `(CASE cluster WHEN -1 THEN -1 ${cases} ELSE error('cluster ' || cluster || ' is not one of the ${byCentroid.length} centroids') END)::INTEGER`;
+  await conn.run(
+    `COPY (SELECT "row", ${cluster} AS cluster FROM read_parquet(${quoteLiteral(options.sourcePath)}) ORDER BY "row")
+     TO ${quoteLiteral(options.outPath)} (FORMAT parquet, COMPRESSION zstd)`,
+  );
+}

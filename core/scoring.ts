@@ -10,6 +10,7 @@ import { InputError } from '../common/errors';
 import { readFeatureSummary } from './cleaning/feature-summary';
 import { CentroidsFileSchema, CleaningModelSchema, EncodingModelSchema, FittedTransformSchema, MODEL_FILES, PcaModelFileSchema } from '../schemas/model-files';
 import { writeAssignmentsParquet } from './assignments';
+import { relabel } from './segment-identity';
 import { validateCsvHeader } from './cleaning/csv-header';
 import { loadRawCsv } from './cleaning/cleaning-steps';
 import {
@@ -50,7 +51,8 @@ export async function scoreFile(options: { modelDir: string; input: string; outP
   const encoding = await readModelFile(join(modelDir, MODEL_FILES.encoding), EncodingModelSchema);
   const transform = await readModelFile(join(modelDir, MODEL_FILES.transform), FittedTransformSchema);
   const pca = await readModelFile(join(modelDir, MODEL_FILES.pca), PcaModelFileSchema);
-  const { k, centroids } = await readModelFile(join(modelDir, MODEL_FILES.centroids), CentroidsFileSchema);
+  // segmentIds: each centroid's stable segment ID (models published before stable IDs: the centroid index is the ID).
+  const { k, centroids, segmentIds } = await readModelFile(join(modelDir, MODEL_FILES.centroids), CentroidsFileSchema);
 
   const header = await validateCsvHeader(input, summary);
   const work = await mkdtemp(join(tmpdir(), 'segments-score-'));
@@ -87,6 +89,7 @@ export async function scoreFile(options: { modelDir: string; input: string; outP
         const data = readMatrix(matrix.matrixPath, matrix.rows, matrix.cols, 'float32');
         const scores = await projectRowsInWorkers(data, matrix.rows, matrix.cols, pca.mean, pca.components, pca.keptComponents);
         clusters = (await assignNearestInWorkers(scores, matrix.rows, pca.keptComponents, centroids, k)).assignments;
+        if (segmentIds) relabel(clusters, segmentIds);
       }
       const rows = readRowIndex(matrix.rowsPath, matrix.rows);
       await writeAssignmentsParquet(conn, { rows, clusters, heavyParquet: heavy, outPath });

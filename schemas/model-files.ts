@@ -147,5 +147,10 @@ export const CentroidsFileSchema = z.object({
   k: z.number().int().positive(),
   dims: z.number().int().positive(),
   centroids: z.array(z.number()),
+  /**
+   * The published model only: each centroid's stable segment ID (results.json segmentIds.byCentroid), so
+   * `segments score` labels rows the way the run's assignments do. Absent: the centroid index is the ID.
+   */
+  segmentIds: z.array(z.number().int().nonnegative()).optional(),
 });
 export type CentroidsFile = z.infer<typeof CentroidsFileSchema>;

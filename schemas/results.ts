@@ -103,6 +103,11 @@ export const ClusterSchema = z.object({
   representation: z.enum(['over', 'under', 'neutral']),
   /** Features that set the centroid apart from the population mean, largest |z| first (empty for -1). */
   profile: z.array(ProfileFeatureSchema),
+  /**
+   * The segment in plain words, from its most distinctive features (core/stats/persona.ts), e.g. "older, wealthy,
+   * financially prudent, rational, rural". Empty in results written before personas existed.
+   */
+  persona: z.string().default(''),
 });
 
 export const KSweepPointSchema = z.object({
@@ -110,6 +115,54 @@ export const KSweepPointSchema = z.object({
   sse: z.number(),
   silhouette: z.number().nullable(),
 });
+
+export const SegmentIdsSchema = z.object({ byCentroid: z.array(z.number().int().nonnegative()), nextId: z.number().int().nonnegative() });
+
+/**
+ * How this run's segments relate to the previous run's. A cluster continues a previous segment (and keeps its ID)
+ * when a minimum-cost assignment pairs their centroids and the pair is within `maxDistance`: the root-mean-square
+ * difference over the standardised encoded features both runs have, in this run's population standard deviations
+ * (config continuity.maxDistance). Any other cluster is a new segment with an ID never used before; a previous
+ * segment nothing continues is gone. The heavy-missing group (-1) always continues itself.
+ */
+export const ContinuitySchema = z.object({
+  previousOutDir: z.string(),
+  previousCreatedAt: z.string(),
+  maxDistance: z.number(),
+  /** k taken from the previous run (config continuity.keepPreviousK) rather than chosen afresh. */
+  kFromPrevious: z.boolean().default(false),
+  /**
+   * The final fit's warm start from the previous centroids: 'kept' (its fit won), 'not-kept' (a seeded init was
+   * better by more than continuity.warmStartTolerance), 'unavailable' (the data changed shape), 'off' (not asked for).
+   */
+  warmStart: z.enum(['kept', 'not-kept', 'unavailable', 'off']).default('off'),
+  segments: z.array(
+    z.object({
+      id: z.number().int(),
+      status: z.enum(['continued', 'new']),
+      /** The previous segment continued (same ID), null for a new one. */
+      previousId: z.number().int().nullable(),
+      /** Centroid distance to the segment continued; for a new one, to the nearest previous segment. */
+      distance: z.number().nullable(),
+      /** Share now minus share before (a new segment: its share; before = 0). */
+      populationShareChange: z.number(),
+      customerShareChange: z.number(),
+      previousLift: z.number().nullable(),
+    }),
+  ),
+  gone: z.array(
+    z.object({
+      id: z.number().int(),
+      /** Distance to the nearest of this run's segments. */
+      nearestDistance: z.number().nullable(),
+      previousPopulationShare: z.number(),
+      previousCustomerShare: z.number(),
+      previousLift: z.number(),
+      previousPersona: z.string(),
+    }),
+  ),
+});
+export type Continuity = z.infer<typeof ContinuitySchema>;
 
 export const ResultsSchema = z.object({
   version: z.literal(1),
@@ -154,7 +207,8 @@ export const ResultsSchema = z.object({
   }),
   kSweep: z.array(KSweepPointSchema),
   k: z.number().int(),
-  kChosenBy: z.enum(['knee', 'fixed']),
+  /** 'previous': kept from the previous run (config continuity.keepPreviousK). */
+  kChosenBy: z.enum(['knee', 'fixed', 'previous']),
   finalSse: z.number(),
   clusters: z.array(ClusterSchema),
   overRepresented: z.array(z.number().int()),
@@ -162,24 +216,17 @@ export const ResultsSchema = z.object({
   steps: z.array(
     z.object({ name: z.string(), seconds: z.number(), reused: z.boolean() }),
   ),
-  /** The previous run this one was matched to (monthly re-segmentation), or null. */
-  previousRun: z
-    .object({
-      outDir: z.string(),
-      createdAt: z.string(),
-      matches: z.array(
-        z.object({
-          id: z.number().int(),
-          previousId: z.number().int().nullable(),
-          distance: z.number().nullable(),
-          populationShareChange: z.number().nullable(),
-          customerShareChange: z.number().nullable(),
-          previousLift: z.number().nullable(),
-        }),
-      ),
-    })
-    .nullable()
-    .default(null),
+  /**
+   * Stable segment IDs (`clusters[].id`, the assignments, over/underRepresented all use them): `byCentroid[c]` is
+   * the ID of the model's centroid c; `nextId` is above every ID handed out so far, so the next run never reuses
+   * one. Absent in results written before stable IDs (there the IDs are the centroid indices).
+   */
+  segmentIds: SegmentIdsSchema.optional(),
+  /**
+   * Month to month (the previous run, e.g. last month's): which segments continued, which are new and which are
+   * gone, with their share changes. Null without a previous run.
+   */
+  continuity: ContinuitySchema.nullable().default(null),
 });
 
 export type Results = z.infer<typeof ResultsSchema>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PipelineConfigSchema } from './config';
 import { FeatureTypeSchema } from './feature-summary';
-import { ClusterSchema, ComponentSchema, DivergenceSchema, HeavyComparisonSchema, ValueChecksSchema } from './results';
+import { ClusterSchema, ComponentSchema, ContinuitySchema, DivergenceSchema, HeavyComparisonSchema, ValueChecksSchema } from './results';
 
 /**
  * What each step returns to the workflow: small JSON (paths, counts, statistics), never table rows.
@@ -158,6 +158,12 @@ export const KFitOutputSchema = z.object({
   bestRunSse: z.number().optional(),
   /** Final fit only: inits taken over from the sweep's fit at the same k instead of being run again. */
   initsFromSweep: z.number().int().optional(),
+  /**
+   * Final fit with config continuity.keepPreviousK only: how the warm start from the previous run's centroids
+   * fared ('kept': its fit is the model; 'not-kept': a seeded init was better by more than the tolerance;
+   * 'unavailable': the data changed shape, nothing to start from).
+   */
+  warmStart: z.enum(['kept', 'not-kept', 'unavailable']).optional(),
   /** Set when this result continued a crashed attempt's heartbeat state. */
   resumedFrom: z.object({ run: z.number().int(), iteration: z.number().int() }).optional(),
 });
@@ -178,14 +184,40 @@ export const CompareOutputSchema = z.object({
 });
 export type CompareOutput = z.infer<typeof CompareOutputSchema>;
 
-export const ClusterMatchSchema = z.object({
-  id: z.number().int(),
-  /** The previous run's cluster this one continues, or null when this run has more clusters. */
+/** One of this run's clusters and the stable segment ID it gets (core/segment-identity.ts). */
+export const SegmentMatchSchema = z.object({
+  /** This run's cluster in fit order (the index of its centroid). */
+  index: z.number().int().nonnegative(),
+  /** The segment's stable ID. */
+  id: z.number().int().nonnegative(),
+  status: z.enum(['continued', 'new']),
+  /** The previous segment it continues (its ID), or null for a new segment. */
   previousId: z.number().int().nullable(),
-  /** Distance between the two centroids in standard deviations, null for the heavy-missing group. */
+  /** Distance to the segment it continues; for a new segment, to the nearest previous segment (null without any). */
   distance: z.number().nullable(),
 });
-export type ClusterMatch = z.infer<typeof ClusterMatchSchema>;
+export type SegmentMatch = z.infer<typeof SegmentMatchSchema>;
+
+/** A previous run's segment no cluster of this run continues. */
+export const GoneSegmentSchema = z.object({
+  /** The previous run's segment ID. */
+  id: z.number().int().nonnegative(),
+  /** Distance to the nearest of this run's clusters (null without any). */
+  nearestDistance: z.number().nullable(),
+});
+export type GoneSegment = z.infer<typeof GoneSegmentSchema>;
+
+export const SegmentIdentitySchema = z.object({
+  /** One entry per cluster, in fit order: `segments[i].id` is cluster i's stable ID. */
+  segments: z.array(SegmentMatchSchema),
+  /** Previous segments nothing continues, in ID order. */
+  gone: z.array(GoneSegmentSchema),
+  /** The next unused ID (every ID handed out so far is below it). */
+  nextId: z.number().int().nonnegative(),
+  /** The threshold the matches were accepted with; null for a run without a previous one. */
+  maxDistance: z.number().nullable(),
+});
+export type SegmentIdentity = z.infer<typeof SegmentIdentitySchema>;
 
 /**
  * The previous run's folder is not part of this: its key holds the hash of the previous results.json, so the
@@ -195,13 +227,10 @@ export type ClusterMatch = z.infer<typeof ClusterMatchSchema>;
 export const DriftOutputSchema = z.object({
   /** When the previous run was created; null when there was no previous run to compare with. */
   previousCreatedAt: z.string().nullable(),
-  matches: z.array(
-    ClusterMatchSchema.extend({
-      populationShareChange: z.number().nullable(),
-      customerShareChange: z.number().nullable(),
-      previousLift: z.number().nullable(),
-    }),
-  ),
+  /** Stable segment IDs of this run's centroids (first run: 0..k-1) and what became of the previous segments. */
+  identity: SegmentIdentitySchema,
+  /** results.json's `continuity` without the previous folder (added by the report step); null without a previous run. */
+  continuity: ContinuitySchema.omit({ previousOutDir: true }).nullable(),
 });
 export type DriftOutput = z.infer<typeof DriftOutputSchema>;
 
@@ -225,7 +254,14 @@ export type PcaInput = z.input<typeof PcaInputSchema>;
 export const SweepInputSchema = RunContextSchema.extend({ pca: StepRefSchema, k: z.number().int().min(1) });
 export type SweepInput = z.input<typeof SweepInputSchema>;
 /** The final fit may name the sweep's fit at its k: that one ran the same first seeded inits, so they are not run twice. */
-export const FinalKMeansInputSchema = SweepInputSchema.extend({ sweep: StepRefSchema.optional() });
+export const FinalKMeansInputSchema = SweepInputSchema.extend({
+  sweep: StepRefSchema.optional(),
+  /**
+   * config continuity.keepPreviousK: start one more fit from the previous run's centroids (carried into this run's
+   * PCA space through the scale step's transform); absent otherwise and in histories before it.
+   */
+  warmStart: z.object({ previousOutDir: z.string().min(1), scale: StepRefSchema }).optional(),
+});
 export type FinalKMeansInput = z.input<typeof FinalKMeansInputSchema>;
 export const MapInputSchema = RunContextSchema.extend({ split: StepRefSchema, scale: StepRefSchema, pca: StepRefSchema, final: StepRefSchema });
 export type MapInput = z.input<typeof MapInputSchema>;
@@ -233,12 +269,26 @@ export const CompareInputSchema = RunContextSchema.extend({ scale: StepRefSchema
 export type CompareInput = z.input<typeof CompareInputSchema>;
 export const DriftInputSchema = RunContextSchema.extend({
   previousOutDir: z.string().optional(),
+  /** The run took k from the previous run (config continuity.keepPreviousK); absent in histories before it. */
+  kFromPrevious: z.boolean().optional(),
   scale: StepRefSchema,
   pca: StepRefSchema,
   final: StepRefSchema,
   compare: StepRefSchema,
 });
 export type DriftInput = z.input<typeof DriftInputSchema>;
+/** What the workflow needs of the previous run before it picks k (config continuity.keepPreviousK). */
+export const PreviousRunInputSchema = RunContextSchema.extend({ previousOutDir: z.string().min(1), scale: StepRefSchema });
+export type PreviousRunInput = z.input<typeof PreviousRunInputSchema>;
+export const PreviousRunReportSchema = z.object({
+  /** Whether the folder holds a published run (results.json and its model). */
+  found: z.boolean(),
+  /** Its k (0 when not found). */
+  k: z.number().int().nonnegative(),
+  /** The same encoded features in the same order as this run's: its centroids can be carried over. */
+  sameShape: z.boolean(),
+});
+export type PreviousRunReport = z.infer<typeof PreviousRunReportSchema>;
 export const PublishInputSchema = RunContextSchema.extend({
   outDir: z.string().min(1),
   ingest: StepRefSchema,
@@ -251,7 +301,7 @@ export const PublishInputSchema = RunContextSchema.extend({
   pca: StepRefSchema,
   sweep: z.array(StepRefSchema),
   final: StepRefSchema,
-  kChosenBy: z.enum(['knee', 'fixed']),
+  kChosenBy: z.enum(['knee', 'fixed', 'previous']),
   map: StepRefSchema,
   compare: StepRefSchema,
   drift: StepRefSchema,
@@ -261,5 +311,17 @@ export const PublishInputSchema = RunContextSchema.extend({
 });
 export type PublishInput = z.input<typeof PublishInputSchema>;
 
-/** What the report step returns besides its figures: the summary table the CLI prints. */
-export type PublishReport = StepReport & { summaryTable: string };
+/** One line per segment for the workflow memo (what the Temporal UI shows without opening the report). */
+export interface SegmentSummary {
+  /** The stable segment ID (-1: the heavy-missing group). */
+  id: number;
+  persona: string;
+  lift: number;
+  verdict: 'over' | 'under' | 'neutral';
+}
+
+/**
+ * What the report step returns besides its figures: the summary table the CLI prints and the segments by stable
+ * ID with their personas (absent in histories recorded before stable IDs).
+ */
+export type PublishReport = StepReport & { summaryTable: string; segments?: SegmentSummary[] };

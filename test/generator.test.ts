@@ -97,6 +97,21 @@ describe('generateDataset: files and determinism', () => {
     expect(sha(path.join(dirC, 'Udacity_CUSTOMERS_Subset.csv'))).not.toBe(sha(path.join(dirA, 'Udacity_CUSTOMERS_Subset.csv')));
   });
 
+  test('dropSegments leaves planted segments out of both files; the others keep their relative shares', async () => {
+    const dir = path.join(root, 'dropped');
+    await generateDataset({ outDir: dir, populationRows: 4000, customerRows: 1000, seed: 7, dropSegments: [0, 8] });
+    const truth = JSON.parse(readFileSync(path.join(dir, 'truth.json'), 'utf8')) as Truth;
+    const share = (id: number) => truth.segments.find((s) => s.id === id)!;
+    for (const id of [0, 8]) expect([share(id).populationShare, share(id).customerShare]).toEqual([0, 0]);
+    for (const file of ['truth_population.csv', 'truth_customers.csv']) {
+      const segments = readFileSync(path.join(dir, file), 'utf8').trim().split('\n').slice(1).map((line) => Number(line.split(';')[1]));
+      expect(segments.filter((s) => s === 0 || s === 8)).toEqual([]);
+    }
+    // Segments 5 and 6 planted at 12 % and 13 % of the clean rows: the same ratio without 0 and 8.
+    expect(share(5).populationShare / share(6).populationShare).toBeCloseTo(0.12 / 0.13, 2);
+    await expect(generateDataset({ outDir: path.join(root, 'bad'), populationRows: 100, dropSegments: [42] })).rejects.toThrow(/no planted segment 42/);
+  });
+
   test('rejects bad sizes', async () => {
     await expect(generateDataset({ outDir: path.join(root, 'bad'), populationRows: 0 })).rejects.toThrow(/populationRows/);
     await expect(generateDataset({ outDir: path.join(root, 'bad'), customerRows: 1.5 })).rejects.toThrow(/customerRows/);

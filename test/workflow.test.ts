@@ -220,15 +220,19 @@ describe('segmentation workflow', () => {
     const second = ResultsSchema.parse(JSON.parse(readFileSync(join(again, 'results.json'), 'utf8')));
     expect(second.clusters).toEqual(results.clusters);
     expect(second.kSweep).toEqual(results.kSweep);
-    expect(results.previousRun).toBeNull();
-    // Matched with the identical first run: every cluster continues itself, nothing drifted.
-    expect(second.previousRun?.outDir).toBe(outDir);
+    expect(results.continuity).toBeNull();
+    expect(results.segmentIds).toEqual({ byCentroid: Array.from({ length: results.k }, (_, c) => c), nextId: results.k });
+    // Matched with the identical first run: every segment continues itself with its ID, nothing drifted or went.
+    expect(second.continuity?.previousOutDir).toBe(outDir);
     expect(readFileSync(join(again, 'report.html'), 'utf8')).toContain('Compared with the previous run');
     expect(readFileSync(join(outDir, 'report.html'), 'utf8')).not.toContain('Compared with the previous run');
-    for (const match of second.previousRun!.matches) {
-      expect(match.previousId).toBe(match.id);
-      expect(match.distance ?? 0).toBeLessThan(1e-9);
-      expect(match.customerShareChange).toBeCloseTo(0, 12);
+    expect(second.continuity!.gone).toEqual([]);
+    expect(second.segmentIds).toEqual(results.segmentIds);
+    for (const segment of second.continuity!.segments) {
+      expect(segment.status).toBe('continued');
+      expect(segment.previousId).toBe(segment.id);
+      expect(segment.distance ?? 0).toBeLessThan(1e-9);
+      expect(segment.customerShareChange).toBeCloseTo(0, 12);
     }
   });
 });

@@ -84,7 +84,7 @@ const SUMMARIES: Record<StepName, string> = {
   kmeans: 'Final k-means, k = {k}, best of several seeded inits',
   map: 'Customers through the same fitted pipeline to the nearest centroid',
   compare: 'Cluster shares: customers vs population, lift, CI, test; profiles',
-  drift: 'Match clusters to the previous run; drift in shares',
+  drift: 'Stable segment IDs: match the previous run; new and gone segments',
   report: 'Publish results.json, assignments and report.html',
 };
 
@@ -125,22 +125,35 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
   const scale = await step('scale', io.imputeAndScale, { ...context, split: split.ref, encode: encode.ref });
   const pca = await step('pca', compute.fitPca, { ...context, scale: scale.ref });
   const ks = kRange(input.config);
+  // config continuity.keepPreviousK: the previous run's k, when its data had the same shape and its k is in range.
+  // Patched (and only asked when the option is on): histories recorded before never scheduled this activity.
+  const previousK = input.config.k === undefined && input.config.continuity?.keepPreviousK === true && run.previousOutDir && patched('continuity-keep-previous-k')
+    ? await keptPreviousK({ ...context, previousOutDir: run.previousOutDir, scale: scale.ref }, ks)
+    : undefined;
   const sweep = await tracker.step('sweep', () => elbowSweep(context, pca.ref, ks, cancellation));
-  const k = input.config.k ?? kneeOfCurve(ks, sweep.points.map((p) => Number(p.figures.sse))).k;
+  const k = input.config.k ?? previousK ?? kneeOfCurve(ks, sweep.points.map((p) => Number(p.figures.sse))).k;
   tracker.chose(k);
   // The sweep's fit at this k already ran the first seeded inits: the final fit continues after them.
   const sweepAtK = ks.includes(k) ? sweep.points[ks.indexOf(k)].ref : undefined;
-  const final = await tracker.step('kmeans', () => call(compute.fitFinalKMeans, 'kmeans', { ...context, pca: pca.ref, k, sweep: sweepAtK }, { ...cancellation, k }));
+  // With k kept from the previous run, the final fit also starts from the previous centroids.
+  const warmStart = previousK !== undefined ? { warmStart: { previousOutDir: run.previousOutDir!, scale: scale.ref } } : {};
+  const final = await tracker.step('kmeans', () => call(compute.fitFinalKMeans, 'kmeans', { ...context, pca: pca.ref, k, sweep: sweepAtK, ...warmStart }, { ...cancellation, k }));
   const fitted = { scale: scale.ref, pca: pca.ref, final: final.ref };
   const map = await step('map', io.mapCustomers, { ...context, ...fitted, split: split.ref });
   const compare = await step('compare', io.compareSegments, { ...context, ...fitted, map: map.ref });
-  const drift = await step('drift', io.compareWithPreviousRun, { ...context, ...fitted, compare: compare.ref, previousOutDir: run.previousOutDir });
+  const drift = await step('drift', io.compareWithPreviousRun, {
+    ...context,
+    ...fitted,
+    compare: compare.ref,
+    previousOutDir: run.previousOutDir,
+    ...(previousK !== undefined ? { kFromPrevious: true } : {}),
+  });
   const report = await step('report', io.publishResults, {
     ...context,
     ...fitted,
     ...{ ingest: ingest.ref, recode: recode.ref, missingness: missingness.ref, split: split.ref, encode: encode.ref, map: map.ref, compare: compare.ref, drift: drift.ref },
     sweep: sweep.points.map((p) => p.ref),
-    kChosenBy: input.config.k === undefined ? 'knee' : 'fixed',
+    kChosenBy: input.config.k !== undefined ? 'fixed' : previousK !== undefined ? 'previous' : 'knee',
     outDir: run.outDir,
     // The drift checkpoint does not hold the previous folder (equal results elsewhere reuse it): named here.
     previousOutDir: run.previousOutDir,
@@ -151,10 +164,21 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
     results: { outDir: run.outDir, k, ...report.figures },
     heavyMissing: { population: split.figures.populationHeavyShare, customers: split.figures.customerHeavyShare },
     droppedColumns: missingness.figures.droppedColumns,
-    overRepresented: compare.figures.overRepresented,
-    underRepresented: compare.figures.underRepresented,
+    // By stable segment ID (the compare step counts centroids in fit order). A report step recorded before
+    // stable IDs returned no segments: its run keeps the compare step's lists.
+    overRepresented: report.segments ? idsWith(report.segments, 'over') : compare.figures.overRepresented,
+    underRepresented: report.segments ? idsWith(report.segments, 'under') : compare.figures.underRepresented,
+    // Segments by their stable IDs, each with its persona: who they are without opening the report.
+    segments: report.segments ?? [],
+    continuity: drift.figures,
   });
   return { outDir: run.outDir, steps: tracker.steps, k, summaryTable: report.summaryTable };
+}
+
+/** "3,7": the segments with a verdict, by lift as the report lists them ("none" without any). */
+function idsWith(segments: { id: number; lift: number; verdict: string }[], verdict: string): string {
+  const ids = segments.filter((s) => s.verdict === verdict).sort((a, b) => b.lift - a.lift || a.id - b.id).map((s) => s.id);
+  return ids.join(',') || 'none';
 }
 
 /** The run's month and its paths with `{YYYY-MM}` filled in; the previous run to match (explicit, or last month's output). */
@@ -179,6 +203,16 @@ function resolveRun(input: SegmentationInput) {
 function scheduledTime(): Date | undefined {
   const value = workflowInfo().searchAttributes?.TemporalScheduledStartTime?.[0];
   return value instanceof Date ? value : typeof value === 'string' ? new Date(value) : undefined;
+}
+
+/**
+ * The previous run's k for config continuity.keepPreviousK, or undefined when the evidence says to choose afresh:
+ * no published previous run, the data changed shape (other encoded features: its centroids mean nothing here), or
+ * its k is outside this run's kMin..kMax.
+ */
+async function keptPreviousK(args: Parameters<typeof io.inspectPreviousRun>[0], ks: number[]): Promise<number | undefined> {
+  const previous = await recovery.run(() => io.inspectPreviousRun.executeWithOptions({ summary: 'Previous run: its k and whether its centroids fit this run (continuity.keepPreviousK)' }, [args]));
+  return previous.found && previous.sameShape && ks.includes(previous.k) ? previous.k : undefined;
 }
 
 /** The k values to sweep: config kMin..kMax (the ingest step has validated them; defaults from schemas/config-defaults.ts). */

@@ -108,20 +108,26 @@ function plainPercent(share: number): string {
   return Number.isFinite(share) ? `${(share * 100).toFixed(2)} %` : '–';
 }
 
-/** A fixed-width table of the clusters by lift: cluster, population share, customer share, lift, verdict. */
+/**
+ * A fixed-width table of the clusters by lift: cluster (its stable segment ID), population share, customer share,
+ * lift, verdict, and the persona (who the segment is, in plain words; last, so long personas do not push the
+ * numbers apart).
+ */
 export function renderSummaryTable(results: Results): string {
-  const header = ['cluster', 'population', 'customers', 'lift', 'verdict'];
+  const header = ['cluster', 'population', 'customers', 'lift', 'verdict', 'persona'];
   const rows = sortByLift(results.clusters).map((c) => [
     shortLabel(c.id),
     plainPercent(c.populationShare),
     plainPercent(c.customerShare),
     formatLift(c.lift),
     c.representation,
+    c.persona,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const textColumns = new Set([0, 4, 5]);
   const line = (cells: string[]) =>
     cells
-      .map((cell, i) => (i === 0 || i === cells.length - 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
+      .map((cell, i) => (textColumns.has(i) ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
       .join('  ')
       .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n') + '\n';
@@ -259,7 +265,7 @@ function headerBlock(results: Results, title: string): string {
     [formatInt(results.inputs.customers.rows), 'customer rows'],
     [formatInt(results.features.length), 'features after encoding'],
     [`${kept}${reached !== undefined ? ` · ${formatPercent(reached, 0)}` : ''}`, 'PCA components kept · variance'],
-    [`k = ${results.k}`, results.kChosenBy === 'knee' ? 'clusters, chosen at the SSE knee' : 'clusters, fixed in the config'],
+    [`k = ${results.k}`, results.kChosenBy === 'knee' ? 'clusters, chosen at the SSE knee' : results.kChosenBy === 'previous' ? 'clusters, kept from the previous run' : 'clusters, fixed in the config'],
     [formatPercent(results.heavyMissing.customerShare), `of customers are heavy-missing rows (population: ${formatPercent(results.heavyMissing.populationShare)})`],
   ];
   const toc = [
@@ -285,7 +291,7 @@ function headerBlock(results: Results, title: string): string {
 function findingsBlock(results: Results): string {
   const byId = new Map(results.clusters.map((c) => [c.id, c]));
   const describe = (c: ClusterResult) =>
-    `<b>${esc(clusterLabel(c.id))}</b>: ${esc(formatPercent(c.customerShare))} of customers vs ${esc(formatPercent(c.populationShare))} of the population ` +
+    `<b>${esc(clusterLabel(c.id))}</b>${personaQuote(c.persona)}: ${esc(formatPercent(c.customerShare))} of customers vs ${esc(formatPercent(c.populationShare))} of the population ` +
     `(lift ×${esc(formatLift(c.lift))}, CI ${esc(formatLift(c.liftCi[0]))}–${esc(formatLift(c.liftCi[1]))})`;
   const pick = (ids: number[]) => ids.map((id) => byId.get(id)).filter((c): c is ClusterResult => c !== undefined);
   const over = sortByLift(pick(results.overRepresented));
@@ -295,6 +301,7 @@ function findingsBlock(results: Results): string {
   else items.push('No group is significantly over-represented among customers.');
   if (under.length) items.push(`Under-represented: ${under.slice(0, 3).map(describe).join('; ')}.`);
   else items.push('No group is significantly under-represented among customers.');
+  items.push(...continuityFindings(results));
   const hm = results.heavyMissing;
   items.push(
     `Rows missing more than ${esc(results.missingness.maxRowMissing)} values form the heavy-missing group: ${esc(formatPercent(hm.customerShare))} of customers ` +
@@ -324,6 +331,60 @@ function findingsBlock(results: Results): string {
   const note = results.heavyMissing.comparison?.note;
   if (note) items.push(`Heavy-missing vs clean rows: ${esc(note)}`);
   return section('findings', 'Key findings', `<ul class="findings">${items.map((i) => `<li>${i}</li>`).join('')}</ul>`);
+}
+
+/** ` “older, wealthy, …”` after a segment's label (nothing for results without personas). */
+function personaQuote(persona: string | undefined): string {
+  return persona ? ` <i>“${esc(persona)}”</i>` : '';
+}
+
+function signedPoints(change: number): string {
+  return `${change >= 0 ? '+' : '−'}${Math.abs(change * 100).toFixed(1)} pts`;
+}
+
+/** Key findings on month-to-month continuity: continued, new and gone segments with their share changes. */
+function continuityFindings(results: Results): string[] {
+  const continuity = results.continuity;
+  if (!continuity) return [];
+  const byId = new Map(results.clusters.map((c) => [c.id, c]));
+  const segments = continuity.segments.filter((s) => s.id !== HEAVY_MISSING_ID);
+  const continued = segments.filter((s) => s.status === 'continued');
+  const fresh = segments.filter((s) => s.status === 'new');
+  const items: string[] = [];
+  const since = `Since the previous run (${esc(continuity.previousCreatedAt.slice(0, 10))})`;
+  const changes = [...continued].sort((a, b) => Math.abs(b.customerShareChange) - Math.abs(a.customerShareChange) || a.id - b.id);
+  items.push(
+    `${since}: ${esc(continued.length)} segment(s) continued (same ID, centroid within ${esc(continuity.maxDistance)} sd)` +
+      (changes.length
+        ? `; largest customer share changes: ${changes
+            .slice(0, 3)
+            .map((s) => `${esc(clusterLabel(s.id))} ${esc(signedPoints(s.customerShareChange))} (population ${esc(signedPoints(s.populationShareChange))})`)
+            .join(', ')}`
+        : '') +
+      (continuity.kFromPrevious ? `; k kept from the previous run (warm start ${esc(continuity.warmStart)})` : '') +
+      '.',
+  );
+  items.push(
+    fresh.length
+      ? `New segment(s): ${fresh
+          .map((s) => {
+            const c = byId.get(s.id);
+            return `<b>${esc(clusterLabel(s.id))}</b>${personaQuote(c?.persona)}, ${esc(formatPercent(c?.customerShare ?? 0))} of customers and ${esc(formatPercent(c?.populationShare ?? 0))} of the population`;
+          })
+          .join('; ')}.`
+      : 'No new segment.',
+  );
+  items.push(
+    continuity.gone.length
+      ? `Gone: ${continuity.gone
+          .map(
+            (g) =>
+              `<b>${esc(clusterLabel(g.id))}</b>${personaQuote(g.previousPersona)}, which held ${esc(formatPercent(g.previousCustomerShare))} of customers and ${esc(formatPercent(g.previousPopulationShare))} of the population`,
+          )
+          .join('; ')}.`
+      : 'No segment of the previous run is gone.',
+  );
+  return items;
 }
 
 function keyFigure(results: Results, options: ReportOptions): string {
@@ -410,7 +471,7 @@ function summarySection(results: Results): string {
   const rows = sortByLift(results.clusters)
     .map(
       (c) =>
-        `<tr><td><b>${esc(clusterLabel(c.id))}</b></td>` +
+        `<tr><td><b>${esc(clusterLabel(c.id))}</b></td><td>${esc(c.persona)}</td>` +
         `<td class="num">${esc(formatInt(c.populationCount))}</td><td class="num">${esc(formatPercent(c.populationShare, 2))}</td>` +
         `<td class="num">${esc(formatInt(c.customerCount))}</td><td class="num">${esc(formatPercent(c.customerShare, 2))}</td>` +
         `<td class="num"><b>${esc(formatLift(c.lift))}</b></td><td class="num">${esc(formatLift(c.liftCi[0]))} – ${esc(formatLift(c.liftCi[1]))}</td>` +
@@ -422,10 +483,10 @@ function summarySection(results: Results): string {
     { p: 0, c: 0, ps: 0, cs: 0 },
   );
   const table =
-    `<div class="table-scroll"><table><thead><tr><th>group</th><th class="num">population rows</th><th class="num">population share</th>` +
+    `<div class="table-scroll"><table><thead><tr><th>group</th><th>persona</th><th class="num">population rows</th><th class="num">population share</th>` +
     `<th class="num">customer rows</th><th class="num">customer share</th><th class="num">lift</th><th class="num">lift CI</th>` +
     `<th class="num">p-value</th><th>verdict</th></tr></thead><tbody>${rows}</tbody>` +
-    `<tfoot><tr><th>total</th><th class="num">${esc(formatInt(totals.p))}</th><th class="num">${esc(formatPercent(totals.ps, 1))}</th>` +
+    `<tfoot><tr><th>total</th><th></th><th class="num">${esc(formatInt(totals.p))}</th><th class="num">${esc(formatPercent(totals.ps, 1))}</th>` +
     `<th class="num">${esc(formatInt(totals.c))}</th><th class="num">${esc(formatPercent(totals.cs, 1))}</th><th colspan="4"></th></tr></tfoot></table></div>`;
   return section('summary', 'All clusters', table);
 }
@@ -460,7 +521,7 @@ function profilesSection(results: Results, options: ReportOptions): string {
   const over = sortByLift(pick(results.overRepresented)).slice(0, perSide);
   const under = sortByLift(pick(results.underRepresented)).reverse().slice(0, perSide);
   const block = (c: ClusterResult) =>
-    `<div class="profile"><h3 class="profile-head">${esc(clusterLabel(c.id))} ${verdictBadge(c.representation)}` +
+    `<div class="profile"><h3 class="profile-head">${esc(clusterLabel(c.id))}${personaQuote(c.persona)} ${verdictBadge(c.representation)}` +
     `<span class="sub" style="font-weight:400;font-size:13px">${esc(formatPercent(c.customerShare))} of customers vs ${esc(formatPercent(c.populationShare))} of the population · lift ×${esc(formatLift(c.lift))}</span></h3>` +
     profileTable(c, limit) +
     `</div>`;
@@ -760,7 +821,7 @@ function pcaSection(results: Results, options: ReportOptions): string {
 function kmeansSection(results: Results): string {
   const sweep = [...results.kSweep].sort((a, b) => a.k - b.k);
   const chosen = sweep.find((p) => p.k === results.k);
-  const by = results.kChosenBy === 'knee' ? 'knee' : 'fixed';
+  const by = results.kChosenBy === 'knee' ? 'knee' : results.kChosenBy === 'previous' ? 'previous run' : 'fixed';
   const sse = drawnTwice((narrow) =>
     lineChart({
       title: 'Within-cluster sum of squares (SSE) vs k',
@@ -795,29 +856,43 @@ function kmeansSection(results: Results): string {
   return section(
     'kmeans',
     'Choosing k',
-    `<div class="grid2"><div>${figure(sse, `k-means SSE for each k in the sweep; k = ${esc(results.k)} was ${results.kChosenBy === 'knee' ? 'picked at the knee of this curve' : 'fixed in the configuration'}. Final fit SSE: ${esc(formatInt(results.finalSse))}.`)}</div>` +
+    `<div class="grid2"><div>${figure(sse, `k-means SSE for each k in the sweep; k = ${esc(results.k)} was ${results.kChosenBy === 'knee' ? 'picked at the knee of this curve' : results.kChosenBy === 'previous' ? 'kept from the previous run (continuity.keepPreviousK)' : 'fixed in the configuration'}. Final fit SSE: ${esc(formatInt(results.finalSse))}.`)}</div>` +
       `<div>${silhouette ? figure(silhouette, 'Mean silhouette on a sample of rows (higher = better separated clusters).') : '<p class="empty">Silhouette scores were not computed.</p>'}</div></div>`,
   );
 }
 
-/** Month-to-month continuity: which earlier cluster each cluster continues, and how its shares moved. */
-function previousRunSection(results: Results): string {
-  const previous = results.previousRun;
-  if (!previous) return '';
+/** Month to month: every segment's status (continued / new / gone), centroid distance and share changes. */
+function continuitySection(results: Results): string {
+  const continuity = results.continuity;
+  if (!continuity) return '';
+  const byId = new Map(results.clusters.map((c) => [c.id, c]));
   const points = (change: number | null) => (change === null ? '–' : `${change >= 0 ? '+' : ''}${(change * 100).toFixed(2)} pts`);
-  const rows = previous.matches
+  const distance = (d: number | null) => (d === null ? '–' : d.toFixed(3));
+  const rows = [...continuity.segments]
+    .sort((a, b) => a.id - b.id)
     .map(
-      (m) =>
-        `<tr><td>${esc(m.id === -1 ? 'heavy-missing' : m.id)}</td><td>${esc(m.previousId === null ? 'new' : m.previousId === -1 ? 'heavy-missing' : m.previousId)}</td>` +
-        `<td class="num">${esc(m.distance === null ? '–' : m.distance.toFixed(2))}</td><td class="num">${esc(points(m.populationShareChange))}</td>` +
-        `<td class="num">${esc(points(m.customerShareChange))}</td><td class="num">${esc(m.previousLift === null ? '–' : m.previousLift.toFixed(2))}</td></tr>`,
+      (s) =>
+        `<tr class="segment-${esc(s.status)}"><td><b>${esc(clusterLabel(s.id))}</b></td><td>${esc(byId.get(s.id)?.persona ?? '')}</td><td>${esc(s.status)}</td>` +
+        `<td class="num">${esc(distance(s.distance))}</td><td class="num">${esc(points(s.populationShareChange))}</td>` +
+        `<td class="num">${esc(points(s.customerShareChange))}</td><td class="num">${esc(s.previousLift === null ? '–' : formatLift(s.previousLift))}</td></tr>`,
+    )
+    .concat(
+      continuity.gone.map(
+        (g) =>
+          `<tr class="segment-gone"><td><b>${esc(clusterLabel(g.id))}</b></td><td>${esc(g.previousPersona)}</td><td>gone</td><td class="num">${esc(distance(g.nearestDistance))}</td>` +
+          `<td class="num">${esc(points(-g.previousPopulationShare))}</td><td class="num">${esc(points(-g.previousCustomerShare))}</td>` +
+          `<td class="num">${esc(formatLift(g.previousLift))}</td></tr>`,
+      ),
     )
     .join('');
   return section(
     'previous',
     'Compared with the previous run',
-    `<div class="table-scroll"><table><thead><tr><th>cluster</th><th>continues</th><th>centroid distance (sd)</th><th>population share change</th><th>customer share change</th><th>previous lift</th></tr></thead><tbody>${rows}</tbody></table></div>`,
-    `Clusters matched to <code>${esc(previous.outDir)}</code> (${esc(previous.createdAt)}) by a minimum-cost assignment on centroid distances in standardised original features.`,
+    `<div class="table-scroll"><table><thead><tr><th>segment</th><th>persona</th><th>status</th><th class="num">centroid distance (sd)</th><th class="num">population share change</th>` +
+      `<th class="num">customer share change</th><th class="num">previous lift</th></tr></thead><tbody>${rows}</tbody></table></div>`,
+    `Segments matched to <code>${esc(continuity.previousOutDir)}</code> (${esc(continuity.previousCreatedAt)}): a segment keeps its ID when its centroid is within ` +
+      `${esc(continuity.maxDistance)} sd of a previous segment's (root-mean-square difference over the standardised encoded features; pairs chosen by a ` +
+      `minimum-cost assignment). For a new segment the distance is to the nearest previous segment, for a gone one to the nearest segment of this run.`,
   );
 }
 
@@ -885,7 +960,7 @@ export function renderReport(results: Results, reportOptions: ReportOptions = {}
     valueChecksSection(results),
     pcaSection(results, options),
     kmeansSection(results),
-    previousRunSection(results),
+    continuitySection(results),
     runSection(results),
     `<footer>customer-segments · results.json version ${esc(results.version)} · self-contained report (no scripts or external resources)</footer>`,
   ].join('\n');

@@ -1,12 +1,13 @@
 /**
  * Step 5b, compare: each cluster's share among customers vs the population (lift with CI, two-proportion
- * test, verdict), and each centroid profiled in original features.
+ * test, verdict), and each centroid profiled in original features and named by a one-line persona.
  */
 import { join } from 'node:path';
 import { CentroidsFileSchema, FittedTransformSchema, PcaModelFileSchema } from '../../schemas/model-files';
 import type { ClusterResult } from '../../schemas/results';
 import type { CompareOutput, KFitOutput, MapOutput, PcaOutput, ScaleOutput } from '../../schemas/steps';
 import { inverseProject } from '../linalg';
+import { HEAVY_MISSING_PERSONA, persona } from '../stats/persona';
 import { compareGroups, rankRepresentation } from '../stats/representation';
 import { readJsonFile } from '../store/json';
 import { profileOf } from './profile';
@@ -37,6 +38,8 @@ export async function compareSegments({ scale, pca, final, map }: CompareUpstrea
     pValue: c.pValue,
     representation: c.representation,
     profile: c.id < 0 || c.id >= k ? [] : profileOf(standardised.subarray(c.id * cols, (c.id + 1) * cols), model.features, transform),
+    // Who the segment is in plain words, from every feature's deviation (not only the profile's top 12).
+    persona: c.id < 0 || c.id >= k ? HEAVY_MISSING_PERSONA : persona(model.features.map((feature, j) => ({ feature, zScore: standardised[c.id * cols + j] }))),
   }));
   const ranking = rankRepresentation(comparisons);
   return { clusters, overRepresented: ranking.over, underRepresented: ranking.under };

@@ -9,7 +9,7 @@ import type { PipelineConfig } from '../../schemas/config';
 import { CentroidsFile, CentroidsFileSchema, MODEL_FILES } from '../../schemas/model-files';
 import type { KFitOutput, PcaOutput } from '../../schemas/steps';
 import { DEFAULT_INIT_SAMPLE } from '../linalg/kmeans';
-import { defaultThreads } from '../parallel';
+import { defaultThreads, runKmeansInWorker } from '../parallel';
 import { BestInit, BestOfResult, kmeansBestOf } from '../parallel/kmeans-best-of';
 import { acquireScoresMatrixAsync, writeTypedArray } from '../store/arrays';
 import { readJsonFile } from '../store/json';
@@ -98,6 +98,16 @@ export async function sweepInitsToReuse(
   return { runs: inits, best: { run: bestRun, sse: bestRunSse, centroids } };
 }
 
+/**
+ * A warm start for the final fit (config continuity.keepPreviousK): the previous run's centroids carried into
+ * this run's PCA space (core/drift.ts warmStartCentroids), or null when the data changed shape.
+ */
+export interface WarmStart {
+  centroids: Float64Array | null;
+  /** The warm fit is kept unless the best seeded init's SSE is lower by more than this fraction. */
+  tolerance: number;
+}
+
 /** The final fit (every core): centroids.json and the population's cluster per clean row. */
 export async function fitFinalKMeans(
   pca: Loaded<PcaOutput>,
@@ -105,8 +115,32 @@ export async function fitFinalKMeans(
   fromSweep: { runs: number; best: BestInit } | undefined,
   workDir: string,
   runtime: StepRuntime,
+  warm?: WarmStart,
 ): Promise<KFitOutput> {
-  const { result } = await fitOnPopulationScores(pca, { ...settings, threads: defaultThreads(), done: fromSweep }, workDir, runtime, async () => undefined);
+  let warmStart: KFitOutput['warmStart'];
+  const { result } = await fitOnPopulationScores(pca, { ...settings, threads: defaultThreads(), done: fromSweep }, workDir, runtime, async (seeded, scores) => {
+    if (!warm) return;
+    if (!warm.centroids) {
+      warmStart = 'unavailable';
+      return;
+    }
+    // One more k-means run, from last month's segments instead of a seeded init: kept when it is about as good,
+    // so segments that did not move keep their shape (and their IDs) rather than whatever the seeds found.
+    const fit = await runKmeansInWorker(scores, pca.output.population.rows, pca.output.keptComponents, {
+      k: settings.k,
+      seed: settings.seed,
+      maxIterations: settings.maxIterations,
+      relativeTolerance: settings.relativeTolerance,
+      initialCentroids: warm.centroids,
+      threads: defaultThreads(),
+      signal: runtime.signal,
+    });
+    warmStart = fit.sse <= seeded.sse * (1 + warm.tolerance) ? 'kept' : 'not-kept';
+    // Kept: it replaces the seeded result in place (fitOnPopulationScores writes centroids.json after this callback).
+    if (warmStart === 'kept') {
+      Object.assign(seeded, { centroids: fit.centroids, assignments: fit.assignments, sse: fit.sse, converged: fit.converged, iterations: seeded.iterations + fit.iterations });
+    }
+  });
   await writeTypedArray(join(workDir, 'population.assignments'), result.assignments);
   return {
     ...fitOutput(result, settings.k, null),
@@ -116,6 +150,7 @@ export async function fitFinalKMeans(
     bestRunSse: result.bestRunSse,
     ...(fromSweep ? { initsFromSweep: fromSweep.runs } : {}),
     ...(result.resumedFrom ? { resumedFrom: result.resumedFrom } : {}),
+    ...(warmStart ? { warmStart } : {}),
   };
 }
 

@@ -3,10 +3,10 @@
  * report.html, published into the output folder. Each file is written under a temporary name and renamed, so
  * a reader never sees a half-written result and a failed run leaves the previous run's files as they were.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PipelineConfig } from '../../schemas/config';
-import { CleaningModel, MODEL_FILES } from '../../schemas/model-files';
+import { CentroidsFileSchema, CleaningModel, MODEL_FILES } from '../../schemas/model-files';
 import { Results, ResultsSchema } from '../../schemas/results';
 import type {
   CompareOutput,
@@ -21,7 +21,11 @@ import type {
   ScaleOutput,
   SplitOutput,
 } from '../../schemas/steps';
+import { relabelAssignmentsParquet } from '../assignments';
 import { FILES } from '../cleaning/cleaning-steps';
+import { withSegmentIds } from '../drift';
+import { withDuckDb } from '../duckdb';
+import { readJsonFile } from '../store/json';
 import { renderReport } from '../report/render';
 import { copyVerified, writeFileAtomic } from '../store/step-store';
 import { codeVersion, writeLineage } from '../lineage';
@@ -45,7 +49,7 @@ export interface ReportUpstream {
 }
 
 export interface RunFacts {
-  kChosenBy: 'knee' | 'fixed';
+  kChosenBy: 'knee' | 'fixed' | 'previous';
   /** The previous run's folder as this run was given it (the drift checkpoint does not hold it). */
   previousOutDir?: string;
   steps: { name: string; seconds: number; reused: boolean }[];
@@ -54,6 +58,7 @@ export interface RunFacts {
 /** The output contract, from the steps' outputs. */
 export function buildResults(up: ReportUpstream, config: PipelineConfig, facts: RunFacts): Results {
   const { ingest, missingness, split, scale, pca, final, compare, drift } = up;
+  const byCentroid = segmentIdsByCentroid(drift);
   return ResultsSchema.parse({
     version: 1,
     dataset: config.dataset,
@@ -96,15 +101,17 @@ export function buildResults(up: ReportUpstream, config: PipelineConfig, facts: 
     k: final.output.k,
     kChosenBy: facts.kChosenBy,
     finalSse: final.output.sse,
-    clusters: compare.output.clusters,
-    overRepresented: compare.output.overRepresented,
-    underRepresented: compare.output.underRepresented,
+    // Stable segment IDs (the drift step matched them with the previous run) replace the centroid indices.
+    ...withSegmentIds(compare.output, byCentroid),
     steps: facts.steps,
-    previousRun:
-      drift.output.previousCreatedAt !== null && facts.previousOutDir
-        ? { outDir: facts.previousOutDir, createdAt: drift.output.previousCreatedAt, matches: drift.output.matches }
-        : null,
+    segmentIds: { byCentroid, nextId: drift.output.identity.nextId },
+    continuity: drift.output.continuity && facts.previousOutDir ? { previousOutDir: facts.previousOutDir, ...drift.output.continuity } : null,
   });
+}
+
+/** Each centroid's stable segment ID, from the drift step. */
+export function segmentIdsByCentroid(drift: Loaded<DriftOutput>): number[] {
+  return drift.output.identity.segments.map((segment) => segment.id);
 }
 
 /** What the lineage manifest records besides what the steps' outputs hold. */
@@ -123,10 +130,23 @@ export interface LineageFacts {
  */
 export async function publishRun(outDir: string, up: ReportUpstream, results: Results, lineage: LineageFacts): Promise<void> {
   const { ingest, split, encode, scale, pca, final, map } = up;
+  const byCentroid = segmentIdsByCentroid(up.drift);
   await mkdir(join(outDir, 'assignments'), { recursive: true });
-  for (const role of FILES) {
-    await copyVerified('map', map.dir, map.output[role], join(outDir, 'assignments', `${role}.parquet`));
-  }
+  // The targeting lists carry the stable segment IDs (the map step wrote centroid indices): each map file is
+  // copied verified (copyVerified), relabelled from that copy, and the relabelled file renamed into place.
+  await withDuckDb({}, async (conn) => {
+    for (const role of FILES) {
+      const target = join(outDir, 'assignments', `${role}.parquet`);
+      const verified = `${target}.verified.tmp`;
+      try {
+        await copyVerified('map', map.dir, map.output[role], verified);
+        await relabelAssignmentsParquet(conn, { sourcePath: verified, outPath: `${target}.tmp`, byCentroid });
+        await rename(`${target}.tmp`, target);
+      } finally {
+        await rm(verified, { force: true });
+      }
+    }
+  });
   await publishModel(
     join(outDir, 'model'),
     {
@@ -134,10 +154,19 @@ export async function publishRun(outDir: string, up: ReportUpstream, results: Re
       [MODEL_FILES.encoding]: { step: 'encode', dir: encode.dir, name: encode.output.model },
       [MODEL_FILES.transform]: { step: 'scale', dir: scale.dir, name: scale.output.transform },
       [MODEL_FILES.pca]: { step: 'pca', dir: pca.dir, name: pca.output.model },
-      [MODEL_FILES.centroids]: { step: 'kmeans', dir: final.dir, name: final.output.centroids },
     },
     { columns: ingest.output.columns, keptColumns: split.output.keptColumns, maxRowMissing: split.output.maxRowMissing },
   );
+  // The published centroids carry their segment IDs, so `segments score` labels new files the same way: read from
+  // a verified copy of the final fit's centroids.
+  const verifiedCentroids = join(outDir, 'model', `${MODEL_FILES.centroids}.verified.tmp`);
+  try {
+    await copyVerified('kmeans', final.dir, final.output.centroids, verifiedCentroids);
+    const centroids = await readJsonFile(verifiedCentroids, CentroidsFileSchema);
+    await writeFileAtomic(join(outDir, 'model', MODEL_FILES.centroids), JSON.stringify({ ...centroids, segmentIds: byCentroid }));
+  } finally {
+    await rm(verifiedCentroids, { force: true });
+  }
   await writeLineage(join(outDir, 'model'), {
     createdAt: results.createdAt,
     dataset: results.dataset,

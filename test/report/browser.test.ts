@@ -22,17 +22,23 @@ const WIDTHS = [1280, 390] as const;
 /** The fixture as a monthly re-run, with a hostile feature name. */
 function typicalResults(): Results {
   const results = ResultsSchema.parse(buildResultsFixture({ extraFeature: '<img src=x onerror=alert(1)>' }));
-  results.previousRun = {
-    outDir: '/srv/segments/2026-01/output',
-    createdAt: '2026-01-01T03:00:00.000Z',
-    matches: results.clusters.map((c, i) => ({
+  const previousOutDir = '/srv/segments/2026-01/output';
+  results.continuity = {
+    previousOutDir,
+    previousCreatedAt: '2026-01-01T03:00:00.000Z',
+    maxDistance: 0.25,
+    kFromPrevious: false,
+    warmStart: 'off',
+    segments: results.clusters.map((c, i) => ({
       id: c.id,
+      status: i === 3 ? 'new' : 'continued',
       previousId: i === 3 ? null : c.id,
-      distance: i === 3 ? null : 0.1 * i,
-      populationShareChange: i === 3 ? null : 0.001 * (i - 5),
-      customerShareChange: i === 3 ? null : -0.002 * (i - 4),
+      distance: i === 3 ? 0.62 : 0.01 * i,
+      populationShareChange: i === 3 ? c.populationShare : 0.001 * (i - 5),
+      customerShareChange: i === 3 ? c.customerShare : -0.002 * (i - 4),
       previousLift: i === 3 ? null : c.lift * 0.97,
     })),
+    gone: [{ id: 12, nearestDistance: 0.55, previousPopulationShare: 0.031, previousCustomerShare: 0.012, previousLift: 0.39, previousPersona: 'younger, <script>alert(1)</script>' }],
   };
   results.valueChecks = VALUE_CHECKS;
   return results;
@@ -244,4 +250,42 @@ describeWithChromium(`report.html in headless Chromium (${chromiumPath ?? 'no Ch
       }
     });
   }
+
+  it('shows month-to-month continuity and personas as a reader sees them: key findings, the continuity table, the clusters table', async () => {
+    const results = typicalResults();
+    const { page, errors } = await open(results, 'continuity', 1280);
+    try {
+      const seen = (await page.evaluate(`(() => {
+        const text = (el) => (el ? el.innerText : '');
+        const findings = [...document.querySelectorAll('ul.findings li')].map(text);
+        const section = [...document.querySelectorAll('section')].find((s) => (s.querySelector('h2')?.textContent || '').includes('Compared with the previous run'));
+        const rows = section ? [...section.querySelectorAll('tbody tr')].map((tr) => [...tr.cells].map((td) => td.innerText.trim())) : [];
+        const summary = [...document.querySelectorAll('section')].find((s) => (s.querySelector('h2')?.textContent || '').includes('All clusters'));
+        const headers = summary ? [...summary.querySelectorAll('thead th')].map(text) : [];
+        const summaryRows = summary ? [...summary.querySelectorAll('tbody tr')].map((tr) => [...tr.cells].map((td) => td.innerText.trim())) : [];
+        return { findings, rows, headers, summaryRows, scripts: document.querySelectorAll('script').length };
+      })()`)) as { findings: string[]; rows: string[][]; headers: string[]; summaryRows: string[][]; scripts: number };
+      expect(errors).toEqual([]);
+      const continuity = results.continuity!;
+      const fresh = continuity.segments.find((s) => s.status === 'new')!;
+      const freshCluster = results.clusters.find((c) => c.id === fresh.id)!;
+      const continued = continuity.segments.filter((s) => s.status === 'continued' && s.id !== -1).length;
+      // Key findings: continued / new / gone, each new or gone segment with its persona.
+      expect(seen.findings.some((f) => f.startsWith(`Since the previous run (2026-01-01): ${continued} segment(s) continued`))).toBe(true);
+      expect(seen.findings.some((f) => f.startsWith(`New segment(s): cluster ${fresh.id} “${freshCluster.persona}”`))).toBe(true);
+      expect(seen.findings.some((f) => f.startsWith('Gone: cluster 12 “younger, <script>alert(1)</script>”, which held'))).toBe(true);
+      // The hostile persona is text, not markup.
+      expect(seen.scripts).toBe(0);
+      // The continuity table: one row per segment of this run plus the gone one, each with its status.
+      expect(seen.rows).toHaveLength(continuity.segments.length + 1);
+      expect(seen.rows.filter((r) => r[2] === 'new').map((r) => r[0])).toEqual([`cluster ${fresh.id}`]);
+      expect(seen.rows.find((r) => r[2] === 'gone')).toEqual(['cluster 12', 'younger, <script>alert(1)</script>', 'gone', '0.550', '-3.10 pts', '-1.20 pts', expect.any(String)]);
+      // Every cluster of the clusters table names its persona.
+      expect(seen.headers.slice(0, 2)).toEqual(['group', 'persona']);
+      expect(seen.summaryRows).toHaveLength(results.clusters.length);
+      for (const row of seen.summaryRows) expect(row[1].length).toBeGreaterThan(0);
+    } finally {
+      await page.close();
+    }
+  });
 });

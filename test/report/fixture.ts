@@ -1,6 +1,7 @@
 import { compareGroups, rankRepresentation } from '../../core/stats/representation';
 import { describeDeviation } from '../../core/stats/describe';
 import { mulberry32 as rng } from '../support/rng';
+import { HEAVY_MISSING_PERSONA, persona } from '../../core/stats/persona';
 
 /**
  * A synthetic results.json shaped like the original study's outputs (FACTS.md: CHA's k = 12 cluster table with the
@@ -181,6 +182,7 @@ export function buildResultsFixture(options: FixtureOptions = {}): Record<string
       pValue: g.pValue,
       representation: g.representation,
       profile,
+      persona: g.id === -1 ? HEAVY_MISSING_PERSONA : persona(profile as { feature: string; zScore: number }[]),
     };
   });
 

@@ -214,18 +214,77 @@ describe('renderReport: value checks', () => {
   });
 });
 
+describe('renderReport: segments month to month', () => {
+  /** The fixture as a second month: cluster 11 is new, last month's segment 12 is gone, the others continued. */
+  function secondMonth(): Results {
+    const results = fixture();
+    const segments = results.clusters.map((c) => ({
+      id: c.id,
+      status: c.id === 11 ? ('new' as const) : ('continued' as const),
+      previousId: c.id === 11 ? null : c.id,
+      distance: c.id === 11 ? 0.61 : c.id === -1 ? null : 0.03,
+      populationShareChange: c.id === 11 ? c.populationShare : 0.001,
+      customerShareChange: c.id === 11 ? c.customerShare : c.id === 9 ? 0.042 : -0.004,
+      previousLift: c.id === 11 ? null : c.lift,
+    }));
+    return ResultsSchema.parse({
+      ...results,
+      continuity: {
+        previousOutDir: '/runs/2026-01',
+        previousCreatedAt: '2026-01-01T02:00:00.000Z',
+        maxDistance: 0.25,
+        kFromPrevious: false,
+        warmStart: 'off',
+        segments,
+        gone: [{ id: 12, nearestDistance: 0.55, previousPopulationShare: 0.031, previousCustomerShare: 0.012, previousLift: 0.39, previousPersona: 'younger, <b>poorer</b>' }],
+      },
+    });
+  }
+
+  it('lists continued, new and gone segments with their share changes in the key findings', () => {
+    const results = secondMonth();
+    const html = renderReport(results);
+    const findings = html.slice(html.indexOf('Key findings'), html.indexOf('</ul>', html.indexOf('Key findings')));
+    const continued = results.continuity!.segments.filter((s) => s.status === 'continued' && s.id !== -1).length;
+    expect(findings).toContain(`Since the previous run (2026-01-01): ${continued} segment(s) continued`);
+    // The largest customer share change first.
+    expect(findings).toMatch(/largest customer share changes: cluster 9 \+4\.2 pts \(population \+0\.1 pts\), cluster 0 −0\.4 pts \(population \+0\.1 pts\), cluster 1 −0\.4 pts \(population \+0\.1 pts\)\./);
+    const persona11 = results.clusters.find((c) => c.id === 11)!.persona;
+    expect(findings).toContain(`New segment(s): <b>cluster 11</b> <i>“${persona11}”</i>`);
+    expect(findings).toContain('Gone: <b>cluster 12</b> <i>“younger, &lt;b&gt;poorer&lt;/b&gt;”</i>, which held 1.2\u00a0% of customers and 3.1\u00a0% of the population');
+    expect(unbalancedTags(html)).toEqual([]);
+  });
+
+  it('has a continuity table with every segment’s status, distance and share change, gone ones included', () => {
+    const html = renderReport(secondMonth());
+    const section = html.slice(html.indexOf('Compared with the previous run'), html.indexOf('</section>', html.indexOf('Compared with the previous run')));
+    expect(section).toContain('within 0.25 sd');
+    expect(section).toMatch(/<td><b>cluster 11<\/b><\/td><td>[^<]*<\/td><td>new<\/td><td class="num">0\.610<\/td>/);
+    expect(section).toMatch(/<td><b>cluster 12<\/b><\/td><td>younger, &lt;b&gt;poorer&lt;\/b&gt;<\/td><td>gone<\/td><td class="num">0\.550<\/td><td class="num">-3\.10 pts<\/td>/);
+    expect((section.match(/<td>continued<\/td>/g) ?? []).length).toBe(secondMonth().clusters.length - 1);
+  });
+
+  it('says nothing about continuity for a first run', () => {
+    const html = renderReport(fixture());
+    expect(html).not.toContain('Compared with the previous run');
+    expect(html).not.toContain('Since the previous run');
+  });
+});
+
 describe('renderSummaryTable', () => {
   const results = fixture();
   const text = renderSummaryTable(results);
   const lines = text.trimEnd().split('\n');
 
-  it('has a header, a rule and one row per cluster, by lift', () => {
-    expect(lines[0]).toMatch(/^cluster\s+population\s+customers\s+lift\s+verdict$/);
-    expect(lines[1]).toMatch(/^-+( +-+){4}$/);
+  it('has a header, a rule and one row per cluster, by lift, each with its persona', () => {
+    expect(lines[0]).toMatch(/^cluster\s+population\s+customers\s+lift\s+verdict\s+persona$/);
+    expect(lines[1]).toMatch(/^-+( +-+){5}$/);
     expect(lines).toHaveLength(results.clusters.length + 2);
-    expect(lines[2]).toMatch(/^9\s+6\.55 %\s+24\.87 %\s+3\.80\s+over$/);
-    expect(lines[3]).toMatch(/^heavy-missing\s+10\.45 %\s+26\.05 %\s+2\.49\s+over$/);
-    expect(lines[lines.length - 1]).toMatch(/^0\s+9\.36 %\s+0\.73 %\s+0\.08\s+under$/);
+    const personaOf = (id: number) => results.clusters.find((c) => c.id === id)!.persona;
+    expect(personaOf(9).length).toBeGreaterThan(0);
+    expect(lines[2]).toMatch(new RegExp(`^9\\s+6\\.55 %\\s+24\\.87 %\\s+3\\.80\\s+over\\s+${personaOf(9)}$`));
+    expect(lines[3]).toMatch(/^heavy-missing\s+10\.45 %\s+26\.05 %\s+2\.49\s+over\s+too many missing values/);
+    expect(lines[lines.length - 1]).toMatch(new RegExp(`^0\\s+9\\.36 %\\s+0\\.73 %\\s+0\\.08\\s+under\\s+${personaOf(0)}$`));
   });
 
   it('aligns the numeric columns on the right', () => {

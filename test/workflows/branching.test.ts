@@ -46,6 +46,7 @@ function mockActivities(calls: Calls, override: Partial<Record<keyof Activities,
     mapCustomers: async () => report('map'),
     compareSegments: async () => report('compare', { overRepresented: '1', underRepresented: '0' }),
     compareWithPreviousRun: async () => report('drift'),
+    inspectPreviousRun: async () => ({ ...report('previous-run'), found: true, k: 6, sameShape: true }),
     publishResults: async () => ({ ...report('report', { k: 0 }), summaryTable: 'table' }),
   };
   const recorded = {} as Record<string, (input: Record<string, unknown>) => Promise<unknown>>;
@@ -148,6 +149,37 @@ test('a monthly run matches last month; a run without a template has no previous
   calls = [];
   await runWorkflow({ ...monthly, previousOutDir: '/elsewhere' }, mockActivities(calls));
   expect(inputOf(calls, 'compareWithPreviousRun')).toMatchObject({ previousOutDir: '/elsewhere' });
+});
+
+test('continuity.keepPreviousK: the previous k (in range, same data shape) wins over the knee and the final fit warm-starts', async () => {
+  const keep = { ...BASE_INPUT, previousOutDir: '/out/2025-12', config: { kMin: 2, kMax: 6, continuity: { keepPreviousK: true } } };
+  let calls: Calls = [];
+  const { value } = await runWorkflow(keep, mockActivities(calls));
+  expect(value!.k).toBe(6);
+  expect(inputOf(calls, 'inspectPreviousRun')).toMatchObject({ previousOutDir: '/out/2025-12', scale: { key: 'scale-key' } });
+  // The sweep still runs: the report shows the SSE curve the kept k sits on.
+  expect(calls.filter((c) => c.name === 'sweepK')).toHaveLength(5);
+  expect(inputOf(calls, 'fitFinalKMeans')).toMatchObject({ k: 6, sweep: { key: 'kmeans-k6-key' }, warmStart: { previousOutDir: '/out/2025-12', scale: { key: 'scale-key' } } });
+  expect(inputOf(calls, 'compareWithPreviousRun')).toMatchObject({ kFromPrevious: true });
+  expect(inputOf(calls, 'publishResults')).toMatchObject({ kChosenBy: 'previous' });
+
+  // The evidence says otherwise: the data changed shape, or the previous k is outside kMin..kMax → the knee, no warm start.
+  for (const previous of [{ found: true, k: 6, sameShape: false }, { found: true, k: 9, sameShape: true }, { found: false, k: 0, sameShape: false }]) {
+    calls = [];
+    const { value: afresh } = await runWorkflow(keep, mockActivities(calls, { inspectPreviousRun: async () => ({ ...report('previous-run'), ...previous }) }));
+    expect(afresh!.k).toBe(4);
+    expect(inputOf(calls, 'fitFinalKMeans')!.warmStart).toBeUndefined();
+    expect(inputOf(calls, 'compareWithPreviousRun')!.kFromPrevious).toBeUndefined();
+    expect(inputOf(calls, 'publishResults')).toMatchObject({ kChosenBy: 'knee' });
+  }
+
+  // Off by default, and a fixed k wins: the previous run is not even looked at.
+  for (const config of [{ kMin: 2, kMax: 6 }, { kMin: 2, kMax: 6, k: 3, continuity: { keepPreviousK: true } }]) {
+    calls = [];
+    await runWorkflow({ ...keep, config }, mockActivities(calls));
+    expect(calls.map((c) => c.name)).not.toContain('inspectPreviousRun');
+    expect(inputOf(calls, 'fitFinalKMeans')!.warmStart).toBeUndefined();
+  }
 });
 
 test('a step that fails non-retryably fails the run, names the step, and nothing after it runs', async () => {

@@ -228,10 +228,10 @@ describe('the workflow on generic data', () => {
     const copy = join(mkdtempSync(join(tmpdir(), 'segments-generic-copy-')), 'previous');
     cpSync(outDir, copy, { recursive: true, filter: (source) => !source.includes('artifacts') });
     const second = await run(mkdtempSync(join(tmpdir(), 'segments-generic-2-')), storeDir, outDir);
-    expect(readResults(second.input.outDir).previousRun?.outDir).toBe(outDir);
+    expect(readResults(second.input.outDir).continuity?.previousOutDir).toBe(outDir);
     const third = await run(mkdtempSync(join(tmpdir(), 'segments-generic-3-')), storeDir, copy);
     expect(third.outcome.steps.find((s) => s.name === 'drift')?.reused).toBe(true);
-    expect(readResults(third.input.outDir).previousRun?.outDir).toBe(copy);
+    expect(readResults(third.input.outDir).continuity?.previousOutDir).toBe(copy);
     expect(readFileSync(join(third.input.outDir, 'report.html'), 'utf8')).toContain(`<code>${copy}</code>`);
   });
 });

@@ -29,6 +29,12 @@ export interface GenerateOptions {
   customerRows?: number;
   /** Default 1. */
   seed?: number;
+  /**
+   * Planted segments (ids of SEGMENTS) left out of this data set: no rows in either file; the other segments keep
+   * their relative shares and their look (the value model is the same). Months generated with different drops
+   * plant a segment that appears or vanishes (the segment-identity tests).
+   */
+  dropSegments?: readonly number[];
 }
 
 export interface GenerateSummary {
@@ -145,8 +151,14 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
   const model = compileModel(order, new Map(summary.features.map((f) => [f.attribute, f.missingCodes])));
   const header = order.join(';');
 
-  const populationShares = SEGMENTS.map((s) => s.populationShare);
-  const customerShares = SEGMENTS.map((s) => s.populationShare * s.lift);
+  const dropped = new Set(options.dropSegments ?? []);
+  for (const id of dropped) {
+    if (!SEGMENTS.some((s) => s.id === id)) throw new Error(`dropSegments: no planted segment ${id} (ids ${SEGMENTS.map((s) => s.id).join(', ')})`);
+  }
+  if (dropped.size >= SEGMENTS.length) throw new Error('dropSegments: at least one planted segment must stay');
+  const kept = (s: (typeof SEGMENTS)[number]): number => (dropped.has(s.id) ? 0 : 1);
+  const populationShares = SEGMENTS.map((s) => s.populationShare * kept(s));
+  const customerShares = SEGMENTS.map((s) => s.populationShare * s.lift * kept(s));
   const populationPlan = planFile(populationRows, POPULATION_PROFILE, populationShares);
   const customerPlan = planFile(customerRows, CUSTOMER_PROFILE, customerShares);
 

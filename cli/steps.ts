@@ -8,6 +8,8 @@ export const ACTIVITY_STEPS: Record<string, string> = {
   imputeAndScale: 'scale',
   fitPca: 'pca',
   sweepK: 'sweep',
+  // config continuity.keepPreviousK: read before the sweep's fits, within the sweep step (it settles k).
+  inspectPreviousRun: 'sweep',
   fitFinalKMeans: 'kmeans',
   mapCustomers: 'map',
   compareSegments: 'compare',

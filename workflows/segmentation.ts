@@ -126,11 +126,14 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
   const pca = await step('pca', compute.fitPca, { ...context, scale: scale.ref });
   const ks = kRange(input.config);
   // config continuity.keepPreviousK: the previous run's k, when its data had the same shape and its k is in range.
-  // Patched (and only asked when the option is on): histories recorded before never scheduled this activity.
-  const previousK = input.config.k === undefined && input.config.continuity?.keepPreviousK === true && run.previousOutDir && patched('continuity-keep-previous-k')
-    ? await keptPreviousK({ ...context, previousOutDir: run.previousOutDir, scale: scale.ref }, ks)
-    : undefined;
-  const sweep = await tracker.step('sweep', () => elbowSweep(context, pca.ref, ks, cancellation));
+  // Asked within the sweep step (the step that settles k), so its failure is that step's. Patched, and only asked
+  // when the option is on: histories recorded before never scheduled this activity.
+  const keepPrevious = input.config.k === undefined && input.config.continuity?.keepPreviousK === true && run.previousOutDir !== undefined;
+  let previousK: number | undefined;
+  const sweep = await tracker.step('sweep', async () => {
+    if (keepPrevious && patched('continuity-keep-previous-k')) previousK = await keptPreviousK({ ...context, previousOutDir: run.previousOutDir!, scale: scale.ref }, ks);
+    return elbowSweep(context, pca.ref, ks, cancellation);
+  });
   const k = input.config.k ?? previousK ?? kneeOfCurve(ks, sweep.points.map((p) => Number(p.figures.sse))).k;
   tracker.chose(k);
   // The sweep's fit at this k already ran the first seeded inits: the final fit continues after them.

@@ -299,15 +299,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     env: { ...process.env, TEMPORAL_ADDRESS: undefined, TEMPORAL_NAMESPACE: undefined },
   });
   if (child.pid) dbLock?.update({ serverPid: child.pid, address });
-  const pidDir = process.env[DEV_SERVER_PID_DIR_ENV];
-  const pidFile = pidDir && child.pid ? path.join(pidDir, String(child.pid)) : undefined;
-  if (pidFile) {
-    try {
-      writeFileSync(pidFile, JSON.stringify({ address, dbFilename }));
-    } catch {
-      /* the registry is best effort */
-    }
-  }
+  const pidFile = registerServerPid(child.pid, address, dbFilename);
   const tail = new LineTail();
   child.stdout!.on('data', (c: Buffer) => tail.push(c));
   child.stderr!.on('data', (c: Buffer) => tail.push(c));
@@ -362,6 +354,20 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     outputTail: () => tail.toString(),
     stop,
   };
+}
+
+/** With DEV_SERVER_PID_DIR_ENV set (the tests), a file per server pid so a teardown can find strays; best effort. */
+function registerServerPid(pid: number | undefined, address: string, dbFilename: string | undefined): string | undefined {
+  const pidDir = process.env[DEV_SERVER_PID_DIR_ENV];
+  const pidFile = pidDir && pid ? path.join(pidDir, String(pid)) : undefined;
+  if (pidFile) {
+    try {
+      writeFileSync(pidFile, JSON.stringify({ address, dbFilename }));
+    } catch {
+      /* the registry is best effort */
+    }
+  }
+  return pidFile;
 }
 
 /** The frontend port, and the UI port unless the server runs headless (options.ui false). */

@@ -103,6 +103,7 @@ interface FitOut {
 }
 
 /** Floors for a finished run whose artifacts are in outDir (the run's own files, before they are deleted). */
+// long because: each step's floor measured in pipeline order on the run's own files; left whole while issue 12 changes the benchmark
 export async function measureFloors(outDir: string): Promise<Floors> {
   const started = performance.now();
   const steps: Record<string, StepFloor> = {};

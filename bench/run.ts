@@ -108,6 +108,7 @@ export interface RunFigures {
 const LLOYD_TOLERANCE = 0.001;
 const LOOP_RESOLUTION_MS = 20;
 
+// long because: one measured run (worker, workflow, resource sampling, figures) whose sampler and worker share its lifetime; left whole while issue 12 changes the benchmark
 export async function runOnce(ctx: RunContext, data: Dataset, label: string): Promise<RunFigures> {
   const outDir = await mkdtemp(join(tmpdir(), 'segments-bench-'));
   try {

@@ -179,6 +179,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
  * Resolves once the worker has stopped and the connections are closed; rejects if the worker fails
  * (including GracefulShutdownPeriodExpiredError when steps ignored cancellation past the force time).
  */
+// long because: the worker's lifecycle (connect, bundle, poll, graceful stop) whose signal handlers, step interceptor and grace timer share its shutdown state
 export async function runWorker(options: RunWorkerOptions = {}): Promise<RunWorkerResult> {
   const log = options.log ?? ((message: string) => console.error(message));
   const settings = resolveWorkerSettings(options);

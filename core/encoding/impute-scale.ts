@@ -89,6 +89,7 @@ export function histogramMoments(entries: readonly { key: number; count: number 
  *   mean = (c * m_obs + k * fill) / n,  var = (c * (v_obs + (m_obs - mean)^2) + k * (fill - mean)^2) / n
  * with c observed and k = n - c imputed cells (the pooled-variance identity; no cancellation).
  */
+// long because: batched SQL passes (moments, histogram medians, exact medians) filling per-feature arrays in step; left whole while issue 12 works on the scale step
 export async function fitImputeScale(conn: DuckDBConnection, options: FitImputeScaleOptions): Promise<FittedTransform> {
   const { model, encodedRelationSql: relation } = options;
   const features = model.features;

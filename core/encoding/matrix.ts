@@ -270,6 +270,7 @@ export interface ExportStats {
  * of transformSelectSql, bit for bit) run on the chunks' typed arrays as they are transposed into large
  * row-major blocks. Files appear atomically (temp + rename).
  */
+// long because: a double-buffered stream (DuckDB chunk -> transposed, standardised block -> async write) whose fds, blocks and pending writes share one frame; left whole while issue 12 tunes this path
 export async function exportMatrix(conn: DuckDBConnection, options: ExportMatrixOptions): Promise<MatrixExport> {
   const { model, transform, outPrefix, dtype } = options;
   if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`dtype must be float32 or float64, got ${String(dtype)}`);
@@ -296,6 +297,7 @@ export async function exportMatrix(conn: DuckDBConnection, options: ExportMatrix
 
   const stats: ExportStats = { seconds: 0, queryWaitSeconds: 0, copySeconds: 0, writeSeconds: 0 };
   const started = performance.now();
+  // long because: the stream's loop itself (see exportMatrix); its fds, blocks and pending writes live here
   const run = async (): Promise<number> => {
     const matrixFd = openSync(matrixTmp, 'w');
     const rowsFd = openSync(rowsTmp, 'w');

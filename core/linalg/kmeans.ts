@@ -635,6 +635,7 @@ export function kmeans(data: NumericArray, rows: number, dims: number, opts: KMe
   }
 }
 
+// long because: one iteration loop (init or resume, assign, update, convergence, heartbeat state) over buffers it shares with its kernels; left whole while issue 9 reworks k-means
 function runKMeans(b: KMeansBuffers, opts: KMeansOptions, k: number, algorithm: KMeansAlgorithm, runChunks: ChunkRunner): KMeansResult {
   const { data, rows, dims, slots } = b;
   const lloyd = algorithm === 'lloyd';

@@ -423,6 +423,7 @@ export interface GroupedBarOptions {
   barTitle?: (seriesIndex: number, categoryIndex: number) => string;
 }
 
+// long because: an SVG layout computed top to bottom (label sizes -> margins -> scales -> axes -> bars -> legend), each from the measurements before it
 export function groupedBarChart(opts: GroupedBarOptions): string {
   const width = opts.width ?? 1080;
   const height = opts.height ?? 360;
@@ -734,6 +735,7 @@ export interface LineChartOptions {
   showLegend?: boolean;
 }
 
+// long because: an SVG layout computed top to bottom (legend -> margins -> scales -> axes -> reference lines -> series -> highlights), each from the measurements before it
 export function lineChart(opts: LineChartOptions): string {
   const width = opts.width ?? 540;
   const height = opts.height ?? 320;

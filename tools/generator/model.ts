@@ -611,6 +611,7 @@ const ONE_LIGHT_EVENTS = [
 ] as const;
 
 /** The clean-row gap model: probabilities conditional on the family a touched row falls in. */
+// long because: a factory of small named samplers (light, person, one-event, clean-row, heavy-row gaps) sharing the row RNG and the calibrated rates
 function gapSampler(profile: FileProfile, rng: Rng) {
   const cp = profile.clean;
   const tPK = cp.plz8AndKba05 / cp.touched;

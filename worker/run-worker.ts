@@ -174,51 +174,138 @@ const describeStep = (step: InFlightStep) =>
   `${step.type}#${step.activityId} (${step.workflowId}${step.attempt > 1 ? `, attempt ${step.attempt}` : ''})`;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/** The worker's shutdown: the steps in flight, when the shutdown began and what became of each step. */
+class WorkerShutdown {
+  readonly inFlight = new Map<string, InFlightStep>();
+  readonly result: RunWorkerResult = { stoppedBy: undefined, finishedDuringShutdown: 0, cancelledByShutdown: 0, shutdownSeconds: undefined };
+  startedAt: number | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly settings: WorkerSettings,
+    private readonly log: (message: string) => void,
+    private readonly onStopRequested: () => void,
+  ) {}
+
+  /** The first signal (or abort) starts the shutdown and says what is in flight; later ones change nothing. */
+  begin(cause: string, workerStarted: boolean): void {
+    if (this.result.stoppedBy) return;
+    this.result.stoppedBy = cause;
+    this.startedAt = Date.now();
+    this.onStopRequested();
+    if (!workerStarted) {
+      this.log(`worker: ${cause} received while starting; stopping before polling`);
+      return;
+    }
+    const steps = [...this.inFlight.values()];
+    const force = this.settings.shutdownForceMs === undefined ? '' : `; the worker gives up ${formatDuration(this.settings.shutdownForceMs)} after the signal`;
+    this.log(
+      `worker: ${cause} received — shutting down gracefully: no new tasks are taken; ` +
+        (steps.length
+          ? `${plural(steps.length, 'step')} in flight (${steps.map(describeStep).join(', ')}) may run up to ${formatDuration(this.settings.shutdownGraceMs)} more ` +
+            `before being cancelled (a cancelled step heartbeats its state and Temporal retries it on another worker)${force}`
+          : 'no steps in flight'),
+    );
+    if (steps.length) {
+      this.graceTimer = setTimeout(() => {
+        const left = [...this.inFlight.values()];
+        if (left.length) this.log(`worker: grace time over — cancelling ${plural(left.length, 'step')}: ${left.map(describeStep).join(', ')}`);
+      }, this.settings.shutdownGraceMs);
+      this.graceTimer.unref();
+    }
+  }
+
+  /** Logs what happens to each step once the shutdown has begun. */
+  readonly stepLogger: ActivityInterceptorsFactory = (ctx: ActivityContext) => ({
+    inbound: {
+      // An arrow: `this` is the shutdown, not the interceptor object.
+      execute: async (input, next) => {
+        const workflowId = ctx.info.workflowExecution?.workflowId ?? 'no workflow';
+        const key = Buffer.from(ctx.info.taskToken).toString('base64');
+        const step: InFlightStep = { type: ctx.info.activityType, activityId: ctx.info.activityId, workflowId, attempt: ctx.info.attempt };
+        this.inFlight.set(key, step);
+        try {
+          const output = await next(input);
+          if (this.startedAt !== undefined) {
+            this.result.finishedDuringShutdown++;
+            this.log(`worker: step ${describeStep(step)} finished during shutdown`);
+          }
+          return output;
+        } catch (error) {
+          if (this.startedAt !== undefined) {
+            const reason = (ctx.cancellationSignal.reason as { message?: string } | undefined)?.message;
+            if (ctx.cancellationSignal.aborted && reason === 'WORKER_SHUTDOWN') {
+              this.result.cancelledByShutdown++;
+              this.log(`worker: step ${describeStep(step)} cancelled (${reason}); Temporal will retry it`);
+            } else if (ctx.cancellationSignal.aborted) {
+              this.log(`worker: step ${describeStep(step)} cancelled during shutdown (${reason ?? 'cancelled'})`);
+            } else {
+              this.log(`worker: step ${describeStep(step)} failed during shutdown: ${(error as Error).message}`);
+            }
+          }
+          throw error;
+        } finally {
+          this.inFlight.delete(key);
+        }
+      },
+    },
+  });
+
+  /** How the shutdown went, as one log line. */
+  stoppedLine(): string {
+    const { result } = this;
+    const outcome = [
+      result.finishedDuringShutdown ? `${plural(result.finishedDuringShutdown, 'step')} finished` : '',
+      result.cancelledByShutdown ? `${plural(result.cancelledByShutdown, 'step')} cancelled` : '',
+    ].filter(Boolean);
+    return (
+      `worker: stopped gracefully` +
+      (result.shutdownSeconds !== undefined ? ` ${result.shutdownSeconds.toFixed(1)} s after ${result.stoppedBy}` : '') +
+      (outcome.length ? ` (${outcome.join(', ')})` : '')
+    );
+  }
+
+  /** Why the worker ended with an error: steps that ignored cancellation past the force time, or the error itself. */
+  failedLine(error: unknown): string {
+    if (!(error instanceof GracefulShutdownPeriodExpiredError)) return `worker: failed: ${(error as Error).message}`;
+    const left = [...this.inFlight.values()];
+    return (
+      `worker: ${plural(left.length, 'step')} ignored cancellation for ${formatDuration(this.settings.shutdownForceMs ?? 0)} ` +
+      `(${left.map(describeStep).join(', ') || 'unknown'}); exiting anyway — Temporal retries them after their heartbeat timeout`
+    );
+  }
+
+  dispose(): void {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+  }
+}
+
+/** The line a worker logs once it polls: where, as whom, how many steps at once, where its workflow code came from. */
+function pollingLine(temporal: TemporalConnection, settings: WorkerSettings, identity: string | undefined, bundleStarted: number): string {
+  return (
+    `worker: polling ${temporal.address} (namespace ${temporal.namespace}, task queue ${settings.taskQueue}) as ${identity}; ` +
+    `up to ${plural(settings.maxConcurrentActivities, 'step')} at once; workflow code ` +
+    (settings.workflowBundle ? `from ${settings.workflowBundle}` : `bundled in ${((Date.now() - bundleStarted) / 1000).toFixed(1)} s`) +
+    `; on SIGTERM/SIGINT steps get ${formatDuration(settings.shutdownGraceMs)} to finish`
+  );
+}
+
 /**
  * Runs a worker until a shutdown signal (or options.signal) stops it, shutting down gracefully.
  * Resolves once the worker has stopped and the connections are closed; rejects if the worker fails
  * (including GracefulShutdownPeriodExpiredError when steps ignored cancellation past the force time).
  */
-// long because: the worker's lifecycle (connect, bundle, poll, graceful stop) whose signal handlers, step interceptor and grace timer share its shutdown state
 export async function runWorker(options: RunWorkerOptions = {}): Promise<RunWorkerResult> {
   const log = options.log ?? ((message: string) => console.error(message));
   const settings = resolveWorkerSettings(options);
   for (const warning of settings.warnings) log(`worker: warning: ${warning}`);
 
-  const inFlight = new Map<string, InFlightStep>();
-  const result: RunWorkerResult = { stoppedBy: undefined, finishedDuringShutdown: 0, cancelledByShutdown: 0, shutdownSeconds: undefined };
-  let shutdownStartedAt: number | undefined;
   let worker: Worker | undefined;
-  let graceTimer: NodeJS.Timeout | undefined;
   let stopRequested!: () => void;
   const stopRequestedPromise = new Promise<undefined>((resolve) => (stopRequested = () => resolve(undefined)));
-
-  const beginShutdown = (cause: string) => {
-    if (result.stoppedBy) return;
-    result.stoppedBy = cause;
-    shutdownStartedAt = Date.now();
-    stopRequested();
-    if (!worker) {
-      log(`worker: ${cause} received while starting; stopping before polling`);
-      return;
-    }
-    const steps = [...inFlight.values()];
-    const force = settings.shutdownForceMs === undefined ? '' : `; the worker gives up ${formatDuration(settings.shutdownForceMs)} after the signal`;
-    log(
-      `worker: ${cause} received — shutting down gracefully: no new tasks are taken; ` +
-        (steps.length
-          ? `${plural(steps.length, 'step')} in flight (${steps.map(describeStep).join(', ')}) may run up to ${formatDuration(settings.shutdownGraceMs)} more ` +
-            `before being cancelled (a cancelled step heartbeats its state and Temporal retries it on another worker)${force}`
-          : 'no steps in flight'),
-    );
-    if (steps.length) {
-      graceTimer = setTimeout(() => {
-        const left = [...inFlight.values()];
-        if (left.length) log(`worker: grace time over — cancelling ${plural(left.length, 'step')}: ${left.map(describeStep).join(', ')}`);
-      }, settings.shutdownGraceMs);
-      graceTimer.unref();
-    }
-  };
+  const shutdown = new WorkerShutdown(settings, log, () => stopRequested());
+  const { result } = shutdown;
+  const beginShutdown = (cause: string) => shutdown.begin(cause, worker !== undefined);
 
   // The SDK's Runtime does the actual shutdown on these signals; this listener only records and logs it.
   // `once`: after the first signal the SDK removes its handlers too, so a second signal kills the process.
@@ -231,41 +318,6 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<RunWork
   };
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
-
-  // Logs what happens to each step once the shutdown has begun.
-  const stepLogger: ActivityInterceptorsFactory = (ctx: ActivityContext) => ({
-    inbound: {
-      async execute(input, next) {
-        const workflowId = ctx.info.workflowExecution?.workflowId ?? 'no workflow';
-        const key = Buffer.from(ctx.info.taskToken).toString('base64');
-        const step: InFlightStep = { type: ctx.info.activityType, activityId: ctx.info.activityId, workflowId, attempt: ctx.info.attempt };
-        inFlight.set(key, step);
-        try {
-          const output = await next(input);
-          if (shutdownStartedAt !== undefined) {
-            result.finishedDuringShutdown++;
-            log(`worker: step ${describeStep(step)} finished during shutdown`);
-          }
-          return output;
-        } catch (error) {
-          if (shutdownStartedAt !== undefined) {
-            const reason = (ctx.cancellationSignal.reason as { message?: string } | undefined)?.message;
-            if (ctx.cancellationSignal.aborted && reason === 'WORKER_SHUTDOWN') {
-              result.cancelledByShutdown++;
-              log(`worker: step ${describeStep(step)} cancelled (${reason}); Temporal will retry it`);
-            } else if (ctx.cancellationSignal.aborted) {
-              log(`worker: step ${describeStep(step)} cancelled during shutdown (${reason ?? 'cancelled'})`);
-            } else {
-              log(`worker: step ${describeStep(step)} failed during shutdown: ${(error as Error).message}`);
-            }
-          }
-          throw error;
-        } finally {
-          inFlight.delete(key);
-        }
-      },
-    },
-  });
 
   let temporal: TemporalConnection | undefined;
   try {
@@ -292,7 +344,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<RunWork
         activities: options.activities,
         shutdownGraceTime: settings.shutdownGraceMs,
         ...(settings.shutdownForceMs !== undefined ? { shutdownForceTime: settings.shutdownForceMs } : {}),
-        interceptors: { activity: [stepLogger] },
+        interceptors: { activity: [shutdown.stepLogger] },
       },
     });
     worker = created;
@@ -304,41 +356,18 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<RunWork
       return result;
     }
 
-    log(
-      `worker: polling ${temporal.address} (namespace ${temporal.namespace}, task queue ${settings.taskQueue}) as ${created.options.identity}; ` +
-        `up to ${plural(settings.maxConcurrentActivities, 'step')} at once; workflow code ` +
-        (settings.workflowBundle
-          ? `from ${settings.workflowBundle}`
-          : `bundled in ${((Date.now() - bundleStarted) / 1000).toFixed(1)} s`) +
-        `; on SIGTERM/SIGINT steps get ${formatDuration(settings.shutdownGraceMs)} to finish`,
-    );
+    log(pollingLine(temporal, settings, created.options.identity, bundleStarted));
     try {
       await created.run();
     } catch (error) {
-      if (error instanceof GracefulShutdownPeriodExpiredError) {
-        const left = [...inFlight.values()];
-        log(
-          `worker: ${plural(left.length, 'step')} ignored cancellation for ${formatDuration(settings.shutdownForceMs ?? 0)} ` +
-            `(${left.map(describeStep).join(', ') || 'unknown'}); exiting anyway — Temporal retries them after their heartbeat timeout`,
-        );
-      } else {
-        log(`worker: failed: ${(error as Error).message}`);
-      }
+      log(shutdown.failedLine(error));
       throw error;
     }
-    result.shutdownSeconds = shutdownStartedAt === undefined ? undefined : (Date.now() - shutdownStartedAt) / 1000;
-    const outcome = [
-      result.finishedDuringShutdown ? `${plural(result.finishedDuringShutdown, 'step')} finished` : '',
-      result.cancelledByShutdown ? `${plural(result.cancelledByShutdown, 'step')} cancelled` : '',
-    ].filter(Boolean);
-    log(
-      `worker: stopped gracefully` +
-        (result.shutdownSeconds !== undefined ? ` ${result.shutdownSeconds.toFixed(1)} s after ${result.stoppedBy}` : '') +
-        (outcome.length ? ` (${outcome.join(', ')})` : ''),
-    );
+    result.shutdownSeconds = shutdown.startedAt === undefined ? undefined : (Date.now() - shutdown.startedAt) / 1000;
+    log(shutdown.stoppedLine());
     return result;
   } finally {
-    if (graceTimer) clearTimeout(graceTimer);
+    shutdown.dispose();
     for (const signal of signals) process.off(signal, onSignal);
     options.signal?.removeEventListener('abort', onAbort);
     await temporal?.close();

@@ -89,3 +89,32 @@ test('the built-in Arvato domains follow the generator and the published ranges'
   expect(describeDomain(domains.ANZ_HAUSHALTE_AKTIV)).toBe('0..595 (whole numbers)');
   expect(domains.CAMEO_DEU_2015).toBeUndefined();
 });
+
+test('the candidate prefilter keeps every counted value: extremes in a ranged column, codes outside the range left uncounted', async () => {
+  const own = mkdtempSync(join(tmpdir(), 'segments-values-prefilter-'));
+  try {
+    await withDuckDb({}, async (conn) => {
+      // SCALE (domain 1..5, codes -1 and 9): 1e12 and -1e12 are extreme (beyond 1e9) and outside the range; -1 and 9
+      // are codes outside the range (candidates, not counted); 3.5 is not a whole number; NULL is not counted.
+      await conn.run(`COPY (SELECT * FROM (VALUES
+        (0, 1.0, 1.0, 'A'), (1, 1e12, 1.0, 'A'), (2, -1.0, 1.0, 'A'), (3, 9.0, 1.0, 'A'), (4, -1e12, 1.0, 'A'), (5, 3.5, 1.0, 'A'), (6, NULL, 1.0, 'A')
+        ) t("row", "SCALE", "COUNT", "LEVEL")) TO '${join(own, 'population.parquet')}' (FORMAT parquet)`);
+      await conn.run(`COPY (SELECT * FROM (VALUES (0, 2.0, 1.0, 'A')) t("row", "SCALE", "COUNT", "LEVEL")) TO '${join(own, 'customers.parquet')}' (FORMAT parquet)`);
+      const input = { dir: own, output: { ...ingested.output } };
+      const checks = await checkValues(conn, input, SETTINGS);
+      expect(checks.columns).toEqual([
+        {
+          column: 'SCALE',
+          domain: '1..5 (whole numbers)',
+          population: { outOfDomain: 1, extreme: 2 },
+          customers: { outOfDomain: 0, extreme: 0 },
+          range: 'population -1000000000000.0..1000000000000.0',
+        },
+      ]);
+      const error = await checkValues(conn, input, { ...SETTINGS, policy: 'fail' }).catch((e: unknown) => e);
+      expect((error as Error).message).toContain('file /data/population.csv, line 3, column SCALE');
+    });
+  } finally {
+    rmSync(own, { recursive: true, force: true });
+  }
+});

@@ -306,8 +306,9 @@ function addRunCommands(program: Command, setExit: SetExit): void {
       requireInputs(o);
       const config = await readConfig(o.config, o.k);
       if (o.previous) requireDir(o.previous, '--previous');
-      await requireWritableDir(o.out, '--out', 'output folder');
+      // The store first: when it cannot be made, no output folder is left behind either.
       await requireWritableDir(o.store, '--store', 'checkpoint folder');
+      await requireWritableDir(o.out, '--out', 'output folder');
       const args = { json: o.json, detach: o.detach, worker: o.worker && !o.detach };
       const { startRun } = await import('./run');
       const runInputs = { population: o.population, customers: o.customers, featureSummary: o.features, outDir: o.out, storeDir: o.store, config };

@@ -21,13 +21,18 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, decodeRetryState } from '@temporalio/common';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { startRun } from '../cli/run';
+import { startDevServer, type DevServerHandle } from '../temporal/dev-server';
 import { queryRows, withDuckDb } from '../core/duckdb';
 import { generateDataset } from '../tools/generator';
 import { ResultsSchema, type Results } from '../schemas/results';
 import type { SegmentationInput, SegmentationOutcome } from '../workflows/segmentation';
+import { segments, spawnSegments, waitForText } from './support/cli';
 import { TestTemporal, connectTestTemporal } from './support/temporal';
 
 jest.setTimeout(10 * 60_000);
@@ -230,6 +235,8 @@ interface Arranged {
   inputs?: Partial<Files>;
   /** Merged over GOOD_CONFIG. */
   config?: Record<string, unknown>;
+  /** Another output folder (its store inside it) instead of the good run's. */
+  outDir?: string;
 }
 
 interface FailureCase {
@@ -237,7 +244,7 @@ interface FailureCase {
   arrange: (dir: string) => Arranged;
   /** The activity that must fail (every earlier cleaning step may run, no later one). */
   activity: CleaningActivity;
-  type: 'InputError' | 'ConfigError' | 'ValidationError';
+  type: 'InputError' | 'ConfigError' | 'ValidationError' | 'PathError';
   /** Substrings of the failure message (files are the case's input paths). */
   message: (files: Files) => string[];
 }
@@ -523,6 +530,181 @@ const FAILURES: FailureCase[] = [
     type: 'InputError',
     message: (f) => [`file ${f.population}, line 42, column ${NUMERIC}`, 'beyond ±1000000000'],
   },
+  // --- more shapes, encodings and delimiters
+  {
+    name: 'empty customers file',
+    arrange: (dir) => ({ inputs: { customers: write(dir, 'customers.csv', '') } }),
+    activity: 'ingestData',
+    type: 'InputError',
+    message: (f) => [`file ${f.customers}, line 1`, 'the file is empty'],
+  },
+  {
+    name: 'population file with a header only',
+    arrange: (dir) => ({ inputs: { population: write(dir, 'population.csv', `${parseTable(P()).header.join(';')}\n`) } }),
+    activity: 'ingestData',
+    type: 'InputError',
+    message: (f) => [`file ${f.population}, line 2`, 'the file has a header but no data rows'],
+  },
+  {
+    name: 'an empty feature summary',
+    arrange: (dir) => ({ inputs: { featureSummary: write(dir, 'summary.csv', '') } }),
+    activity: 'ingestData',
+    type: 'InputError',
+    message: (f) => [`file ${f.featureSummary}`],
+  },
+  {
+    name: 'a feature summary with its header only',
+    arrange: (dir) => ({ inputs: { featureSummary: write(dir, 'summary.csv', `${summaryLines()[0]}\n`) } }),
+    activity: 'ingestData',
+    type: 'InputError',
+    message: (f) => [`file ${f.featureSummary}`],
+  },
+  {
+    name: 'a pipe-delimited population',
+    arrange: (dir) => ({ inputs: { population: write(dir, 'population.csv', renderTable(parseTable(P()), '|')) } }),
+    activity: 'ingestData',
+    type: 'InputError',
+    message: (f) => [`file ${f.population}, line 1`, 'the header is separated by "|", expected ";" (wrong delimiter)'],
+  },
+  {
+    name: 'a UTF-16 LE population with its byte-order mark',
+    arrange: (dir) => ({ inputs: { population: write(dir, 'population.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(P(), 'utf16le')])) } }),
+    activity: 'ingestData',
+    type: 'InputError',
+    message: (f) => [`file ${f.population}`],
+  },
+  {
+    name: 'a UTF-16 BE customers file without a byte-order mark',
+    arrange: (dir) => ({ inputs: { customers: write(dir, 'customers.csv', Buffer.from(C(), 'utf16le').swap16()) } }),
+    activity: 'ingestData',
+    type: 'InputError',
+    message: (f) => [`file ${f.customers}`],
+  },
+  {
+    name: "a Latin-1 customers file ('Ä' in a categorical column, data row 300 -> line 302)",
+    arrange: (dir) => ({ inputs: { customers: write(dir, 'customers.csv', Buffer.from(withCell(C(), 300, 'CAMEO_DEU_2015', '\u00c4A'), 'latin1')) } }),
+    activity: 'ingestData',
+    type: 'InputError',
+    message: (f) => [`file ${f.customers}, line 302`, 'not UTF-8'],
+  },
+  {
+    name: 'a ragged row with a field too few (line 1502)',
+    arrange: (dir) => {
+      const table = parseTable(P());
+      table.rows[1500] = table.rows[1500].slice(0, -1);
+      return { inputs: { population: write(dir, 'population.csv', renderTable(table)) } };
+    },
+    activity: 'ingestData',
+    type: 'InputError',
+    message: (f) => [`file ${f.population}, line 1502`, 'expected 85 fields, found 84'],
+  },
+  {
+    name: 'a ragged row with a field too many (customers, line 702)',
+    arrange: (dir) => {
+      const table = parseTable(C());
+      table.rows[700] = [...table.rows[700], '1'];
+      return { inputs: { customers: write(dir, 'customers.csv', renderTable(table)) } };
+    },
+    activity: 'ingestData',
+    type: 'InputError',
+    message: (f) => [`file ${f.customers}, line 702`, 'expected 85 fields, found 86'],
+  },
+  {
+    name: 'a column missing from the customers',
+    arrange: (dir) => ({ inputs: { customers: write(dir, 'customers.csv', withColumns(C(), (t) => withoutColumn(t, 'SEMIO_REL'))) } }),
+    activity: 'ingestData',
+    type: 'InputError',
+    message: (f) => [`file ${f.customers}, line 1, column SEMIO_REL`, 'missing from the header: SEMIO_REL'],
+  },
+  {
+    name: 'a duplicate column in the customers',
+    arrange: (dir) => ({ inputs: { customers: write(dir, 'customers.csv', withColumns(C(), (t) => withExtraColumns(t, ['ANZ_PERSONEN'], () => '2'))) } }),
+    activity: 'ingestData',
+    type: 'InputError',
+    message: (f) => [`file ${f.customers}, line 1, column ANZ_PERSONEN`, 'the column appears twice in the header'],
+  },
+  {
+    name: 'a malformed 40 MB last line (line 3,002 of 3,002)',
+    arrange: (dir) => ({ inputs: { population: write(dir, 'population.csv', P() + `${'7'.repeat(40 * 1024 * 1024)}\n`) } }),
+    activity: 'ingestData',
+    type: 'InputError',
+    message: (f) => [`file ${f.population}, line ${POPULATION_ROWS + 2}`],
+  },
+  {
+    // DuckDB's reader takes the line end from the file's start and rejects a file that mixes them; its message
+    // names no line.
+    name: 'mixed CRLF and LF line ends in one file (every other line CRLF)',
+    arrange: (dir) => ({ inputs: { population: write(dir, 'population.csv', P().split('\n').map((line, i) => (i % 2 && line ? `${line}\r` : line)).join('\n')) } }),
+    activity: 'ingestData',
+    type: 'InputError',
+    message: (f) => [`file ${f.population}`, 'cannot parse the CSV'],
+  },
+  // --- non-finite and out-of-range numbers
+  {
+    name: "an 'Infinity' literal in a numeric column",
+    arrange: (dir) => ({ inputs: { population: write(dir, 'population.csv', withCell(P(), 30, NUMERIC, 'Infinity')) } }),
+    activity: 'ingestData',
+    type: 'InputError',
+    message: (f) => [`file ${f.population}, line 32, column ${NUMERIC}`, 'value "Infinity" is not a number'],
+  },
+  {
+    name: "a '-inf' literal in an ordinal column of the customers",
+    arrange: (dir) => ({ inputs: { customers: write(dir, 'customers.csv', withCell(C(), 60, 'SEMIO_KAEM', '-inf')) } }),
+    activity: 'ingestData',
+    type: 'InputError',
+    message: (f) => [`file ${f.customers}, line 62, column SEMIO_KAEM`, 'value "-inf" is not a number'],
+  },
+  {
+    name: '1e309 (beyond the double range) in a numeric column',
+    arrange: (dir) => ({ inputs: { population: write(dir, 'population.csv', withCell(P(), 50, NUMERIC, '1e309')) } }),
+    activity: 'ingestData',
+    type: 'InputError',
+    message: (f) => [`file ${f.population}, line 52, column ${NUMERIC}`, '1e309'],
+  },
+  // --- values outside the domain under policy 'fail'
+  {
+    name: "99 in SEMIO_SOZ (domain 1..7) with valueChecks.policy 'fail'",
+    arrange: (dir) => ({ inputs: { population: write(dir, 'population.csv', withCell(P(), 120, 'SEMIO_SOZ', '99')) }, config: { valueChecks: { policy: 'fail' } } }),
+    activity: 'recodeMissingCodes',
+    type: 'InputError',
+    message: (f) => [`file ${f.population}, line 122, column SEMIO_SOZ`, '99'],
+  },
+  {
+    name: "-5 (not a listed missing code) in an ordinal column of the customers with valueChecks.policy 'fail'",
+    arrange: (dir) => ({ inputs: { customers: write(dir, 'customers.csv', withCell(C(), 44, 'SEMIO_SOZ', '-5')) }, config: { valueChecks: { policy: 'fail' } } }),
+    activity: 'recodeMissingCodes',
+    type: 'InputError',
+    message: (f) => [`file ${f.customers}, line 46, column SEMIO_SOZ`, '-5'],
+  },
+  // --- paths
+  {
+    name: 'the feature summary path does not exist',
+    arrange: (dir) => ({ inputs: { featureSummary: join(dir, 'no-summary.csv') } }),
+    activity: 'ingestData',
+    type: 'InputError',
+    message: (f) => [`file ${f.featureSummary}`, 'ENOENT'],
+  },
+  {
+    name: 'an output folder under a file (ENOTDIR: the output cannot be created)',
+    arrange: (dir) => ({ outDir: join(write(dir, 'a-file', 'not a folder'), 'out') }),
+    activity: 'ingestData',
+    type: 'PathError',
+    message: () => ['/a-file/out/artifacts/', 'ENOTDIR'],
+  },
+  {
+    name: 'an output folder under /proc (the workflow started directly, without the CLI)',
+    arrange: () => ({ outDir: '/proc/segments-hostile-out' }),
+    activity: 'ingestData',
+    type: 'PathError',
+    message: () => ['/proc/segments-hostile-out'],
+  },
+  {
+    name: 'an output folder under /sys (EPERM)',
+    arrange: () => ({ outDir: '/sys/segments-hostile-out' }),
+    activity: 'ingestData',
+    type: 'PathError',
+    message: () => ['/sys/segments-hostile-out'],
+  },
 ];
 
 interface SuccessCase {
@@ -571,6 +753,30 @@ const SUCCESSES: SuccessCase[] = [
     },
   },
   {
+    name: "1e308 in a numeric column (default valueChecks.policy 'missing') is counted as extreme and treated as missing",
+    arrange: (dir) => ({ inputs: { population: write(dir, 'population.csv', withCell(P(), 40, NUMERIC, '1e308')) } }),
+    check: async (outDir) => {
+      expect(readResults(outDir).valueChecks?.columns).toEqual([
+        expect.objectContaining({ column: NUMERIC, population: { outOfDomain: 0, extreme: 1 }, customers: { outOfDomain: 0, extreme: 0 } }),
+      ]);
+      expect(readFileSync(join(outDir, 'report.html'), 'utf8')).toContain('id="value-checks"');
+    },
+  },
+  {
+    name: 'a UTF-8 byte-order mark and CRLF line ends in the feature summary',
+    arrange: (dir) => ({ inputs: { featureSummary: write(dir, 'summary.csv', `\uFEFF${S().replace(/\n/g, '\r\n')}`) } }),
+    check: sameResultsAsGood,
+  },
+  {
+    name: 'quoted fields (every field of every customers row in double quotes)',
+    arrange: (dir) => {
+      const table = parseTable(C());
+      const quoted = { header: table.header, rows: table.rows.map((row) => row.map((cell) => `"${cell}"`)) };
+      return { inputs: { customers: write(dir, 'customers.csv', renderTable(quoted)) } };
+    },
+    check: sameResultsAsGood,
+  },
+  {
     name: "an unlisted letter ('Y') in a categorical column is a level of its own",
     arrange: (dir) => ({ inputs: { population: write(dir, 'population.csv', withCell(withCell(P(), 7, 'CAMEO_DEUG_2015', 'Y'), 8, 'CAMEO_DEUG_2015', 'Y')) } }),
     check: async (outDir, files) => {
@@ -588,6 +794,26 @@ let root: string | undefined;
 let caseRoot: string;
 /** name -> the failure message each case produced (printed with HOSTILE_MESSAGES=1). */
 const messages = new Map<string, string>();
+/** name -> what the case did, as docs/hostile-inputs.md lists it (recorded once its checks passed). */
+const outcomes = new Map<string, string>();
+
+function record(name: string, outcome: string): void {
+  outcomes.set(name, outcome);
+}
+
+/** A message with this run's temporary paths replaced by stable names, so the list does not change between runs. */
+function normalise(message: string, files?: Files): string {
+  let text = message;
+  if (files) {
+    for (const role of ['population', 'customers', 'featureSummary'] as const) {
+      if (files[role] === good.files[role]) text = text.split(files[role]).join(`<good ${role}>`);
+    }
+  }
+  if (caseRoot) text = text.replace(new RegExp(caseRoot.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '/[^/\\s]+', 'g'), '<case>');
+  if (root) text = text.split(root).join('<tmp>');
+  text = text.replace(/\s+/g, ' ').trim();
+  return text.length > 400 ? `${text.slice(0, 400)}…` : text;
+}
 
 beforeAll(async () => {
   temporal = await connectTestTemporal();
@@ -651,8 +877,10 @@ test('the good run finished and left files to protect', () => {
 
 describe('hostile input fails fast, once, non-retryably, with a clear message, leaving the good run intact', () => {
   test.each(FAILURES.map((c) => [c.name, c] as const))('%s', async (_name, hostile) => {
-    const { files, config } = inputsFor(hostile.arrange(caseDir(hostile.name)));
-    const run = await runWorkflow(files, config, good.outDir, good.storeDir);
+    const arranged = hostile.arrange(caseDir(hostile.name));
+    const { files, config } = inputsFor(arranged);
+    const outDir = arranged.outDir ?? good.outDir;
+    const run = await runWorkflow(files, config, outDir, arranged.outDir ? join(arranged.outDir, 'artifacts') : good.storeDir);
 
     // The workflow failed because one activity failed, non-retryably, with the expected type and message.
     expect(run.outcome).toBeUndefined();
@@ -669,6 +897,7 @@ describe('hostile input fails fast, once, non-retryably, with a clear message, l
     messages.set(hostile.name, `${hostile.type} in ${hostile.activity}: ${message}`);
     for (const part of hostile.message(files)) expect(message).toContain(part);
     expect(run.seconds).toBeLessThan(FAIL_FAST_SECONDS);
+    if (arranged.outDir) expect(existsSync(join(arranged.outDir, 'results.json'))).toBe(false);
 
     // History: the steps up to the failing one were scheduled once each and nothing after it; the failing
     // activity ran exactly one attempt and its single failure was final.
@@ -690,6 +919,7 @@ describe('hostile input fails fast, once, non-retryably, with a clear message, l
     expect(events.some((e) => e.workflowExecutionFailedEventAttributes)).toBe(true);
 
     expectGoodRunIntact();
+    record(hostile.name, `fails once in \`${hostile.activity}\` (${hostile.type}, not retried): ${normalise(message, files)}`);
   });
 });
 
@@ -705,5 +935,176 @@ describe('legal input that looks hostile runs to the end without touching the go
     expect(statSync(join(outDir, 'results.json')).size).toBeGreaterThan(0);
     await legal.check(outDir, files);
     expectGoodRunIntact();
+    const results = readResults(outDir);
+    const found = results.valueChecks?.columns.map((c) => `${c.column}: ${c.population.outOfDomain + c.customers.outOfDomain} out of domain, ${c.population.extreme + c.customers.extreme} extreme`) ?? [];
+    record(legal.name, `runs to the end (k = ${results.k}, ${results.clusters.length} clusters incl. the heavy-missing group)${found.length ? `; value checks: ${found.join('; ')} (treated as missing)` : ''}`);
   });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Through the real CLI (its own process): bad flags, config files and output folders fail at once, before any
+// server is sought (TEMPORAL_ADDRESS points at nothing and no CLI could start one), with one line, exit 2.
+// ---------------------------------------------------------------------------------------------------------
+
+interface CliCase {
+  name: string;
+  /** Extra arguments of `segments run` (the good inputs are given); may write files into the case's folder. */
+  args: (dir: string) => string[];
+  /** Substrings of the one line on stderr. */
+  message: (dir: string) => string[];
+}
+
+const CLI_CASES: CliCase[] = [
+  {
+    name: 'segments run --out under /proc',
+    args: () => ['--out', '/proc/segments-hostile-cli'],
+    message: () => ['--out /proc/segments-hostile-cli: cannot create', 'ENOENT'],
+  },
+  {
+    name: 'segments run --out under a file (an unwritable output folder)',
+    args: (dir) => ['--out', join(write(dir, 'a-file', 'x'), 'out')],
+    message: (dir) => [`--out ${join(dir, 'a-file', 'out')}: cannot create the output folder`, 'is a file, not a folder'],
+  },
+  {
+    name: 'segments run --out under /sys (EPERM)',
+    args: () => ['--out', '/sys/segments-hostile-cli'],
+    message: () => ['--out /sys/segments-hostile-cli', 'EPERM'],
+  },
+  {
+    name: 'segments run --store under /proc',
+    args: (dir) => ['--out', join(dir, 'out'), '--store', '/proc/segments-hostile-store'],
+    message: () => ['--store /proc/segments-hostile-store: cannot create'],
+  },
+  {
+    name: 'an unknown key in the --config file',
+    args: (dir) => ['--out', join(dir, 'out'), '--config', write(dir, 'config.json', JSON.stringify({ kMin: 2, maxColumMissingShare: 0.2 }))],
+    message: (dir) => [`--config ${join(dir, 'config.json')}: unknown key "maxColumMissingShare" (did you mean maxColumnMissingShare?)`],
+  },
+  {
+    name: 'a --config file that is not JSON',
+    args: (dir) => ['--out', join(dir, 'out'), '--config', write(dir, 'config.json', '{"k": 3,')],
+    message: (dir) => [`--config ${join(dir, 'config.json')}: `, 'JSON'],
+  },
+  {
+    name: 'kMax below kMin in the --config file',
+    args: (dir) => ['--out', join(dir, 'out'), '--config', write(dir, 'config.json', JSON.stringify({ kMin: 5, kMax: 3 }))],
+    message: (dir) => [`--config ${join(dir, 'config.json')}: kMax`, 'kMin'],
+  },
+  {
+    name: '--k 0',
+    args: (dir) => ['--out', join(dir, 'out'), '--k', '0'],
+    message: () => ["option '--k <n>' argument '0' is invalid", 'whole number'],
+  },
+  {
+    name: '--k 2.5',
+    args: (dir) => ['--out', join(dir, 'out'), '--k', '2.5'],
+    message: () => ["option '--k <n>' argument '2.5' is invalid", 'whole number'],
+  },
+  {
+    name: '--k abc',
+    args: (dir) => ['--out', join(dir, 'out'), '--k', 'abc'],
+    message: () => ["option '--k <n>' argument 'abc' is invalid", 'whole number'],
+  },
+];
+
+const OFFLINE = { TEMPORAL_ADDRESS: '127.0.0.1:1', TEMPORAL_CLI_PATH: '/nonexistent/temporal' };
+
+describe('through the real CLI: bad flags, config and output folders fail at once with one line naming the flag and path', () => {
+  test.each(CLI_CASES.map((c) => [c.name, c] as const))('%s', async (_name, hostile) => {
+    const dir = caseDir(hostile.name);
+    const args = ['run', '--population', good.files.population, '--customers', good.files.customers, '--features', good.files.featureSummary, ...hostile.args(dir)];
+    const result = await segments(args, OFFLINE, 60_000);
+    expect(result.signal).toBeNull();
+    expect(result.code).toBe(2);
+    expect(result.seconds).toBeLessThan(FAIL_FAST_SECONDS);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    for (const part of hostile.message(dir)) expect(lines[0]).toContain(part);
+    expect(result.stdout).toBe('');
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+    expectGoodRunIntact();
+    record(hostile.name, `exits at once with code 2 (usage), one line: ${normalise(lines[0])}`);
+  });
+
+  test('segments worker started before its server: a log line per attempt with backoff, then it works once the server is up', async () => {
+    const port = await freePort();
+    const taskQueue = `hostile-early-${randomUUID()}`;
+    const worker = spawnSegments(['worker', '--task-queue', taskQueue], { TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TEMPORAL_NAMESPACE: 'default' });
+    let output = '';
+    worker.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    worker.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    let server: DevServerHandle | undefined;
+    let connection: Connection | undefined;
+    try {
+      await waitForText(worker, 'attempt 3', 60_000);
+      const attempts = output.split('\n').filter((line) => /not reachable yet \(attempt \d+/.test(line));
+      expect(attempts.length).toBeGreaterThanOrEqual(3);
+      expect(attempts[0]).toContain(`127.0.0.1:${port}`);
+      const delays = attempts.map((line) => Number(/next attempt in ([\d.]+) s/.exec(line)?.[1]));
+      expect(delays[1]).toBeGreaterThan(delays[0]);
+      server = await startDevServer({ port, ui: false, ephemeral: true, stopOnProcessExit: true, log: () => undefined });
+      if (!output.includes('worker: polling')) await waitForText(worker, 'worker: polling', 120_000);
+      connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+      const client = new Client({ connection, namespace: 'default' });
+      const dir = caseDir('worker before server');
+      const handle = await startRun({ client, taskQueue, population: good.files.population, customers: good.files.customers, featureSummary: good.files.featureSummary, outDir: join(dir, 'out'), config: GOOD_CONFIG });
+      const outcome = (await handle.result()) as SegmentationOutcome;
+      expect(outcome.steps.every((step) => step.status === 'done')).toBe(true);
+      expect(readResults(join(dir, 'out')).clusters).toEqual(good.results.clusters);
+      record(
+        'segments worker started before its server',
+        `waits: one log line per attempt with growing delays (e.g. "${normalise(attempts[0]).replace(/127\.0\.0\.1:\d+/, '127.0.0.1:<port>').replace(/ \(attempt 1: .*\); /, ' (attempt 1: …); ')}"), then polls once the server is up and runs a segmentation to the end`,
+      );
+    } finally {
+      worker.kill('SIGTERM');
+      await new Promise((resolve) => (worker.exitCode !== null ? resolve(undefined) : worker.once('exit', resolve)));
+      await connection?.close();
+      await server?.stop();
+    }
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// docs/hostile-inputs.md: the list of cases with what each did, written from this file's runs. The test fails
+// when the file differs (a case added, renamed or behaving differently); HOSTILE_WRITE_DOC=1 rewrites it.
+// ---------------------------------------------------------------------------------------------------------
+
+const DOC = join(__dirname, '..', 'docs', 'hostile-inputs.md');
+
+test('docs/hostile-inputs.md lists every case with the result it had in this run', () => {
+  const sections: [string, string[]][] = [
+    ['Rejected: the run fails once, at the first step that can see the problem, non-retryably; the good run\'s files untouched', FAILURES.map((c) => c.name)],
+    ['Accepted: legal input that looks hostile runs to the end (into its own folder), the good run\'s files untouched', SUCCESSES.map((c) => c.name)],
+    ['Through the real CLI (its own process, no reachable server)', [...CLI_CASES.map((c) => c.name), 'segments worker started before its server']],
+  ];
+  const all = sections.flatMap(([, names]) => names);
+  const missing = all.filter((name) => !outcomes.has(name));
+  expect({ casesWithoutAResult: missing }).toEqual({ casesWithoutAResult: [] });
+  let n = 0;
+  const text =
+    `# Hostile inputs: ${all.length} cases and what each does\n\n` +
+    `Generated by \`test/hostile-input.test.ts\`, which checks this file against its own runs (a case added, renamed or\n` +
+    `behaving differently fails the test; \`HOSTILE_WRITE_DOC=1 npx jest --runInBand test/hostile-input.test.ts\` rewrites it).\n` +
+    `Each case runs the real workflow (real worker, DuckDB, Temporal dev server) next to a finished good run over\n` +
+    `${POPULATION_ROWS.toLocaleString('en-US')} population and ${CUSTOMER_ROWS.toLocaleString('en-US')} customer rows (generator seed 7), sharing its output folder and checkpoint store.\n` +
+    `A rejected case is checked for: exactly one attempt of the failing activity (history: attempt 1, NON_RETRYABLE_FAILURE),\n` +
+    `no later step scheduled, the message naming file, line and column where they apply, done within ${FAIL_FAST_SECONDS} s, and every\n` +
+    `file of the good run byte-identical afterwards with no temporary file left. Paths: \`<case>\` is the case's own folder,\n` +
+    `\`<good population>\` etc. the good run's inputs.\n` +
+    sections
+      .map(([title, names]) => `\n## ${title}\n\n` + names.map((name) => `${++n}. **${name}**: ${outcomes.get(name)}`).join('\n') + '\n')
+      .join('');
+  if (process.env.HOSTILE_WRITE_DOC) writeFileSync(DOC, text);
+  expect(existsSync(DOC) ? readFileSync(DOC, 'utf8') : '(docs/hostile-inputs.md is missing)').toBe(text);
 });

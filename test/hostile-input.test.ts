@@ -10,13 +10,18 @@
  * A few inputs look hostile but are legal (BOM, CRLF, an unlisted number, an unlisted letter level): those must
  * run to the end (into their own output folder, same store) without touching the good run's files.
  *
- * Run: npx jest --runInBand test/hostile-input.test.ts (HOSTILE_MESSAGES=1 prints every case's failure message).
+ * Bad flags, config files and output folders also go through the real CLI in its own process (one line, exit 2, before
+ * any server is sought), and `segments worker` is started before its server exists (it waits, then works).
+ * docs/hostile-inputs.md lists every case with what it did in the run; the last test checks it against the run.
  *
- * What counts as bad data: the feature summary lists each column's type and its missing/unknown codes, but no
- * value domain. So any finite number is a legal value in any column (99 in an ordinal column passes through as
- * 99), and any text is a legal level of a categorical column ('Y' in CAMEO_DEUG_2015 becomes its own level).
- * Rejected are cells of ordinal / numeric / interval columns that are neither a finite number, nor empty, nor one
- * of the column's listed codes: 'abc', 'NaN', 'inf', '3;4'.
+ * Run: npx jest --runInBand test/hostile-input.test.ts (HOSTILE_MESSAGES=1 prints every case's failure message,
+ * HOSTILE_WRITE_DOC=1 rewrites docs/hostile-inputs.md).
+ *
+ * What counts as bad data: cells of ordinal / numeric / interval columns that are neither a finite number, nor empty,
+ * nor one of the column's listed codes ('abc', 'NaN', 'inf', '3;4') are rejected at ingest. Numbers outside a
+ * column's known domain (99 in a 1..7 scale) or beyond the magnitude limit (1e308) are counted by the value checks
+ * and treated as missing, or rejected at recode under valueChecks.policy 'fail'. Any text is a legal level of a
+ * categorical column ('Y' in CAMEO_DEUG_2015 becomes its own level).
  */
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, decodeRetryState } from '@temporalio/common';

@@ -233,6 +233,12 @@ export function chunkCount(rows: number, chunkRows = COVARIANCE_CHUNK_ROWS): num
   return Math.ceil(rows / chunkRows);
 }
 
+/** Rows [start, end) of fixed chunk `chunk`. */
+export function chunkRows(rows: number, chunk: number): [number, number] {
+  const start = chunk * COVARIANCE_CHUNK_ROWS;
+  return [start, Math.min(rows, start + COVARIANCE_CHUNK_ROWS)];
+}
+
 /** Column sums of one fixed chunk (pass 1 work unit). */
 export function chunkColumnSums(data: NumericArray, rows: number, cols: number, chunk: number): Float64Array {
   const start = chunk * COVARIANCE_CHUNK_ROWS;

@@ -8,6 +8,7 @@
  *
  * Results are bit-identical to the in-thread functions of core/linalg (fixed chunking, merges in chunk order).
  */
+import { closeSync, ftruncateSync, openSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import {
   chunkCount,
@@ -24,11 +25,28 @@ import { deserializeError, PlainKMeansOptions, Task, WorkerMessage } from './pro
 import { isShared, sharedFloat64, sharedInt32, toShared } from './shared';
 import { cpuBudget } from './machine';
 import { spawnWorker } from './spawn';
+import { checkMatrixFile, isMatrixFile, MatrixSource, OutputFile } from './matrix-source';
 import type { WasmMatrix } from '../wasm/kernel';
 
 export * from './shared';
 export { workerEntryPath, spawnWorker } from './spawn';
 export { cpuBudget, memoryBudget, duckDbMachineSettings } from './machine';
+export type { MatrixFile, MatrixSource, OutputFile } from './matrix-source';
+
+/**
+ * The form a worker task takes its matrix in: a file as is (checked for its size; the workers read it), an
+ * array checked and shared (copied once unless it already is).
+ */
+export function sharedSource(name: string, source: MatrixSource, rows: number, cols: number): MatrixSource {
+  if (isMatrixFile(source)) {
+    if (source.rows !== rows || source.cols !== cols) throw new RangeError(`${name}: ${source.path} is ${source.rows} x ${source.cols}, not ${rows} x ${cols}`);
+    checkMatrixFile(name, source);
+    return source;
+  }
+  checkNumericArray(name, source);
+  checkMatrix(name, source, rows, cols);
+  return toShared(source);
+}
 
 /** Threads to use by default: the cores this process may use (machine.ts), never more. */
 export function defaultThreads(): number {
@@ -143,15 +161,13 @@ export interface ParallelOptions {
  * onProgress counts pass-2 rows.
  */
 export async function covarianceInWorkers(
-  data: NumericArray,
+  data: MatrixSource,
   rows: number,
   cols: number,
   opts: ParallelOptions & { mean?: ArrayLike<number>; blockRows?: number } = {},
 ): Promise<CovarianceResult> {
-  checkNumericArray('covarianceInWorkers', data);
-  checkMatrix('covarianceInWorkers', data, rows, cols);
   if (rows < 2) throw new RangeError(`covarianceInWorkers: need at least 2 rows, have ${rows}`);
-  const shared = toShared(data);
+  const shared = sharedSource('covarianceInWorkers', data, rows, cols);
   const threads = threadCount(opts.threads);
   const chunks = chunkCount(rows);
   const groups = splitRange(chunks, threads).map(([a, b]) => Array.from({ length: b - a }, (_, i) => a + i));
@@ -191,11 +207,9 @@ export { COVARIANCE_CHUNK_ROWS };
  * here in chunk order, so the means are bit-identical to columnMeans — and the calling thread's event loop
  * stays free (in this thread it is a full pass over the matrix, ~1 s at full size on a busy machine).
  */
-export async function columnMeansInWorkers(data: NumericArray, rows: number, cols: number, opts: ParallelOptions = {}): Promise<Float64Array> {
-  checkNumericArray('columnMeansInWorkers', data);
-  checkMatrix('columnMeansInWorkers', data, rows, cols);
+export async function columnMeansInWorkers(data: MatrixSource, rows: number, cols: number, opts: ParallelOptions = {}): Promise<Float64Array> {
   if (rows < 1) throw new RangeError('columnMeansInWorkers: no rows');
-  const shared = toShared(data);
+  const shared = sharedSource('columnMeansInWorkers', data, rows, cols);
   const groups = splitRange(chunkCount(rows), threadCount(opts.threads)).map(([a, b]) => Array.from({ length: b - a }, (_, i) => a + i));
   const parts = await runAll<Float64Array[]>(
     groups.map((g) => ({ kind: 'columnSums', data: shared, rows, cols, chunks: g })),
@@ -209,7 +223,7 @@ export async function columnMeansInWorkers(data: NumericArray, rows: number, col
  * stores each score rounded once.
  */
 export async function projectRowsInWorkers<Out extends Float64Array | Float32Array = Float64Array>(
-  data: NumericArray,
+  data: MatrixSource,
   rows: number,
   cols: number,
   mean: ArrayLike<number>,
@@ -217,18 +231,60 @@ export async function projectRowsInWorkers<Out extends Float64Array | Float32Arr
   q: number,
   opts: ParallelOptions & { out?: Out } = {},
 ): Promise<Out> {
-  checkNumericArray('projectRowsInWorkers', data);
-  checkMatrix('projectRowsInWorkers', data, rows, cols);
-  checkProjection(mean, components, q, cols);
   if (opts.out && opts.out.length !== rows * q) throw new RangeError(`projectRowsInWorkers: out must have ${rows * q} elements`);
-  const shared = toShared(data);
   // Without `out`, Out is its default, Float64Array.
+  const source = sharedSource('projectRowsInWorkers', data, rows, cols);
+  checkProjection(mean, components, q, cols);
   const target = (opts.out && isShared(opts.out) ? opts.out : sharedFloat64(rows * q)) as Out;
+  await projectInWorkers(source, rows, cols, mean, components, q, target, opts);
+  if (opts.out && opts.out !== target) {
+    opts.out.set(target);
+    return opts.out;
+  }
+  return target;
+}
+
+/**
+ * projectRowsInWorkers writing the scores into a rows × q file instead of memory (each worker writes its rows
+ * at their offsets, a slab at a time), so no thread ever holds all the scores: the same values, bit for bit.
+ */
+export async function projectRowsToFile(
+  data: MatrixSource,
+  rows: number,
+  cols: number,
+  mean: ArrayLike<number>,
+  components: ArrayLike<number>,
+  q: number,
+  out: OutputFile,
+  opts: ParallelOptions = {},
+): Promise<void> {
+  const source = sharedSource('projectRowsToFile', data, rows, cols);
+  checkProjection(mean, components, q, cols);
+  const fd = openSync(out.path, 'w');
+  try {
+    ftruncateSync(fd, rows * q * (out.dtype === 'float32' ? 4 : 8));
+  } finally {
+    closeSync(fd);
+  }
+  await projectInWorkers(source, rows, cols, mean, components, q, out, opts);
+}
+
+/** The projection's worker tasks over a checked source (see sharedSource): a near-equal row range each. */
+async function projectInWorkers(
+  shared: MatrixSource,
+  rows: number,
+  cols: number,
+  mean: ArrayLike<number>,
+  components: ArrayLike<number>,
+  q: number,
+  out: Float64Array | Float32Array | OutputFile,
+  opts: ParallelOptions,
+): Promise<void> {
   const W = Float64Array.from({ length: q * cols }, (_, i) => components[i]);
   let done = 0;
   await runAll<null>(
     splitRange(rows, threadCount(opts.threads)).map(([a, b]) => ({
-      kind: 'project', data: shared, cols, mean: Float64Array.from(mean), components: W, q, rowStart: a, rowEnd: b, out: target,
+      kind: 'project', data: shared, cols, mean: Float64Array.from(mean), components: W, q, rowStart: a, rowEnd: b, out,
     })),
     opts.signal,
     (msg) => {
@@ -238,11 +294,6 @@ export async function projectRowsInWorkers<Out extends Float64Array | Float32Arr
       }
     },
   );
-  if (opts.out && opts.out !== target) {
-    opts.out.set(target);
-    return opts.out;
-  }
-  return target;
 }
 
 /** assignNearest on worker threads (shared output arrays). */

@@ -4,23 +4,26 @@ import type { KMeansCheckpoint, KMeansOptions } from '../linalg/kmeans';
 import type { SilhouetteOptions } from '../linalg/silhouette';
 import type { NumericArray } from '../linalg/types';
 import type { WasmMatrix } from '../wasm/kernel';
+import type { MatrixSource, OutputFile } from './matrix-source';
 
 /** KMeansOptions without the callback and the signal (they stay in the calling thread). */
 export type PlainKMeansOptions = Omit<KMeansOptions, 'onIteration' | 'signal'>;
 
 export type Task =
-  | { kind: 'columnSums'; data: NumericArray; rows: number; cols: number; chunks: number[] }
-  | { kind: 'covarianceChunks'; data: NumericArray; rows: number; cols: number; chunks: number[]; center: Float64Array; blockRows?: number }
+  | { kind: 'columnSums'; data: MatrixSource; rows: number; cols: number; chunks: number[] }
+  | { kind: 'covarianceChunks'; data: MatrixSource; rows: number; cols: number; chunks: number[]; center: Float64Array; blockRows?: number }
   | {
       kind: 'project';
-      data: NumericArray;
+      /** In shared memory, or a file the worker reads a slab at a time. */
+      data: MatrixSource;
       cols: number;
       mean: Float64Array;
       components: Float64Array;
       q: number;
       rowStart: number;
       rowEnd: number;
-      out: Float64Array | Float32Array;
+      /** Shared memory (absolute row index), or a file the worker writes its rows into (at their offsets). */
+      out: Float64Array | Float32Array | OutputFile;
     }
   | {
       kind: 'assignNearest';

@@ -1,7 +1,6 @@
 import { CovarianceAccumulator, CovarianceResult, chunkCount } from '../linalg/covariance';
-import { NumericArray } from '../linalg/types';
-import { columnMeansInWorkers, defaultThreads, runTask } from './index';
-import { toShared } from './shared';
+import { columnMeansInWorkers, defaultThreads, runTask, sharedSource } from './index';
+import type { MatrixSource } from './matrix-source';
 
 /** Where a covariance accumulation stands: enough to continue it after a crash. */
 export interface CovarianceProgress {
@@ -18,7 +17,8 @@ export interface CovarianceProgress {
  * order, so the result is identical to covarianceInWorkers' whether or not the run was interrupted.
  */
 export async function resumableCovariance(
-  data: NumericArray,
+  /** In memory, or a matrix file the worker threads read chunk by chunk (then never held whole). */
+  data: MatrixSource,
   rows: number,
   cols: number,
   options: {
@@ -30,7 +30,7 @@ export async function resumableCovariance(
     batchChunks?: number;
   } = {},
 ): Promise<CovarianceResult & { resumedAtChunk?: number }> {
-  const shared = toShared(data);
+  const shared = sharedSource('resumableCovariance', data, rows, cols);
   const threads = options.threads ?? defaultThreads();
   const chunks = chunkCount(rows);
   // Pass 1 on the worker threads too: in this thread it would block the activity's event loop for a full pass.

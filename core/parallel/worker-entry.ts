@@ -3,12 +3,14 @@
  * posts progress / iteration messages, then exactly one 'result' or 'error' message, and exits.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { chunkAccumulator, chunkColumnSums } from '../linalg/covariance';
+import { closeSync, openSync } from 'node:fs';
+import { chunkRows, columnSumsRange, CovarianceAccumulator } from '../linalg/covariance';
 import { assignNearestRange, kmeans, KMeansCheckpoint, KMeansResult } from '../linalg/kmeans';
 import { projectRowsRange } from '../linalg/pca';
 import { silhouetteSample } from '../linalg/silhouette';
 import { matrixView, WasmArena } from '../wasm/kernel';
 import { createThreadedRunner, helperLoop } from './kmeans-threads';
+import { RowReader, writeRowsAt } from './matrix-source';
 import { serializeError, Task, WorkerMessage } from './protocol';
 
 function post(msg: WorkerMessage, transfer: ArrayBuffer[] = []): void {
@@ -26,27 +28,17 @@ async function run(task: Task): Promise<void> {
       return;
     }
     case 'columnSums': {
-      const sums = task.chunks.map((ch) => chunkColumnSums(task.data, task.rows, task.cols, ch));
+      const sums = columnSumsTask(task);
       post({ type: 'result', result: sums }, sums.map((s) => s.buffer as ArrayBuffer));
       return;
     }
     case 'covarianceChunks': {
-      const states: ArrayBuffer[] = [];
-      for (const ch of task.chunks) {
-        const acc = chunkAccumulator(task.data, task.rows, task.cols, ch, task.center, task.blockRows);
-        states.push(acc.toArrayBuffer());
-        post({ type: 'progress', rowsDone: acc.n });
-      }
+      const states = covarianceTask(task);
       post({ type: 'result', result: states }, states);
       return;
     }
     case 'project': {
-      const step = 16384;
-      for (let r0 = task.rowStart; r0 < task.rowEnd; r0 += step) {
-        const r1 = Math.min(task.rowEnd, r0 + step);
-        projectRowsRange(task.data, task.cols, task.mean, task.components, task.q, r0, r1, task.out);
-        post({ type: 'progress', rowsDone: r1 - r0 });
-      }
+      projectTask(task);
       post({ type: 'result', result: null });
       return;
     }
@@ -87,6 +79,59 @@ async function run(task: Task): Promise<void> {
       });
       return;
     }
+  }
+}
+
+/** Column sums of each chunk (pass 1 of the covariance), each from the chunk's own rows. */
+function columnSumsTask(task: Extract<Task, { kind: 'columnSums' }>): Float64Array[] {
+  const reader = new RowReader(task.data, task.cols);
+  try {
+    return task.chunks.map((ch) => {
+      const [start, end] = chunkRows(task.rows, ch);
+      return columnSumsRange(reader.rows(start, end), task.cols, 0, end - start);
+    });
+  } finally {
+    reader.close();
+  }
+}
+
+/** Co-moment accumulators of each chunk (pass 2), as transferable state; progress after each chunk. */
+function covarianceTask(task: Extract<Task, { kind: 'covarianceChunks' }>): ArrayBuffer[] {
+  const reader = new RowReader(task.data, task.cols);
+  const states: ArrayBuffer[] = [];
+  try {
+    for (const ch of task.chunks) {
+      const [start, end] = chunkRows(task.rows, ch);
+      // The chunk's rows from its own row 0: the same blocks, so the same sums, as chunkAccumulator.
+      const acc = new CovarianceAccumulator(task.cols, { center: task.center, blockRows: task.blockRows }).addRange(reader.rows(start, end), 0, end - start);
+      states.push(acc.toArrayBuffer());
+      post({ type: 'progress', rowsDone: acc.n });
+    }
+  } finally {
+    reader.close();
+  }
+  return states;
+}
+
+/** Scores of rows [rowStart, rowEnd), a slab at a time (each score depends on its own row only). */
+function projectTask(task: Extract<Task, { kind: 'project' }>): void {
+  const step = 16384;
+  const { cols, q, out } = task;
+  const reader = new RowReader(task.data, cols);
+  const toFile = !ArrayBuffer.isView(out);
+  const fd = toFile ? openSync(out.path, 'r+') : null;
+  const slab = toFile ? (out.dtype === 'float32' ? new Float32Array(step * q) : new Float64Array(step * q)) : null;
+  try {
+    for (let r0 = task.rowStart; r0 < task.rowEnd; r0 += step) {
+      const r1 = Math.min(task.rowEnd, r0 + step);
+      const target = slab ? slab.subarray(0, (r1 - r0) * q) : (out as Float32Array | Float64Array).subarray(r0 * q, r1 * q);
+      projectRowsRange(reader.rows(r0, r1), cols, task.mean, task.components, q, 0, r1 - r0, target);
+      if (fd !== null) writeRowsAt(fd, target, r0, q);
+      post({ type: 'progress', rowsDone: r1 - r0 });
+    }
+  } finally {
+    reader.close();
+    if (fd !== null) closeSync(fd);
   }
 }
 

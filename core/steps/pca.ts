@@ -1,6 +1,10 @@
 /**
  * Step 3b, PCA: covariance (resumable: persisted after every batch of chunks) + eigen decomposition; the kept
  * components chosen by a variance target or a fixed count; both files projected onto them.
+ *
+ * Memory: the matrices are never loaded whole. The worker threads read the scaled matrix files a chunk at a
+ * time (covariance: two passes; projection: one) and write the scores straight into the scores files, so the
+ * step holds a few chunks per thread whatever the row count (it held matrix + scores: 2.3 GB at 2.7M rows).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -8,12 +12,9 @@ import { dirname, join } from 'node:path';
 import { MODEL_FILES, PcaModelFile } from '../../schemas/model-files';
 import type { PcaOutput, ScaleOutput } from '../../schemas/steps';
 import { FILES } from '../cleaning/cleaning-steps';
-import { readMatrixAsync } from '../encoding';
 import { chooseComponentCount, interpretComponent, pcaFromCovariance } from '../linalg';
-import type { NumericArray } from '../linalg/types';
-import { projectRowsInWorkers, sharedFloat32 } from '../parallel';
+import { MatrixFile, projectRowsToFile } from '../parallel';
 import { CovarianceProgress, resumableCovariance } from '../parallel/resumable-covariance';
-import { writeTypedArray } from '../store/arrays';
 import { MATRIX_DTYPE } from './scale';
 import type { Loaded, StepRuntime } from './runtime';
 
@@ -44,8 +45,13 @@ export async function fitPca(
   runtime: StepRuntime,
 ): Promise<PcaOutput> {
   const cols = scale.output.features.length;
-  const population = await readMatrixAsync(join(scale.dir, scale.output.population.matrix), scale.output.population.rows, cols, MATRIX_DTYPE);
-  const { mean, covariance } = await covarianceWithCheckpoints(population, scale.output.population.rows, cols, resumeFile, runtime);
+  const matrixFile = (role: (typeof FILES)[number]): MatrixFile => ({
+    path: join(scale.dir, scale.output[role].matrix),
+    dtype: MATRIX_DTYPE,
+    rows: scale.output[role].rows,
+    cols,
+  });
+  const { mean, covariance } = await covarianceWithCheckpoints(matrixFile('population'), resumeFile, runtime);
   const model = pcaFromCovariance(covariance, cols);
   const q = chooseComponentCount(model.cumulativeVarianceRatio, { varianceTarget: settings.varianceTarget, components: settings.components });
   const components = model.components.subarray(0, q * cols);
@@ -54,14 +60,11 @@ export async function fitPca(
   const projected = {} as Record<(typeof FILES)[number], PcaOutput['population']>;
   for (const role of FILES) {
     const rows = scale.output[role].rows;
-    const data = role === 'population' ? population : await readMatrixAsync(join(scale.dir, scale.output[role].matrix), rows, cols, MATRIX_DTYPE);
-    // Written straight into float32 (SCORES_DTYPE): no full-size float64 copy in between.
-    const scores = await projectRowsInWorkers(data, rows, cols, mean, components, q, {
+    // Stored as float32 (SCORES_DTYPE), each score rounded once from its float64 sum.
+    await projectRowsToFile(matrixFile(role), rows, cols, mean, components, q, { path: join(workDir, `${role}.scores`), dtype: SCORES_DTYPE }, {
       signal: runtime.signal,
-      out: sharedFloat32(rows * q),
       onProgress: (done) => runtime.progress({ phase: `project ${role}`, done, rows }),
     });
-    await writeTypedArray(join(workDir, `${role}.scores`), scores);
     projected[role] = { rows, scores: `${role}.scores` };
   }
   const interpreted = Array.from({ length: Math.min(settings.interpret, q) }, (_, index) => ({
@@ -92,7 +95,7 @@ interface PcaResumeState {
  * The covariance pass, persisted after every batch of chunks (state file + progress with the position), so a
  * retry after a crash continues where the accumulation stopped. The file goes once the step is done.
  */
-async function covarianceWithCheckpoints(data: NumericArray, rows: number, cols: number, resumeFile: string, runtime: StepRuntime) {
+async function covarianceWithCheckpoints(data: MatrixFile, resumeFile: string, runtime: StepRuntime) {
   const details = runtime.resumeDetails as PcaResumeState | undefined;
   let resume: CovarianceProgress | undefined;
   if (details?.kind === 'pca' && existsSync(resumeFile)) {
@@ -100,7 +103,7 @@ async function covarianceWithCheckpoints(data: NumericArray, rows: number, cols:
     resume = { ...details, state: new Uint8Array(bytes).buffer };
   }
   await mkdir(dirname(resumeFile), { recursive: true });
-  const result = await resumableCovariance(data, rows, cols, {
+  const result = await resumableCovariance(data, data.rows, data.cols, {
     resume,
     signal: runtime.signal,
     onBatch: async ({ chunksDone, chunks, mean, state }) => {

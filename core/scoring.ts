@@ -24,7 +24,7 @@ import {
   typedSelectSql,
 } from './cleaning/sql';
 import { parquetRelation, queryOne, queryRows, toNumber, withDuckDb } from './duckdb';
-import { exportMatrix, readMatrix, readRowIndex } from './encoding';
+import { exportMatrix, readRowIndex } from './encoding';
 import { assignNearestInWorkers, projectRowsInWorkers } from './parallel';
 import { readJsonFile } from './store/json';
 
@@ -86,7 +86,8 @@ export async function scoreFile(options: { modelDir: string; input: string; outP
       const matrix = await exportMatrix(conn, { model: encoding, transform, sourceParquet: clean, outPrefix: join(work, 'scored'), dtype: 'float32' });
       let clusters: Int32Array = new Int32Array(0);
       if (matrix.rows > 0) {
-        const data = readMatrix(matrix.matrixPath, matrix.rows, matrix.cols, 'float32');
+        // The worker threads read the matrix file slab by slab: it is never loaded whole (nor read on this thread).
+        const data = { path: matrix.matrixPath, dtype: 'float32', rows: matrix.rows, cols: matrix.cols } as const;
         const scores = await projectRowsInWorkers(data, matrix.rows, matrix.cols, pca.mean, pca.components, pca.keptComponents);
         clusters = (await assignNearestInWorkers(scores, matrix.rows, pca.keptComponents, centroids, k)).assignments;
         if (segmentIds) relabel(clusters, segmentIds);

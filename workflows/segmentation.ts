@@ -15,7 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type * as activities from '../activities';
-import { kneeOfCurve } from '../core/linalg/knee';
+import { kneeOfCurveV1 } from '../core/linalg/knee-v1';
 import type { PipelineConfigInput } from '../schemas/config';
 import { CONFIG_DEFAULTS } from '../schemas/config-defaults';
 import type { StepRef, StepReport } from '../schemas/steps';
@@ -126,7 +126,7 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
   const pca = await step('pca', compute.fitPca, { ...context, scale: scale.ref });
   const ks = kRange(input.config);
   const sweep = await tracker.step('sweep', () => elbowSweep(context, pca.ref, ks, cancellation));
-  const k = input.config.k ?? kneeOfCurve(ks, sweep.points.map((p) => Number(p.figures.sse))).k;
+  const k = input.config.k ?? kneeOfCurveV1(ks, sweep.points.map((p) => Number(p.figures.sse))).k;
   tracker.chose(k);
   // The sweep's fit at this k already ran the first seeded inits: the final fit continues after them.
   const sweepAtK = ks.includes(k) ? sweep.points[ks.indexOf(k)].ref : undefined;

@@ -10,7 +10,8 @@ export async function compareSegments(rawInput: CompareInput): Promise<StepRepor
   const { ref, output } = await checkpointedStep<CompareOutput>(
     input.storeDir,
     'compare',
-    { scale: input.scale.key, pca: input.pca.key, final: input.final.key, map: input.map.key, alpha: config.alpha },
+    // verdicts among the clean rows and profiles from member means: checkpoints made otherwise are not reused.
+    { scale: input.scale.key, pca: input.pca.key, final: input.final.key, map: input.map.key, alpha: config.alpha, views: 'clean-rows+all-rows', profiles: 'member-means' },
     () => compare(upstream, config.alpha),
   );
   return {

@@ -8,6 +8,8 @@ export const ACTIVITY_STEPS: Record<string, string> = {
   imputeAndScale: 'scale',
   fitPca: 'pca',
   sweepK: 'sweep',
+  measureStability: 'sweep',
+  chooseClusterCount: 'sweep',
   fitFinalKMeans: 'kmeans',
   mapCustomers: 'map',
   compareSegments: 'compare',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConcentratedFeatureSchema, RareLevelDecisionSchema } from './feature-fit';
 import { ColumnSpecSchema } from './steps';
 
 /**
@@ -103,20 +104,9 @@ export const EncodingModelSchema = z.object({
   /** Observations worth reporting, e.g. population values no map covers. */
   notes: z.array(z.string()),
   /** Rare one-hot levels folded or dropped, with the reason (see core/encoding/rare-levels.ts). */
-  rareLevels: z
-    .array(
-      z.object({
-        column: z.string(),
-        level: z.string(),
-        count: z.number().int().nonnegative(),
-        share: z.number(),
-        action: z.enum(['folded', 'dropped']),
-        reason: z.string(),
-      }),
-    )
-    .default([]),
+  rareLevels: z.array(RareLevelDecisionSchema).default([]),
   /** Features dropped because a handful of rows dominate their standardised values, with the reason. */
-  concentratedFeatures: z.array(z.object({ feature: z.string(), share: z.number(), reason: z.string() })).default([]),
+  concentratedFeatures: z.array(ConcentratedFeatureSchema).default([]),
 });
 export type EncodingModel = z.infer<typeof EncodingModelSchema>;
 

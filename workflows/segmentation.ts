@@ -88,20 +88,25 @@ const SUMMARIES: Record<StepName, string> = {
   report: 'Publish results.json, assignments and report.html',
 };
 
-/** How a run's activities take a cancellation (see segmentation()). */
+/** How a run's activities take a cancellation (see segmentation()); `summary` replaces the step's one. */
 interface CallOptions {
   k?: number;
   cancellationType?: ActivityCancellationType;
+  summary?: string;
 }
+
+/** The stability activities' summary (they belong to the sweep step). */
+const STABILITY_SUMMARY = 'Stability, k = {k}: agreement (ARI) of fits on fixed subsample pairs, evidence for the k rule';
+const CHOOSE_K_SUMMARY = 'Choose k: the kneedle knee of the SSE curve and the stability per k, one documented rule';
 
 /** The run's recovery of damaged checkpoints (checkpoint-recovery.ts); set at the start of each run. */
 let recovery: CheckpointRecovery;
 
 /** Schedules one activity with its step's summary (`{k}` filled in); a damaged upstream checkpoint is recomputed first. */
 function call<A, R extends StepReport>(activity: ActivityFunctionWithOptions<(input: A) => Promise<R>>, name: StepName, input: A, options: CallOptions = {}): Promise<R> {
-  const { k, cancellationType } = options;
+  const { k, cancellationType, summary } = options;
   return recovery.run(() =>
-    activity.executeWithOptions({ summary: SUMMARIES[name].replace('{k}', String(k)), ...(cancellationType ? { cancellationType } : {}) }, [input]),
+    activity.executeWithOptions({ summary: (summary ?? SUMMARIES[name]).replace('{k}', String(k)), ...(cancellationType ? { cancellationType } : {}) }, [input]),
   );
 }
 
@@ -125,8 +130,18 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
   const scale = await step('scale', io.imputeAndScale, { ...context, split: split.ref, encode: encode.ref });
   const pca = await step('pca', compute.fitPca, { ...context, scale: scale.ref });
   const ks = kRange(input.config);
-  const sweep = await tracker.step('sweep', () => elbowSweep(context, pca.ref, ks, cancellation));
-  const k = input.config.k ?? kneeOfCurveV1(ks, sweep.points.map((p) => Number(p.figures.sse))).k;
+  // k by one documented rule over the SSE knee and the stability of the partition per k (measured beside the
+  // sweep, one activity per k), decided in an activity that writes its evidence for the report. Patched: runs
+  // recorded before took the knee of the SSE curve alone.
+  const kRule = patched('k-choice-stability');
+  const sweep = await tracker.step('sweep', () => elbowSweep(context, pca.ref, ks, cancellation, kRule && input.config.k === undefined));
+  let k: number;
+  let kChoice: StepReport | undefined;
+  if (input.config.k !== undefined) k = input.config.k;
+  else if (kRule) {
+    kChoice = await call(compute.chooseClusterCount, 'sweep', { ...context, pca: pca.ref, sweep: sweep.points.map((p) => p.ref), stability: sweep.stability.map((p) => p.ref) }, { ...cancellation, summary: CHOOSE_K_SUMMARY });
+    k = Number(kChoice.figures.k);
+  } else k = kneeOfCurveV1(ks, sweep.points.map((p) => Number(p.figures.sse))).k;
   tracker.chose(k);
   // The sweep's fit at this k already ran the first seeded inits: the final fit continues after them.
   const sweepAtK = ks.includes(k) ? sweep.points[ks.indexOf(k)].ref : undefined;
@@ -140,7 +155,8 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
     ...fitted,
     ...{ ingest: ingest.ref, recode: recode.ref, missingness: missingness.ref, split: split.ref, encode: encode.ref, map: map.ref, compare: compare.ref, drift: drift.ref },
     sweep: sweep.points.map((p) => p.ref),
-    kChosenBy: input.config.k === undefined ? 'knee' : 'fixed',
+    kChosenBy: input.config.k !== undefined ? 'fixed' : kChoice ? 'rule' : 'knee',
+    ...(kChoice ? { kChoice: kChoice.ref } : {}),
     outDir: run.outDir,
     // The drift checkpoint does not hold the previous folder (equal results elsewhere reuse it): named here.
     previousOutDir: run.previousOutDir,
@@ -197,17 +213,20 @@ async function elbowSweep(
   pca: StepRef,
   ks: number[],
   cancellation: CallOptions,
-): Promise<StepReport & { points: StepReport[] }> {
+  withStability: boolean,
+): Promise<StepReport & { points: StepReport[]; stability: StepReport[] }> {
   const started = Date.now(); // the workflow clock: deterministic on replay
   // Largest k first: they take longest, so the small ones fill the cores at the end instead of one big fit
   // running alone (longest-processing-time-first). Patched so that histories recorded before still replay.
   const order = patched('sweep-largest-k-first') ? [...ks].sort((a, b) => b - a) : ks;
   const fit = (k: number) => call(compute.sweepK, 'sweep', { ...context, pca, k }, { ...cancellation, k });
+  const stable = (k: number) => call(compute.measureStability, 'sweep', { ...context, pca, k }, { ...cancellation, k, summary: STABILITY_SUMMARY });
   const fits = order.map(async (k) => [k, await fit(k)] as const);
+  const measures = withStability ? order.map(async (k) => [k, await stable(k)] as const) : [];
   // With cancellation waited for, every k settles before the step ends (a cancellation reaches each running k;
   // none is left pending). A k timed out on a dead worker during a cancel must not turn the cancel into a failure.
   if (cancellation.cancellationType) {
-    const failed = (await Promise.allSettled(fits)).filter((f): f is PromiseRejectedResult => f.status === 'rejected');
+    const failed = (await Promise.allSettled([...fits, ...measures])).filter((f): f is PromiseRejectedResult => f.status === 'rejected');
     // When the run itself was cancelled, every k that ended (even by a heartbeat timeout on a dead worker) ends
     // as part of that cancellation.
     if (failed.length && CancellationScope.current().consideredCancelled) throw new CancelledFailure('the run was cancelled during the k sweep');
@@ -215,13 +234,16 @@ async function elbowSweep(
   }
   const byK = new Map(await Promise.all(fits));
   const points = ks.map((k) => byK.get(k)!);
-  const reused = points.every((p) => p.ref.reused);
-  const activitySeconds = points.reduce((sum, p) => sum + p.ref.seconds, 0);
+  const stabilityByK = new Map(await Promise.all(measures));
+  const stability = withStability ? ks.map((k) => stabilityByK.get(k)!) : [];
+  const reused = [...points, ...stability].every((p) => p.ref.reused);
+  const activitySeconds = [...points, ...stability].reduce((sum, p) => sum + p.ref.seconds, 0);
   // Wall time of the fan-out (the k activities overlap); a fully reused sweep reports its original compute time.
   const seconds = reused ? activitySeconds : (Date.now() - started) / 1000;
   return {
     ref: { step: 'sweep', dir: '', key: points.map((p) => p.ref.key).join(','), reused, seconds },
     figures: { ks: `${ks[0]}..${ks[ks.length - 1]}`, activitySeconds },
     points,
+    stability,
   };
 }

@@ -35,6 +35,8 @@ export interface BestOfOptions {
   maxIterations: number;
   relativeTolerance: number;
   inits: number;
+  /** Sample fits per init, the best carried to the full data (core/linalg/kmeans.ts; default 1). */
+  initCandidates?: number;
   threads?: number;
   /** Runs 0..runs−1 already done elsewhere (the sweep), with their best. */
   done?: { runs: number; best: BestInit };
@@ -79,6 +81,7 @@ export async function kmeansBestOf(
       seed: runSeed(options.seed, run),
       maxIterations: options.maxIterations,
       relativeTolerance: options.relativeTolerance,
+      ...(options.initCandidates && options.initCandidates > 1 ? { initCandidates: options.initCandidates } : {}),
       resumeFrom,
       threads: options.threads ?? 1,
       signal,

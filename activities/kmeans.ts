@@ -70,7 +70,7 @@ export async function measureStability(rawInput: StabilityInput): Promise<StepRe
   const config = readConfig(input.config);
   const pca = await loadStep(input.pca, PcaOutputSchema);
   await failingNonRetryably(() => checkKFitsRows(input.k, pca.output.population.rows));
-  const settings = { k: input.k, seed: config.seed, maxIterations: config.maxIterations, relativeTolerance: config.relativeTolerance, initCandidates: config.initCandidates, stability: config.stability };
+  const settings = { k: input.k, seed: config.seed, maxIterations: config.maxIterations, relativeTolerance: config.relativeTolerance, stability: config.stability };
   const keyInputs = { pca: input.pca.key, ...settings };
   const step = `stability-k${String(input.k).padStart(2, '0')}`;
   const { ref, output } = await checkpointedStep<StabilityOutput>(input.storeDir, step, keyInputs, () => measure(pca, settings, activityRuntime()));

@@ -3,7 +3,7 @@
  * rule.
  *
  *   1. knee = kneedle on the sweep's SSE curve (convex, decreasing, sensitivity S); none → the smallest k.
- *   2. A k is *eligible* when its stability (median resample ARI, core/linalg/stability.ts) is at least
+ *   2. A k is *eligible* when its stability (the lowest resample ARI, core/linalg/stability.ts) is at least
  *      `minStability` and the sweep's fit at k leaves no cluster below the minimum cluster size.
  *   3. Eligible k form runs of consecutive values. The chosen run is the one containing the knee, else the one
  *      nearest to it (ties: the run above — the elbow marks where the SSE gains flatten, so structure beyond it is

@@ -1,13 +1,13 @@
 /**
  * Step 4a′, stability at one k (the workflow runs one per k, beside the sweep): do fits on two subsamples of the
- * population's PCA scores label a fixed evaluation sample alike? The median adjusted Rand index over the
+ * population's PCA scores label a fixed evaluation sample alike? The lowest adjusted Rand index over the
  * replicates (core/linalg/stability.ts) is the k rule's evidence that the partition at k is real
  * (core/linalg/choose-k.ts). Subsample fits run in a worker thread, one replicate at a time.
  */
 import { join } from 'node:path';
 import type { PipelineConfig } from '../../schemas/config';
 import type { PcaOutput, StabilityOutput } from '../../schemas/steps';
-import { replicateAgreement, stabilityScore, type SubsampleFit } from '../linalg/stability';
+import { medianAgreement, replicateAgreement, stabilityScore, type SubsampleFit } from '../linalg/stability';
 import { kmeansBestOf } from '../parallel/kmeans-best-of';
 import { acquireScoresMatrixAsync } from '../store/arrays';
 import { matrixView } from '../wasm/kernel';
@@ -20,7 +20,7 @@ import type { Loaded, StepRuntime } from './runtime';
  */
 export const STABILITY_SAMPLE_SEED = 0x5eed_57ab;
 
-export type StabilitySettings = Pick<PipelineConfig, 'seed' | 'maxIterations' | 'relativeTolerance' | 'initCandidates' | 'stability'> & { k: number };
+export type StabilitySettings = Pick<PipelineConfig, 'seed' | 'maxIterations' | 'relativeTolerance' | 'stability'> & { k: number };
 
 export async function measureStability(pca: Loaded<PcaOutput>, settings: StabilitySettings, runtime: StepRuntime): Promise<StabilityOutput> {
   const rows = pca.output.population.rows;
@@ -33,7 +33,15 @@ export async function measureStability(pca: Loaded<PcaOutput>, settings: Stabili
     const fit: SubsampleFit = async (subsample, m, d, kk, _drawSeed, inits) => {
       // Fits seeded by the config's seed (one stream per subsample), the draw by the fixed sample seed.
       const seed = settings.seed + 7919 * ++fitSeedOffset;
-      const options = { k: kk, seed, maxIterations: settings.maxIterations, relativeTolerance: settings.relativeTolerance, inits, initCandidates: settings.initCandidates };
+      const options = {
+        k: kk,
+        seed,
+        maxIterations: settings.maxIterations,
+        relativeTolerance: settings.relativeTolerance,
+        inits,
+        initCandidates: stability.initCandidates,
+        initSample: stability.initSample,
+      };
       return kmeansBestOf(subsample, m, d, options, { signal: runtime.signal, progress: () => undefined });
     };
     const replicates: StabilityOutput['replicates'] = [];
@@ -46,6 +54,7 @@ export async function measureStability(pca: Loaded<PcaOutput>, settings: Stabili
     return {
       k,
       stability: stabilityScore(replicates.map((r) => r.ari)),
+      medianAgreement: medianAgreement(replicates.map((r) => r.ari)),
       replicates,
       sampleRows: Math.min(rows, stability.sampleRows),
       evaluationRows: Math.min(rows, stability.evaluationRows),

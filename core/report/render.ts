@@ -727,7 +727,12 @@ function whyThisK(results: Results): string {
   const knee = choice.knee === null ? 'The SSE curve has no knee (kneedle)' : `The knee of the SSE curve (kneedle) is at k = ${choice.knee}`;
   const eligible = choice.eligible.length ? `stable k (every replicate ARI ≥ ${choice.minStability}, no cluster below ${formatInt(choice.minClusterSize)} rows): ${choice.eligible.join(', ')}` : `no k is stable (every replicate ARI ≥ ${choice.minStability} with no cluster below ${formatInt(choice.minClusterSize)} rows)`;
   const verdict = choice.stable ? `k = ${results.k}: ${choice.reason}.` : `k = ${results.k} is the knee, but the partition is not reproducible: treat the segments with care.`;
-  return `${knee}; ${eligible}. ${verdict}`;
+  // The sweep's fit at k passed the minimum; the final fit (more inits) is checked again here.
+  const small = results.clusters.filter((c) => c.id >= 0 && c.populationCount < choice.minClusterSize);
+  const sizes = small.length
+    ? ` The final fit left ${small.map((c) => `${clusterLabel(c.id)} with ${formatInt(c.populationCount)} rows`).join(', ')}, below the minimum of ${formatInt(choice.minClusterSize)}: do not act on ${small.length === 1 ? 'it' : 'them'}.`
+    : '';
+  return `${knee}; ${eligible}. ${verdict}${sizes}`;
 }
 
 function kmeansSection(results: Results): string {

@@ -7,6 +7,7 @@
  *
  *   npm run build && node dist/bench/quality.js [--rows 150000] [--data-seeds 1,2,3] [--config-seeds 42,1,2]
  *                                               [--yardstick-inits 50] [--k-max N] [--data DIR] [--out FILE.json] [--keep]
+ *                                               [--work DIR]   (a kept work folder: its checkpoints are reused)
  *
  * The config seeds of one data set share one checkpoint store: the steps up to PCA do not depend on the seed and
  * run once; the sweep, the stability fan-out and the final fit run per seed.
@@ -125,6 +126,7 @@ async function main(): Promise<void> {
       data: { type: 'string' },
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      work: { type: 'string' },
     },
   });
   const root = findProjectRoot();
@@ -143,7 +145,8 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const temporal = await connectToTemporal({ log: (message) => console.error(message), devServer: { port: 0, ephemeral: true, ui: false } });
   const runs: QualityRun[] = [];
-  const work = await mkdtemp(join(tmpdir(), 'segments-quality-'));
+  // --work DIR: reuse the checkpoints of an earlier bench's kept folder (the steps a run shares are not redone).
+  const work = values.work ? resolve(values.work) : await mkdtemp(join(tmpdir(), 'segments-quality-'));
   try {
     const nativeConnection = await temporal.getNativeConnection();
     const client = new Client({ connection: temporal.connection, namespace: temporal.namespace });
@@ -198,7 +201,7 @@ async function main(): Promise<void> {
     });
   } finally {
     await temporal.close();
-    if (!values.keep) await rm(work, { recursive: true, force: true });
+    if (!values.keep && !values.work) await rm(work, { recursive: true, force: true });
     else console.error(`kept ${work}`);
   }
   console.log(table(runs, yardstickInits));

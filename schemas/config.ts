@@ -107,22 +107,22 @@ export const PipelineConfigSchema = z
      */
     minClusterSize: z.number().int().positive().optional(),
     /**
-     * Stability of the partition at each k (core/linalg/stability.ts), part of the k rule (core/linalg/choose-k.ts):
+     * Stability of the partition at each k (core/linalg/stability.ts), the k rule's guard (core/linalg/choose-k.ts):
      * `replicates` pairs of fits on fixed subsamples of `sampleRows` rows, each fit the best of `inits` inits
      * that start from the best of `initCandidates` k-means fits on `initSample` rows (strong fits: a weak fit's
-     * local optimum reads as instability); stability = the lowest ARI of the replicates' labelings of
-     * `evaluationRows` rows, and k is stable from `minStability` on. The subsamples are drawn with a fixed seed
-     * (not `seed`): they are part of the measure, like a fixed test set; the fits are seeded by `seed`.
+     * local optimum reads as instability); stability = the median ARI of the replicates' labelings of
+     * `evaluationRows` rows; a k is stable from `minStability` on. The subsamples are drawn with a fixed seed (not
+     * `seed`): which rows are compared is part of the measure, like a fixed test set; the fits are seeded by `seed`.
      */
     stability: z
       .object({
-        replicates: z.number().int().positive().default(4),
-        sampleRows: z.number().int().positive().default(10_000),
-        evaluationRows: z.number().int().positive().default(10_000),
-        inits: z.number().int().positive().default(2),
+        replicates: z.number().int().positive().default(3),
+        sampleRows: z.number().int().positive().default(5_000),
+        evaluationRows: z.number().int().positive().default(5_000),
+        inits: z.number().int().positive().default(1),
         initCandidates: z.number().int().positive().default(8),
         initSample: z.number().int().positive().default(2_000),
-        minStability: z.number().gt(0).max(1).default(0.98),
+        minStability: z.number().gt(0).max(1).default(0.8),
         /** Kneedle's sensitivity S on the SSE curve. */
         kneeSensitivity: z.number().min(0).default(1),
       })

@@ -135,7 +135,7 @@ export const KSweepPointSchema = z.object({
   k: z.number().int(),
   sse: z.number(),
   silhouette: z.number().nullable(),
-  /** Stability of the partition at k (lowest subsample-pair ARI over the replicates; absent when not measured: fixed k, older runs). */
+  /** Stability of the partition at k (median subsample-pair ARI over the replicates; absent when not measured: fixed k, older runs). */
   stability: z.number().nullable().optional(),
   /** The sweep fit's smallest cluster (population rows; absent in older runs). */
   smallestCluster: z.number().int().nullable().optional(),
@@ -143,7 +143,7 @@ export const KSweepPointSchema = z.object({
 
 /**
  * Why this k (core/linalg/choose-k.ts): the kneedle knee of the SSE curve, the k whose partition is stable
- * (lowest replicate ARI ≥ minStability) with no cluster below minClusterSize, the run of such k the choice came from.
+ * (median replicate ARI ≥ minStability) with no cluster below minClusterSize, the run of stable k the choice is in.
  */
 export const KChoiceSchema = z.object({
   knee: z.number().int().nullable(),

@@ -170,9 +170,9 @@ export type KFitOutput = z.infer<typeof KFitOutputSchema>;
 /** Stability of the partition at one k (core/steps/stability.ts). */
 export const StabilityOutputSchema = z.object({
   k: z.number().int(),
-  /** The lowest ARI over the replicates (the rule's statistic), and their median. */
+  /** The median ARI over the replicates (the rule's statistic), and the worst replicate's. */
   stability: z.number(),
-  medianAgreement: z.number(),
+  worstAgreement: z.number(),
   replicates: z.array(z.object({ replicate: z.number().int(), ari: z.number() })),
   sampleRows: z.number().int(),
   evaluationRows: z.number().int(),

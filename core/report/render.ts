@@ -710,7 +710,7 @@ function stabilityChart(results: Results, sweep: Results['kSweep']): Chart | und
       width: narrow ? NARROW : 540,
       height: narrow ? 280 : 320,
       xLabel: 'k (number of clusters)',
-      yLabel: 'lowest ARI between subsample fits',
+      yLabel: 'median ARI between subsample fits',
       integerX: true,
       yFormat: (v) => v.toFixed(2),
       vLines: [{ x: results.k, label: `k = ${results.k}`, color: COLORS.highlight, anchor: sweep.length && results.k > sweep[Math.floor(sweep.length * 0.7)]?.k ? 'end' : 'start' }],
@@ -725,7 +725,7 @@ function whyThisK(results: Results): string {
   if (results.kChosenBy === 'fixed') return `k = ${results.k} was fixed in the configuration.`;
   if (!choice) return `k = ${results.k} was picked at the knee of the SSE curve.`;
   const knee = choice.knee === null ? 'The SSE curve has no knee (kneedle)' : `The knee of the SSE curve (kneedle) is at k = ${choice.knee}`;
-  const eligible = choice.eligible.length ? `stable k (every replicate ARI ≥ ${choice.minStability}, no cluster below ${formatInt(choice.minClusterSize)} rows): ${choice.eligible.join(', ')}` : `no k is stable (every replicate ARI ≥ ${choice.minStability} with no cluster below ${formatInt(choice.minClusterSize)} rows)`;
+  const eligible = choice.eligible.length ? `stable k (median ARI ≥ ${choice.minStability}, no cluster below ${formatInt(choice.minClusterSize)} rows): ${choice.eligible.join(', ')}` : `no k is stable (median ARI ≥ ${choice.minStability} with no cluster below ${formatInt(choice.minClusterSize)} rows)`;
   const verdict = choice.stable ? `k = ${results.k}: ${choice.reason}.` : `k = ${results.k} is the knee, but the partition is not reproducible: treat the segments with care.`;
   // The sweep's fit at k passed the minimum; the final fit (more inits) is checked again here.
   const small = results.clusters.filter((c) => c.id >= 0 && c.populationCount < choice.minClusterSize);
@@ -774,7 +774,7 @@ function kmeansSection(results: Results): string {
   // says little about k (it peaks at k = 2 on every data set tried) and is not shown then.
   const stability = stabilityChart(results, sweep);
   const right = stability
-    ? figure(stability, 'Lowest adjusted Rand index, over the replicates, between k-means fits on pairs of fixed subsamples labelling the same evaluation rows: 1 = every replicate reproduces the partition at this k exactly.')
+    ? figure(stability, 'Median adjusted Rand index, over the replicates, between k-means fits on pairs of fixed subsamples labelling the same evaluation rows: 1 = the partition at this k is reproduced exactly.')
     : silhouette
       ? figure(silhouette, 'Mean silhouette on a sample of rows (higher = better separated clusters).')
       : '<p class="empty">Silhouette scores were not computed.</p>';

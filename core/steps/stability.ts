@@ -1,13 +1,13 @@
 /**
  * Step 4a′, stability at one k (the workflow runs one per k, beside the sweep): do fits on two subsamples of the
- * population's PCA scores label a fixed evaluation sample alike? The lowest adjusted Rand index over the
+ * population's PCA scores label a fixed evaluation sample alike? The median adjusted Rand index over the
  * replicates (core/linalg/stability.ts) is the k rule's evidence that the partition at k is real
  * (core/linalg/choose-k.ts). Subsample fits run in a worker thread, one replicate at a time.
  */
 import { join } from 'node:path';
 import type { PipelineConfig } from '../../schemas/config';
 import type { PcaOutput, StabilityOutput } from '../../schemas/steps';
-import { medianAgreement, replicateAgreement, stabilityScore, type SubsampleFit } from '../linalg/stability';
+import { replicateAgreement, stabilityScore, type SubsampleFit, worstAgreement } from '../linalg/stability';
 import { kmeansBestOf } from '../parallel/kmeans-best-of';
 import { acquireScoresMatrixAsync } from '../store/arrays';
 import { matrixView } from '../wasm/kernel';
@@ -54,7 +54,7 @@ export async function measureStability(pca: Loaded<PcaOutput>, settings: Stabili
     return {
       k,
       stability: stabilityScore(replicates.map((r) => r.ari)),
-      medianAgreement: medianAgreement(replicates.map((r) => r.ari)),
+      worstAgreement: worstAgreement(replicates.map((r) => r.ari)),
       replicates,
       sampleRows: Math.min(rows, stability.sampleRows),
       evaluationRows: Math.min(rows, stability.evaluationRows),

@@ -1,5 +1,5 @@
 import { bestOfInits } from './helpers';
-import { adjustedRandIndexOfLabels, medianAgreement, replicateAgreement, stabilityScore, SubsampleFit } from '../../core/linalg/stability';
+import { adjustedRandIndexOfLabels, medianAgreement, replicateAgreement, stabilityScore, SubsampleFit, worstAgreement } from '../../core/linalg/stability';
 import { adjustedRandIndex } from '../../core/stats/agreement';
 import { Prng } from '../../core/linalg/prng';
 
@@ -46,8 +46,9 @@ describe('stability under resampling', () => {
     expect(a).toMatchObject({ sampleRows: 1000, evaluationRows: 1500 });
   });
 
-  it('the score is the worst replicate; the median is reported beside it', () => {
-    expect(stabilityScore([0.99, 0.5, 0.98])).toBe(0.5);
+  it('the score is the median of the replicates; the worst one is reported beside it', () => {
+    expect(stabilityScore([0.99, 0.5, 0.98])).toBe(0.98);
+    expect(worstAgreement([0.99, 0.5, 0.98])).toBe(0.5);
     expect(medianAgreement([0.5, 0.99, 0.98])).toBe(0.98);
     expect(medianAgreement([0.5, 0.9, 0.98, 1])).toBeCloseTo(0.94, 12);
     expect(() => stabilityScore([])).toThrow();

@@ -10,7 +10,8 @@ export async function compareSegments(rawInput: CompareInput): Promise<StepRepor
   const { ref, output } = await checkpointedStep<CompareOutput>(
     input.storeDir,
     'compare',
-    { scale: input.scale.key, pca: input.pca.key, final: input.final.key, map: input.map.key, alpha: config.alpha, persona: 1 }, // persona: outputs since then name each segment
+    // verdicts among the clean rows, profiles from member means, personas: checkpoints made otherwise are not reused.
+    { scale: input.scale.key, pca: input.pca.key, final: input.final.key, map: input.map.key, alpha: config.alpha, views: 'clean-rows+all-rows', profiles: 'member-means', persona: 1 },
     () => compare(upstream, config.alpha),
   );
   return {

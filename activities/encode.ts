@@ -18,8 +18,23 @@ export async function encodeFeatures(rawInput: EncodeInput): Promise<StepReport>
   const { ref, output } = await checkpointedStep<EncodeOutput>(
     input.storeDir,
     'encode',
-    { ingest: input.ingest.key, split: input.split.key, rules, ...(fromLevels.length ? { rulesFromLevels: fromLevels } : {}) },
-    (workDir) => encode(split, rules, summary, workDir),
+    {
+      ingest: input.ingest.key,
+      split: input.split.key,
+      rules,
+      ...(fromLevels.length ? { rulesFromLevels: fromLevels } : {}),
+      rareLevels: config.rareLevels,
+      concentration: config.concentration,
+    },
+    (workDir) => encode(split, rules, summary, { rareLevels: config.rareLevels, concentration: config.concentration }, workDir),
   );
-  return { ref, figures: { features: output.features, unseenCustomerLevelColumns: output.unseenCustomerLevels.length } };
+  return {
+    ref,
+    figures: {
+      features: output.features,
+      unseenCustomerLevelColumns: output.unseenCustomerLevels.length,
+      rareLevels: output.rareLevels?.length ?? 0,
+      concentratedFeatures: output.concentratedFeatures?.length ?? 0,
+    },
+  };
 }

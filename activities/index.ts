@@ -3,7 +3,7 @@ export { assessColumnMissingness, ingestData, recodeMissingCodes, splitByRowMiss
 export { encodeFeatures } from './encode';
 export { imputeAndScale } from './scale';
 export { fitPca } from './pca';
-export { fitFinalKMeans, sweepK } from './kmeans';
+export { chooseClusterCount, fitFinalKMeans, measureStability, sweepK } from './kmeans';
 export { mapCustomers } from './map';
 export { compareSegments } from './compare';
 export { compareWithPreviousRun, inspectPreviousRun } from './drift';

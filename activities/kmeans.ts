@@ -3,10 +3,30 @@
  * the final fit (best of several seeded inits, the sweep's fit at k counting as the first, over core/steps/kmeans.ts).
  */
 import { checkKFitsRows, fitFinalKMeans as fitFinal, fitKeyInputs, kFitFigures, kmeansSettings, sweepInitsToReuse } from '../core/steps/kmeans';
+import { chooseClusterCount as choose } from '../core/steps/choose-k';
 import { findPreviousRun, previousCentroidsHere } from '../core/steps/drift';
+import { measureStability as measure } from '../core/steps/stability';
 import { fitSweepPoint } from '../core/steps/sweep';
 import type { PipelineConfig } from '../schemas/config';
-import { FinalKMeansInput, FinalKMeansInputSchema, KFitOutput, KFitOutputSchema, PcaOutputSchema, ScaleOutputSchema, StepRef, StepReport, SweepInput, SweepInputSchema } from '../schemas/steps';
+import {
+  ChooseKInput,
+  ChooseKInputSchema,
+  FinalKMeansInput,
+  FinalKMeansInputSchema,
+  KChoiceOutput,
+  KFitOutput,
+  KFitOutputSchema,
+  PcaOutputSchema,
+  ScaleOutputSchema,
+  StabilityInput,
+  StabilityInputSchema,
+  StabilityOutput,
+  StabilityOutputSchema,
+  StepRef,
+  StepReport,
+  SweepInput,
+  SweepInputSchema,
+} from '../schemas/steps';
 import { activityRuntime, checkpointedStep, failingNonRetryably, loadStep, parseInput } from './runner';
 
 /** The config, the PCA step and the fit's settings (k must not exceed the clean rows), and the fit's checkpoint key. */
@@ -15,7 +35,13 @@ async function prepareFit(input: { config: PipelineConfig; pca: StepRef; k: numb
   const pca = await loadStep(input.pca, PcaOutputSchema);
   await failingNonRetryably(() => checkKFitsRows(input.k, pca.output.population.rows));
   const settings = kmeansSettings(config, input.k, inits(config));
-  const keyInputs = { ...fitKeyInputs(input.pca.key, settings), inits: settings.inits, silhouette: config.silhouetteSample };
+  const keyInputs = {
+    ...fitKeyInputs(input.pca.key, settings),
+    inits: settings.inits,
+    silhouette: config.silhouetteSample,
+    // Part of the output since the k rule (clusterSizes): checkpoints without it are not reused.
+    clusterSizes: true,
+  };
   return { config, pca, settings, keyInputs };
 }
 
@@ -49,4 +75,41 @@ export async function fitFinalKMeans(rawInput: FinalKMeansInput): Promise<StepRe
     fitFinal(pca, settings, fromSweep, workDir, activityRuntime(), warm),
   );
   return { ref, figures: kFitFigures(output) };
+}
+
+/** Stability of the partition at one k (one activity per k, beside the sweep's fit at k). */
+export async function measureStability(rawInput: StabilityInput): Promise<StepReport> {
+  const input = parseInput(StabilityInputSchema, rawInput);
+  const { config } = input;
+  const pca = await loadStep(input.pca, PcaOutputSchema);
+  await failingNonRetryably(() => checkKFitsRows(input.k, pca.output.population.rows));
+  const settings = { k: input.k, seed: config.seed, maxIterations: config.maxIterations, relativeTolerance: config.relativeTolerance, stability: config.stability };
+  const keyInputs = { pca: input.pca.key, ...settings };
+  const step = `stability-k${String(input.k).padStart(2, '0')}`;
+  const { ref, output } = await checkpointedStep<StabilityOutput>(input.storeDir, step, keyInputs, () => measure(pca, settings, activityRuntime()));
+  return { ref, figures: { k: output.k, stability: output.stability } };
+}
+
+/** The k rule over the sweep and the stability measures: the chosen k, the knee, and why (a checkpoint the report reads). */
+export async function chooseClusterCount(rawInput: ChooseKInput): Promise<StepReport> {
+  const input = parseInput(ChooseKInputSchema, rawInput);
+  const { config } = input;
+  const pca = await loadStep(input.pca, PcaOutputSchema);
+  const sweep = await Promise.all(input.sweep.map((ref) => loadStep(ref, KFitOutputSchema)));
+  const stability = await Promise.all(input.stability.map((ref) => loadStep(ref, StabilityOutputSchema)));
+  const keyInputs = {
+    sweep: input.sweep.map((ref) => ref.key),
+    stability: input.stability.map((ref) => ref.key),
+    minClusterSize: config.minClusterSize ?? null,
+    rule: config.stability,
+  };
+  const { ref, output } = await checkpointedStep<KChoiceOutput>(input.storeDir, 'choose-k', keyInputs, async () =>
+    choose(
+      sweep.map((s) => s.output),
+      stability.map((s) => s.output),
+      config,
+      pca.output.population.rows,
+    ),
+  );
+  return { ref, figures: { k: output.k, knee: output.knee ?? 'none', stable: output.stable, reason: output.reason } };
 }

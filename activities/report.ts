@@ -7,6 +7,7 @@ import {
   DriftOutputSchema,
   EncodeOutputSchema,
   IngestOutputSchema,
+  KChoiceOutputSchema,
   KFitOutputSchema,
   MapOutputSchema,
   MissingnessOutputSchema,
@@ -39,9 +40,10 @@ export async function publishResults(rawInput: PublishInput): Promise<PublishRep
       })),
       recode: input.recode ? await loadStep(input.recode, RecodeOutputSchema) : undefined,
       sweep: await Promise.all(input.sweep.map((ref) => loadStep(ref, KFitOutputSchema))),
+      kChoice: input.kChoice ? await loadStep(input.kChoice, KChoiceOutputSchema) : undefined,
     };
     const results = buildResults(upstream, config, { kChosenBy: input.kChosenBy, steps: input.steps, previousOutDir: input.previousOutDir });
-    const refs = [input.ingest, input.missingness, input.split, input.encode, input.scale, input.pca, ...input.sweep, input.final, input.map, input.compare, input.drift];
+    const refs = [input.ingest, input.missingness, input.split, input.encode, input.scale, input.pca, ...input.sweep, ...(input.kChoice ? [input.kChoice] : []), input.final, input.map, input.compare, input.drift];
     await publishRun(input.outDir, upstream, results, {
       config,
       temporal: publishingRun(),

@@ -26,20 +26,21 @@
  * worker on a shared server picks up the bench's activities); TEMPORAL_CLI_PATH points at the CLI binary.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { TASK_QUEUE } from '../common/constants';
-import { DEFAULT_CUSTOMER_ROWS, DEFAULT_POPULATION_ROWS, generateDataset } from '../tools/generator';
+import { DEFAULT_POPULATION_ROWS } from '../tools/generator';
 import type { PipelineConfigInput } from '../schemas/config';
 import { connectToTemporal } from '../temporal/connection';
 import { findProjectRoot } from '../temporal/project-root';
 import { WORKFLOWS_PATH } from '../worker/create-worker';
 import { ChildWorker, startBusyLoops, startChildWorker } from './processes';
 import { SizeSummary, scalingTable, sizeTable, slowdownTable, summarise } from './report';
+import { ensureDataset } from './datasets';
 import { Dataset, RunFigures, runOnce } from './run';
 
 const SCALING_SIZES = [100_000, 300_000, DEFAULT_POPULATION_ROWS, 3 * DEFAULT_POPULATION_ROWS];
@@ -59,21 +60,6 @@ function gitCommit(root: string): { commit: string | null; dirty: boolean | null
   } catch {
     return { commit: null, dirty: null };
   }
-}
-
-/** The generated files for a size and seed, generated once and reused (a marker file says they are complete). */
-async function ensureDataset(dataRoot: string, populationRows: number, seed: number): Promise<Dataset> {
-  const customerRows = Math.round((populationRows * DEFAULT_CUSTOMER_ROWS) / DEFAULT_POPULATION_ROWS);
-  const dir = join(dataRoot, `pop${populationRows}-cust${customerRows}-seed${seed}`);
-  const marker = join(dir, '.complete');
-  if (!existsSync(marker)) {
-    console.error(`generating ${populationRows.toLocaleString('en-US')} + ${customerRows.toLocaleString('en-US')} rows (seed ${seed}) in ${dir} …`);
-    rmSync(dir, { recursive: true, force: true });
-    const summary = await generateDataset({ outDir: dir, populationRows, customerRows, seed });
-    writeFileSync(marker, JSON.stringify({ generated: new Date().toISOString(), seconds: summary.seconds }));
-    console.error(`  generated in ${summary.seconds.toFixed(1)} s`);
-  }
-  return { dir, populationRows, customerRows, seed };
 }
 
 // long because: the benchmark script read top to bottom (arguments, data, runs, figures, report); left whole while issue 12 changes the benchmark

@@ -262,7 +262,7 @@ export function timesFloor(seconds: number, floor: number | undefined): { floorS
 }
 
 /** ARI of the clean population rows' clusters against the planted segments, and the heavy split's agreement. */
-async function agreementWithTruth(outDir: string, data: Dataset): Promise<{ ari: number; ariRows: number; heavyAgreement: number }> {
+export async function agreementWithTruth(outDir: string, data: Dataset): Promise<{ ari: number; ariRows: number; heavyAgreement: number }> {
   const assignments = join(outDir, 'assignments', 'population.parquet');
   const truth = join(data.dir, TRUTH_POPULATION_FILE);
   const rows = await withDuckDb({}, (conn) =>

@@ -10,6 +10,8 @@ export const ACTIVITY_STEPS: Record<string, string> = {
   sweepK: 'sweep',
   // config continuity.keepPreviousK: read before the sweep's fits, within the sweep step (it settles k).
   inspectPreviousRun: 'sweep',
+  measureStability: 'sweep',
+  chooseClusterCount: 'sweep',
   fitFinalKMeans: 'kmeans',
   mapCustomers: 'map',
   compareSegments: 'compare',

@@ -183,9 +183,9 @@ export function continuityOf(options: {
 
 /**
  * A run's clusters and verdict lists with centroid indices replaced by stable IDs (the heavy-missing group keeps
- * −1), ordered by ID.
+ * −1), ordered by ID; a cluster's all-row view (`allRows`) is relabelled with it.
  */
-export function withSegmentIds<C extends { id: number }>(
+export function withSegmentIds<C extends { id: number; allRows?: { id: number } }>(
   comparison: { clusters: C[]; overRepresented: number[]; underRepresented: number[] },
   byCentroid: readonly number[],
 ): { clusters: C[]; overRepresented: number[]; underRepresented: number[] } {
@@ -196,7 +196,7 @@ export function withSegmentIds<C extends { id: number }>(
     return id;
   };
   return {
-    clusters: comparison.clusters.map((c) => ({ ...c, id: idOf(c.id) })).sort((a, b) => a.id - b.id),
+    clusters: comparison.clusters.map((c) => ({ ...c, id: idOf(c.id), ...(c.allRows ? { allRows: { ...c.allRows, id: idOf(c.allRows.id) } } : {}) })).sort((a, b) => a.id - b.id),
     overRepresented: comparison.overRepresented.map(idOf),
     underRepresented: comparison.underRepresented.map(idOf),
   };

@@ -89,10 +89,67 @@ export const PipelineConfigSchema = z
     kMax: z.number().int().min(2).default(CONFIG_DEFAULTS.kMax),
     /** Fix k instead of picking it at the knee of the SSE curve. */
     k: z.number().int().min(2).optional(),
-    /** k-means inits for the final fit (k-means++, best SSE kept). */
-    finalInits: z.number().int().positive().default(5),
-    /** Inits per k in the sweep. */
+    /**
+     * k-means inits for the final fit (best SSE kept). Each starts from the best of `initCandidates` sample fits
+     * (k-means++ and k-means on the 65,536-row init sample), so an init is cheap next to its full-data iterations.
+     */
+    finalInits: z.number().int().positive().default(10),
+    /**
+     * Inits per k in the sweep (best kept). With `initCandidates` sample fits behind each, one init already finds
+     * the optimum's SSE in practice (monotone curves on the planted data; bench/quality.ts); the final fit takes
+     * the sweep's inits over as its first ones.
+     */
     sweepInits: z.number().int().positive().default(1),
+    /** Sample fits per init; the full data start from the one with the lowest sample SSE (see core/linalg/kmeans.ts). */
+    initCandidates: z.number().int().positive().default(4),
+    /**
+     * Rare one-hot levels (core/encoding/rare-levels.ts): a level with fewer than `minCount` population rows or
+     * a share below `minShare` is folded into an "(other)" level (`action` "other"; dropped when the fold is rare
+     * too) or dropped ("drop"). Each decision is recorded with its reason in encoding.json and results.json.
+     */
+    rareLevels: z
+      .object({
+        minShare: z.number().min(0).lt(1).default(0.001),
+        minCount: z.number().int().min(0).default(30),
+        action: z.enum(['other', 'drop']).default('other'),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * A feature whose `rows` most extreme population rows hold more than `maxShare` of its squared deviations is
+     * dropped (a handful of rows would dominate its standardised values), with the share as the reason.
+     */
+    concentration: z
+      .object({ rows: z.number().int().positive().default(25), maxShare: z.number().gt(0).max(1).default(0.5) })
+      .strict()
+      .prefault({}),
+    /**
+     * Smallest cluster (population rows) a model may have: a sweep k whose fit leaves a smaller one is not chosen,
+     * and a final fit that does is reported as such. Unset: 0.5 % of the clean population rows.
+     */
+    minClusterSize: z.number().int().positive().optional(),
+    /**
+     * Stability of the partition at each k (core/linalg/stability.ts), the k rule's guard (core/linalg/choose-k.ts):
+     * `replicates` pairs of fits on fixed subsamples of `sampleRows` rows, each fit the best of `inits` inits
+     * that start from the best of `initCandidates` k-means fits on `initSample` rows (strong fits: a weak fit's
+     * local optimum reads as instability); stability = the median ARI of the replicates' labelings of
+     * `evaluationRows` rows; a k is stable from `minStability` on. The subsamples are drawn with a fixed seed (not
+     * `seed`): which rows are compared is part of the measure, like a fixed test set; the fits are seeded by `seed`.
+     */
+    stability: z
+      .object({
+        replicates: z.number().int().positive().default(3),
+        sampleRows: z.number().int().positive().default(5_000),
+        evaluationRows: z.number().int().positive().default(5_000),
+        inits: z.number().int().positive().default(1),
+        initCandidates: z.number().int().positive().default(8),
+        initSample: z.number().int().positive().default(2_000),
+        minStability: z.number().gt(0).max(1).default(0.8),
+        /** Kneedle's sensitivity S on the SSE curve. */
+        kneeSensitivity: z.number().min(0).default(1),
+      })
+      .strict()
+      .prefault({}),
     maxIterations: z.number().int().positive().default(300),
     /**
      * Convergence: stop when SSE improves by less than this fraction between iterations. 1e-4 ends the fit

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConcentratedFeatureSchema, RareLevelDecisionSchema } from './feature-fit';
 import { ColumnSpecSchema } from './steps';
 
 /**
@@ -60,6 +61,8 @@ export const EncodedFeatureSchema = z.object({
   sqlType: SqlTypeSchema,
   /** onehot: the level (as text, "8" / "W"). */
   level: z.string().optional(),
+  /** onehot "(other)" feature: the rare levels folded into it (see core/encoding/rare-levels.ts). */
+  levels: z.array(z.string()).optional(),
   /** binary: level -> 0/1; derived / flag: value -> output (null = missing). */
   map: z.record(z.string(), z.number().nullable()).optional(),
   /** One line for reports: what the feature means. */
@@ -75,7 +78,10 @@ export const OneHotGroupSchema = z.object({
   levels: z.array(z.string()),
   /** Population rows per level (same order). */
   counts: z.array(z.number().int().nonnegative()),
-  /** Feature names of the group (same order as levels). */
+  /**
+   * Feature names of the group: one per kept level (in `levels` order), then `SOURCE=(other)` when rare levels were
+   * folded. Rare levels stay in `levels` (they are known values, not unseen ones).
+   */
   features: z.array(z.string()),
   /** A level not in `levels`: all zeros in the group, or NULL in every column (imputed as missing). */
   unknownLevels: z.enum(['zeros', 'missing']),
@@ -97,6 +103,10 @@ export const EncodingModelSchema = z.object({
   populationRows: z.number().int().nonnegative(),
   /** Observations worth reporting, e.g. population values no map covers. */
   notes: z.array(z.string()),
+  /** Rare one-hot levels folded or dropped, with the reason (see core/encoding/rare-levels.ts). */
+  rareLevels: z.array(RareLevelDecisionSchema).default([]),
+  /** Features dropped because a handful of rows dominate their standardised values, with the reason. */
+  concentratedFeatures: z.array(ConcentratedFeatureSchema).default([]),
 });
 export type EncodingModel = z.infer<typeof EncodingModelSchema>;
 

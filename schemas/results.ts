@@ -1,8 +1,19 @@
 import { z } from 'zod';
+import { ConcentratedFeatureSchema, RareLevelDecisionSchema } from './feature-fit';
 
 /**
- * DIR/results.json — the output contract other tools read. Shares are fractions of *all* rows of a file
- * (clean rows in clusters plus the heavy-missing group, id -1), so each file's shares sum to 1.
+ * DIR/results.json — the output contract other tools read.
+ *
+ * Two views of each group's share (core/stats/representation.ts compareSegmentViews):
+ *  - the verdict view (each cluster's top-level shares, lift, CI, p-value, representation): a cluster's share is of
+ *    its file's *clean* (clusterable) rows, so the clusters' shares sum to 1 per file and a lift answers "which
+ *    segments do customers come from", free of the heavy-missing group's different share in the two files; the
+ *    heavy-missing group (id -1) has its share of *all* rows and its own lift against the population;
+ *  - `allRows`: every group's share of all rows of its file (clusters plus id -1 sum to 1). When customers hold
+ *    more heavy-missing rows than the population, every cluster's all-row lift is scaled down by the same factor,
+ *    so it is reported, not used for verdicts. Results written before the clean view have no `allRows` and their
+ *    top-level fields are the all-row view.
+ * One Bonferroni family covers the k clusters and the heavy-missing group.
  */
 export const ColumnMissingSchema = z.object({
   column: z.string(),
@@ -82,12 +93,25 @@ export const ComponentSchema = z.object({
 
 export const ProfileFeatureSchema = z.object({
   feature: z.string(),
-  /** The centroid's value in original units (after inverse scaling). */
+  /** The members' mean in original units (the centroid's, inverse-projected, in results before member means). */
   value: z.number(),
   populationMean: z.number(),
   /** (value - mean) / std, in standard deviations of the population. */
   zScore: z.number(),
   description: z.string(),
+});
+
+/** A group's share comparison in one view (see the top of this file). */
+export const ShareViewSchema = z.object({
+  id: z.number().int(),
+  populationCount: z.number().int().nonnegative(),
+  customerCount: z.number().int().nonnegative(),
+  populationShare: z.number(),
+  customerShare: z.number(),
+  lift: z.number(),
+  liftCi: z.tuple([z.number(), z.number()]),
+  pValue: z.number().min(0).max(1),
+  representation: z.enum(['over', 'under', 'neutral']),
 });
 
 export const ClusterSchema = z.object({
@@ -101,7 +125,9 @@ export const ClusterSchema = z.object({
   liftCi: z.tuple([z.number(), z.number()]),
   pValue: z.number().min(0).max(1),
   representation: z.enum(['over', 'under', 'neutral']),
-  /** Features that set the centroid apart from the population mean, largest |z| first (empty for -1). */
+  /** The same comparison over all rows of each file (absent in results written before the clean-row verdicts). */
+  allRows: ShareViewSchema.optional(),
+  /** Features that set the cluster's members apart from the population mean, largest |z| first (empty for -1). */
   profile: z.array(ProfileFeatureSchema),
   /**
    * The segment in plain words, from its most distinctive features (core/stats/persona.ts), e.g. "older, wealthy,
@@ -114,6 +140,31 @@ export const KSweepPointSchema = z.object({
   k: z.number().int(),
   sse: z.number(),
   silhouette: z.number().nullable(),
+  /** Stability of the partition at k (median subsample-pair ARI over the replicates; absent when not measured: fixed k, older runs). */
+  stability: z.number().nullable().optional(),
+  /** The sweep fit's smallest cluster (population rows; absent in older runs). */
+  smallestCluster: z.number().int().nullable().optional(),
+});
+
+/**
+ * Why this k (core/linalg/choose-k.ts): the kneedle knee of the SSE curve, the k whose partition is stable
+ * (median replicate ARI ≥ minStability) with no cluster below minClusterSize, the run of stable k the choice is in.
+ */
+export const KChoiceSchema = z.object({
+  knee: z.number().int().nullable(),
+  eligible: z.array(z.number().int()),
+  run: z.array(z.number().int()),
+  /** false: no k was stable; k is the knee and the report says the partition is not reproducible. */
+  stable: z.boolean(),
+  reason: z.string(),
+  minStability: z.number(),
+  minClusterSize: z.number().int(),
+});
+
+/** Features fit to cluster (core/encoding/rare-levels.ts): what the encoding folded or dropped, and why. */
+export const FeatureFitSchema = z.object({
+  rareLevels: z.array(RareLevelDecisionSchema),
+  concentratedFeatures: z.array(ConcentratedFeatureSchema),
 });
 
 export const SegmentIdsSchema = z.object({ byCentroid: z.array(z.number().int().nonnegative()), nextId: z.number().int().nonnegative() });
@@ -207,8 +258,12 @@ export const ResultsSchema = z.object({
   }),
   kSweep: z.array(KSweepPointSchema),
   k: z.number().int(),
-  /** 'previous': kept from the previous run (config continuity.keepPreviousK). */
-  kChosenBy: z.enum(['knee', 'fixed', 'previous']),
+  /** 'rule': knee and stability (kChoice); 'knee': the SSE knee alone (runs before the rule); 'fixed': config k; 'previous': kept from the previous run (config continuity.keepPreviousK). */
+  kChosenBy: z.enum(['knee', 'fixed', 'rule', 'previous']),
+  /** The k rule's decision; null when k was fixed, kept from the previous run or chosen before the rule existed. */
+  kChoice: KChoiceSchema.nullable().default(null),
+  /** Absent in results written before it existed. */
+  featureFit: FeatureFitSchema.optional(),
   finalSse: z.number(),
   clusters: z.array(ClusterSchema),
   overRepresented: z.array(z.number().int()),

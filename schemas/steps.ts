@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PipelineConfigSchema } from './config';
 import { FeatureTypeSchema } from './feature-summary';
+import { ConcentratedFeatureSchema, RareLevelDecisionSchema } from './feature-fit';
 import { ClusterSchema, ComponentSchema, ContinuitySchema, DivergenceSchema, HeavyComparisonSchema, ValueChecksSchema } from './results';
 
 /**
@@ -115,6 +116,9 @@ export const EncodeOutputSchema = z.object({
   model: z.string(),
   features: z.number().int(),
   unseenCustomerLevels: z.array(z.object({ column: z.string(), rows: z.number().int(), values: z.array(z.string()) })),
+  /** Rare one-hot levels folded or dropped, and features dropped as concentrated (absent in older checkpoints). */
+  rareLevels: z.array(RareLevelDecisionSchema).optional(),
+  concentratedFeatures: z.array(ConcentratedFeatureSchema).optional(),
 });
 export type EncodeOutput = z.infer<typeof EncodeOutputSchema>;
 
@@ -150,6 +154,8 @@ export const KFitOutputSchema = z.object({
   converged: z.boolean(),
   /** centroids.json (CentroidsFileSchema). */
   centroids: z.string(),
+  /** Population rows per cluster (absent in checkpoints written before it existed). */
+  clusterSizes: z.array(z.number().int().nonnegative()).optional(),
   /** Final fit only: the population's cluster per clean row (int32). */
   assignments: z.string().optional(),
   /** Seeded inits run (runs 0..inits-1), the best one's index and its SSE as k-means computed it. */
@@ -168,6 +174,33 @@ export const KFitOutputSchema = z.object({
   resumedFrom: z.object({ run: z.number().int(), iteration: z.number().int() }).optional(),
 });
 export type KFitOutput = z.infer<typeof KFitOutputSchema>;
+
+/** Stability of the partition at one k (core/steps/stability.ts). */
+export const StabilityOutputSchema = z.object({
+  k: z.number().int(),
+  /** The median ARI over the replicates (the rule's statistic), and the worst replicate's. */
+  stability: z.number(),
+  worstAgreement: z.number(),
+  replicates: z.array(z.object({ replicate: z.number().int(), ari: z.number() })),
+  sampleRows: z.number().int(),
+  evaluationRows: z.number().int(),
+  inits: z.number().int(),
+});
+export type StabilityOutput = z.infer<typeof StabilityOutputSchema>;
+
+/** The k rule's decision (core/linalg/choose-k.ts) with its evidence per k. */
+export const KChoiceOutputSchema = z.object({
+  k: z.number().int(),
+  knee: z.number().int().nullable(),
+  eligible: z.array(z.number().int()),
+  run: z.array(z.number().int()),
+  stable: z.boolean(),
+  reason: z.string(),
+  minStability: z.number(),
+  minClusterSize: z.number().int(),
+  points: z.array(z.object({ k: z.number().int(), sse: z.number(), stability: z.number().nullable(), smallestCluster: z.number().int().nullable() })),
+});
+export type KChoiceOutput = z.infer<typeof KChoiceOutputSchema>;
 
 export const MapOutputSchema = z.object({
   k: z.number().int(),
@@ -253,6 +286,11 @@ export const PcaInputSchema = RunContextSchema.extend({ scale: StepRefSchema });
 export type PcaInput = z.input<typeof PcaInputSchema>;
 export const SweepInputSchema = RunContextSchema.extend({ pca: StepRefSchema, k: z.number().int().min(1) });
 export type SweepInput = z.input<typeof SweepInputSchema>;
+export const StabilityInputSchema = SweepInputSchema;
+export type StabilityInput = z.input<typeof StabilityInputSchema>;
+/** The sweep's fits and the stability measures, per k (same order). */
+export const ChooseKInputSchema = RunContextSchema.extend({ pca: StepRefSchema, sweep: z.array(StepRefSchema).min(1), stability: z.array(StepRefSchema).min(1) });
+export type ChooseKInput = z.input<typeof ChooseKInputSchema>;
 /** The final fit may name the sweep's fit at its k: that one ran the same first seeded inits, so they are not run twice. */
 export const FinalKMeansInputSchema = SweepInputSchema.extend({
   sweep: StepRefSchema.optional(),
@@ -301,7 +339,9 @@ export const PublishInputSchema = RunContextSchema.extend({
   pca: StepRefSchema,
   sweep: z.array(StepRefSchema),
   final: StepRefSchema,
-  kChosenBy: z.enum(['knee', 'fixed', 'previous']),
+  /** 'rule': the k rule over knee and stability (kChoice holds its evidence); 'knee': runs recorded before it; 'previous': config continuity.keepPreviousK. */
+  kChosenBy: z.enum(['knee', 'fixed', 'rule', 'previous']),
+  kChoice: StepRefSchema.optional(),
   map: StepRefSchema,
   compare: StepRefSchema,
   drift: StepRefSchema,

@@ -1,4 +1,4 @@
-import { RunModel, centroidDistances, centroidsByFeature, matchSegments, warmStartCentroids } from '../core/drift';
+import { RunModel, centroidDistances, centroidsByFeature, matchSegments, warmStartCentroids, withSegmentIds } from '../core/drift';
 import type { FittedTransform } from '../schemas/model-files';
 
 /** A run over `features` with the given scaling and a PCA that is a rotation in the first two features. */
@@ -67,5 +67,17 @@ describe('drift: centroid distances and warm starts', () => {
     for (let c = 0; c < 2; c++) for (const f of FEATURES) expect(carried[c].get(f)).toBeCloseTo(original[c].get(f)!, 10);
     expect(warmStartCentroids(previous, { ...current, features: ['age', 'income', 'density', 'offline'] })).toBeNull();
     expect(warmStartCentroids(previous, { ...current, features: FEATURES.slice(0, 3) })).toBeNull();
+  });
+
+  it('relabels clusters, verdict lists and each cluster’s all-row view with the stable IDs (heavy-missing stays −1)', () => {
+    const view = (id: number) => ({ id, share: id });
+    const comparison = {
+      clusters: [-1, 0, 1].map((id) => ({ ...view(id), allRows: view(id) })),
+      overRepresented: [1],
+      underRepresented: [0],
+    };
+    const relabelled = withSegmentIds(comparison, [7, 3]);
+    expect(relabelled.clusters.map((c) => [c.id, c.allRows.id, c.share])).toEqual([[-1, -1, -1], [3, 3, 1], [7, 7, 0]]);
+    expect(relabelled).toMatchObject({ overRepresented: [3], underRepresented: [7] });
   });
 });

@@ -15,7 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type * as activities from '../activities';
-import { kneeOfCurve } from '../core/linalg/knee';
+import { kneeOfCurveV1 } from '../core/linalg/knee-v1';
 import type { PipelineConfigInput } from '../schemas/config';
 import { CONFIG_DEFAULTS } from '../schemas/config-defaults';
 import type { StepRef, StepReport } from '../schemas/steps';
@@ -88,20 +88,25 @@ const SUMMARIES: Record<StepName, string> = {
   report: 'Publish results.json, assignments and report.html',
 };
 
-/** How a run's activities take a cancellation (see segmentation()). */
+/** How a run's activities take a cancellation (see segmentation()); `summary` replaces the step's one. */
 interface CallOptions {
   k?: number;
   cancellationType?: ActivityCancellationType;
+  summary?: string;
 }
+
+/** The stability activities' summary (they belong to the sweep step). */
+const STABILITY_SUMMARY = 'Stability, k = {k}: agreement (ARI) of fits on fixed subsample pairs, evidence for the k rule';
+const CHOOSE_K_SUMMARY = 'Choose k: the kneedle knee of the SSE curve and the stability per k, one documented rule';
 
 /** The run's recovery of damaged checkpoints (checkpoint-recovery.ts); set at the start of each run. */
 let recovery: CheckpointRecovery;
 
 /** Schedules one activity with its step's summary (`{k}` filled in); a damaged upstream checkpoint is recomputed first. */
 function call<A, R extends StepReport>(activity: ActivityFunctionWithOptions<(input: A) => Promise<R>>, name: StepName, input: A, options: CallOptions = {}): Promise<R> {
-  const { k, cancellationType } = options;
+  const { k, cancellationType, summary } = options;
   return recovery.run(() =>
-    activity.executeWithOptions({ summary: SUMMARIES[name].replace('{k}', String(k)), ...(cancellationType ? { cancellationType } : {}) }, [input]),
+    activity.executeWithOptions({ summary: (summary ?? SUMMARIES[name]).replace('{k}', String(k)), ...(cancellationType ? { cancellationType } : {}) }, [input]),
   );
 }
 
@@ -125,16 +130,7 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
   const scale = await step('scale', io.imputeAndScale, { ...context, split: split.ref, encode: encode.ref });
   const pca = await step('pca', compute.fitPca, { ...context, scale: scale.ref });
   const ks = kRange(input.config);
-  // config continuity.keepPreviousK: the previous run's k, when its data had the same shape and its k is in range.
-  // Asked within the sweep step (the step that settles k), so its failure is that step's. Patched, and only asked
-  // when the option is on: histories recorded before never scheduled this activity.
-  const keepPrevious = input.config.k === undefined && input.config.continuity?.keepPreviousK === true && run.previousOutDir !== undefined;
-  let previousK: number | undefined;
-  const sweep = await tracker.step('sweep', async () => {
-    if (keepPrevious && patched('continuity-keep-previous-k')) previousK = await keptPreviousK({ ...context, previousOutDir: run.previousOutDir!, scale: scale.ref }, ks);
-    return elbowSweep(context, pca.ref, ks, cancellation);
-  });
-  const k = input.config.k ?? previousK ?? kneeOfCurve(ks, sweep.points.map((p) => Number(p.figures.sse))).k;
+  const { sweep, k, kChosenBy, previousK, kChoice } = await settleK(tracker, context, { pca: pca.ref, scale: scale.ref }, ks, run.previousOutDir, cancellation);
   tracker.chose(k);
   // The sweep's fit at this k already ran the first seeded inits: the final fit continues after them.
   const sweepAtK = ks.includes(k) ? sweep.points[ks.indexOf(k)].ref : undefined;
@@ -156,7 +152,8 @@ export async function segmentation(input: SegmentationInput): Promise<Segmentati
     ...fitted,
     ...{ ingest: ingest.ref, recode: recode.ref, missingness: missingness.ref, split: split.ref, encode: encode.ref, map: map.ref, compare: compare.ref, drift: drift.ref },
     sweep: sweep.points.map((p) => p.ref),
-    kChosenBy: input.config.k !== undefined ? 'fixed' : previousK !== undefined ? 'previous' : 'knee',
+    kChosenBy,
+    ...(kChoice ? { kChoice: kChoice.ref } : {}),
     outDir: run.outDir,
     // The drift checkpoint does not hold the previous folder (equal results elsewhere reuse it): named here.
     previousOutDir: run.previousOutDir,
@@ -218,12 +215,58 @@ async function keptPreviousK(args: Parameters<typeof io.inspectPreviousRun>[0], 
   return previous.found && previous.sameShape && ks.includes(previous.k) ? previous.k : undefined;
 }
 
+/** The sweep (always run: the report shows the SSE curve), this run's k and why it is that k. */
+interface SettledK {
+  sweep: SweepResult;
+  k: number;
+  kChosenBy: 'fixed' | 'previous' | 'rule' | 'knee';
+  /** The previous run's k when config continuity.keepPreviousK kept it. */
+  previousK?: number;
+  /** The k rule's decision (its checkpoint holds the evidence the report shows). */
+  kChoice?: StepReport;
+}
+
+/**
+ * k, unless the config fixes it: config continuity.keepPreviousK keeps the previous run's k (when its data had the
+ * same shape and its k is in range); otherwise one documented rule over the SSE knee and the stability of the
+ * partition per k (measured beside the sweep, one activity per k), decided in an activity that writes its evidence
+ * for the report. The previous run is asked within the sweep step (the step that settles k), so its failure is that
+ * step's; a kept k needs no stability fan-out. Patched: runs recorded before 'k-choice-stability' took the knee of
+ * the SSE curve alone (knee-v1), and histories recorded before 'continuity-keep-previous-k' never asked.
+ */
+async function settleK(
+  tracker: RunTracker<StepName>,
+  context: { storeDir: string; config: PipelineConfigInput },
+  refs: { pca: StepRef; scale: StepRef },
+  ks: number[],
+  previousOutDir: string | undefined,
+  cancellation: CallOptions,
+): Promise<SettledK> {
+  const { config } = context;
+  const kRule = patched('k-choice-stability');
+  const keepPrevious = config.k === undefined && config.continuity?.keepPreviousK === true && previousOutDir !== undefined;
+  let previousK: number | undefined;
+  const sweep = await tracker.step('sweep', async () => {
+    if (keepPrevious && patched('continuity-keep-previous-k')) previousK = await keptPreviousK({ ...context, previousOutDir: previousOutDir!, scale: refs.scale }, ks);
+    return elbowSweep(context, refs.pca, ks, cancellation, kRule && config.k === undefined && previousK === undefined);
+  });
+  if (config.k !== undefined) return { sweep, k: config.k, kChosenBy: 'fixed' };
+  if (previousK !== undefined) return { sweep, k: previousK, kChosenBy: 'previous', previousK };
+  if (!kRule) return { sweep, k: kneeOfCurveV1(ks, sweep.points.map((p) => Number(p.figures.sse))).k, kChosenBy: 'knee' };
+  const evidence = { ...context, pca: refs.pca, sweep: sweep.points.map((p) => p.ref), stability: sweep.stability.map((p) => p.ref) };
+  const kChoice = await call(compute.chooseClusterCount, 'sweep', evidence, { ...cancellation, summary: CHOOSE_K_SUMMARY });
+  return { sweep, k: Number(kChoice.figures.k), kChosenBy: 'rule', kChoice };
+}
+
 /** The k values to sweep: config kMin..kMax (the ingest step has validated them; defaults from schemas/config-defaults.ts). */
 function kRange(config: PipelineConfigInput): number[] {
   const kMin = typeof config.kMin === 'number' ? config.kMin : CONFIG_DEFAULTS.kMin;
   const kMax = typeof config.kMax === 'number' ? config.kMax : CONFIG_DEFAULTS.kMax;
   return Array.from({ length: Math.max(0, kMax - kMin + 1) }, (_, i) => kMin + i);
 }
+
+/** The sweep step's report: its fits and, with the k rule, its stability measures, each in k order. */
+type SweepResult = StepReport & { points: StepReport[]; stability: StepReport[] };
 
 /**
  * The elbow: one k-means activity per k, all scheduled at once so every worker (and core) takes a share.
@@ -234,17 +277,20 @@ async function elbowSweep(
   pca: StepRef,
   ks: number[],
   cancellation: CallOptions,
-): Promise<StepReport & { points: StepReport[] }> {
+  withStability: boolean,
+): Promise<SweepResult> {
   const started = Date.now(); // the workflow clock: deterministic on replay
   // Largest k first: they take longest, so the small ones fill the cores at the end instead of one big fit
   // running alone (longest-processing-time-first). Patched so that histories recorded before still replay.
   const order = patched('sweep-largest-k-first') ? [...ks].sort((a, b) => b - a) : ks;
   const fit = (k: number) => call(compute.sweepK, 'sweep', { ...context, pca, k }, { ...cancellation, k });
+  const stable = (k: number) => call(compute.measureStability, 'sweep', { ...context, pca, k }, { ...cancellation, k, summary: STABILITY_SUMMARY });
   const fits = order.map(async (k) => [k, await fit(k)] as const);
+  const measures = withStability ? order.map(async (k) => [k, await stable(k)] as const) : [];
   // With cancellation waited for, every k settles before the step ends (a cancellation reaches each running k;
   // none is left pending). A k timed out on a dead worker during a cancel must not turn the cancel into a failure.
   if (cancellation.cancellationType) {
-    const failed = (await Promise.allSettled(fits)).filter((f): f is PromiseRejectedResult => f.status === 'rejected');
+    const failed = (await Promise.allSettled([...fits, ...measures])).filter((f): f is PromiseRejectedResult => f.status === 'rejected');
     // When the run itself was cancelled, every k that ended (even by a heartbeat timeout on a dead worker) ends
     // as part of that cancellation.
     if (failed.length && CancellationScope.current().consideredCancelled) throw new CancelledFailure('the run was cancelled during the k sweep');
@@ -252,13 +298,16 @@ async function elbowSweep(
   }
   const byK = new Map(await Promise.all(fits));
   const points = ks.map((k) => byK.get(k)!);
-  const reused = points.every((p) => p.ref.reused);
-  const activitySeconds = points.reduce((sum, p) => sum + p.ref.seconds, 0);
+  const stabilityByK = new Map(await Promise.all(measures));
+  const stability = withStability ? ks.map((k) => stabilityByK.get(k)!) : [];
+  const reused = [...points, ...stability].every((p) => p.ref.reused);
+  const activitySeconds = [...points, ...stability].reduce((sum, p) => sum + p.ref.seconds, 0);
   // Wall time of the fan-out (the k activities overlap); a fully reused sweep reports its original compute time.
   const seconds = reused ? activitySeconds : (Date.now() - started) / 1000;
   return {
     ref: { step: 'sweep', dir: '', key: points.map((p) => p.ref.key).join(','), reused, seconds },
     figures: { ks: `${ks[0]}..${ks[ks.length - 1]}`, activitySeconds },
     points,
+    stability,
   };
 }

@@ -9,6 +9,14 @@ import {
   type SourceColumn,
   type SqlType,
 } from './model';
+import {
+  concentrationShare,
+  type ConcentrationRule,
+  type LevelDecision,
+  OTHER_LEVEL,
+  type RareLevelRule,
+  splitRareLevels,
+} from './rare-levels';
 import { doubleLiteral, numberText, parquetRelation, quoteIdent, sourceKindOf, type SourceKind, valueLiteral } from './sql';
 
 export interface FitEncodingOptions {
@@ -19,6 +27,10 @@ export interface FitEncodingOptions {
   rules: EncodingRules;
   /** A one-hot column with more levels than this is an error (default 100). */
   maxOneHotLevels?: number;
+  /** Rare one-hot levels: folded into "(other)" or dropped (unset: every level kept; the pipeline's config sets it). */
+  rareLevels?: RareLevelRule;
+  /** Features a handful of rows dominate are dropped (unset: none checked; the pipeline's config sets it). */
+  concentration?: ConcentrationRule;
 }
 
 const SMALLINT_MIN = -32768;
@@ -127,6 +139,11 @@ interface FitContext {
   addFeature: (feature: EncodedFeature) => void;
   groups: OneHotGroup[];
   notes: string[];
+  /** Clean population rows (the rare-level rule's shares are of these). */
+  populationRows: number;
+  /** Rare one-hot levels: the rule, and the decisions made under it (the encoding model lists them). */
+  rareRule: RareLevelRule;
+  rareLevels: LevelDecision[];
 }
 
 /**
@@ -158,7 +175,18 @@ export async function fitEncoding(conn: DuckDBConnection, options: FitEncodingOp
     names.set(feature.name, feature.source);
     features.push(feature);
   };
-  const context: FitContext = { conn, relation, file, maxLevels: options.maxOneHotLevels ?? 100, addFeature, groups: [], notes: [] };
+  const context: FitContext = {
+    conn,
+    relation,
+    file,
+    maxLevels: options.maxOneHotLevels ?? 100,
+    addFeature,
+    groups: [],
+    notes: [],
+    populationRows,
+    rareRule: options.rareLevels ?? { minShare: 0, minCount: 0, action: 'other' },
+    rareLevels: [],
+  };
 
   for (const name of keptColumns) {
     if (name === 'row') throw new Error('fitEncoding: "row" is the row index, not a data column');
@@ -182,16 +210,23 @@ export async function fitEncoding(conn: DuckDBConnection, options: FitEncodingOp
 
   if (features.length === 0) throw new InputError('the encoding rules drop every kept column: no feature is left');
   await fitNumericRanges(context, features, sourceColumns);
-  const { groups, notes } = context;
+  const { groups, notes, rareLevels } = context;
+  const concentratedFeatures = options.concentration ? await concentratedFeaturesOf(conn, relation, { sourceColumns, features, groups }, options.concentration) : [];
+  const removed = new Set(concentratedFeatures.map((c) => c.feature));
+  const keptFeatures = features.filter((feature) => !removed.has(feature.name));
+  if (keptFeatures.length === 0) throw new InputError('every feature is dominated by a handful of rows: no feature is left');
+  for (const group of groups) group.features = group.features.filter((feature) => !removed.has(feature));
   return EncodingModelSchema.parse({
     version: 1,
     sourceColumns,
-    features,
-    groups,
+    features: keptFeatures,
+    groups: groups.filter((group) => group.features.length > 0),
     dropped,
     reasons,
     populationRows,
     notes,
+    rareLevels,
+    concentratedFeatures,
   });
 }
 
@@ -236,8 +271,9 @@ async function fitBinary({ conn, relation, file, maxLevels, addFeature, notes }:
   });
 }
 
-/** onehot: one feature per population level, in level order. */
-async function fitOneHot({ conn, relation, file, maxLevels, addFeature, groups, notes }: FitContext, column: SourceColumn, rule: RuleOf<'onehot'>): Promise<void> {
+/** onehot: one feature per population level, in level order; rare levels folded into "(other)" or dropped (context.rareRule). */
+async function fitOneHot(context: FitContext, column: SourceColumn, rule: RuleOf<'onehot'>): Promise<void> {
+  const { conn, relation, file, maxLevels, addFeature, groups, notes } = context;
   const { name, kind } = column;
   const { levels, truncated } = await levelCounts(conn, relation, column, maxLevels);
   if (truncated) {
@@ -248,6 +284,8 @@ async function fitOneHot({ conn, relation, file, maxLevels, addFeature, groups, 
   }
   if (levels.length === 0) notes.push(`${name}: no value in the population; the one-hot group is empty`);
   const sorted = sortLevelCounts(levels, kind);
+  const split = splitRareLevels(name, sorted, context.populationRows, context.rareRule);
+  context.rareLevels.push(...split.decisions);
   const group: OneHotGroup = {
     source: name,
     levels: sorted.map((level) => level.level),
@@ -255,7 +293,7 @@ async function fitOneHot({ conn, relation, file, maxLevels, addFeature, groups, 
     features: [],
     unknownLevels: rule.unknownLevels,
   };
-  for (const level of sorted) {
+  for (const level of split.kept) {
     const featureName = `${name}=${level.level}`;
     const label = rule.labels?.[level.level];
     addFeature({
@@ -265,6 +303,19 @@ async function fitOneHot({ conn, relation, file, maxLevels, addFeature, groups, 
       sqlType: 'UTINYINT',
       level: level.level,
       description: `${name} = ${level.level}${label ? ` (${label})` : ''}`,
+    });
+    group.features.push(featureName);
+  }
+  if (split.otherKept) {
+    const featureName = `${name}=${OTHER_LEVEL}`;
+    const folded = split.rare.map((level) => level.level);
+    addFeature({
+      name: featureName,
+      source: name,
+      kind: 'onehot',
+      sqlType: 'UTINYINT',
+      levels: folded,
+      description: `${name} = one of the rare levels ${folded.join(', ')} (folded; ${split.otherCount} rows)`,
     });
     group.features.push(featureName);
   }
@@ -331,6 +382,50 @@ async function fitNumericRanges({ conn, relation }: FitContext, features: Encode
   }
 }
 
+/**
+ * The features whose `rule.rows` most extreme rows hold more than `rule.maxShare` of their sum of squared
+ * deviations (observed population values; see core/encoding/rare-levels.ts). Two scans: moments, then the
+ * largest |x − mean| per feature (DuckDB's top-n max).
+ */
+async function concentratedFeaturesOf(
+  conn: DuckDBConnection,
+  relation: string,
+  partial: Pick<EncodingModel, 'sourceColumns' | 'features' | 'groups'>,
+  rule: ConcentrationRule,
+): Promise<EncodingModel['concentratedFeatures']> {
+  const { features } = partial;
+  if (features.length === 0) return [];
+  const model = { version: 1, dropped: [], reasons: {}, populationRows: 0, notes: [], rareLevels: [], concentratedFeatures: [], ...partial } as EncodingModel;
+  const source = `(${encodeSelectSql(model, relation)})`;
+  const column = (j: number) => `CAST(enc.${quoteIdent(features[j].name)} AS DOUBLE)`;
+  const moments = (
+    await conn.runAndReadAll(`SELECT ${features.map((_, j) => `count(${column(j)}), avg(${column(j)}), var_pop(${column(j)})`).join(', ')} FROM ${source} AS enc`)
+  ).getRowsJS()[0];
+  const means = features.map((_, j) => (moments[3 * j + 1] === null ? 0 : Number(moments[3 * j + 1])));
+  const rows = Math.max(1, Math.floor(rule.rows));
+  const tops = (
+    await conn.runAndReadAll(
+      `SELECT ${features
+        .map((_, j) => `list_sum(list_transform(max(abs(${column(j)} - ${doubleLiteral(means[j])}), ${rows}), lambda v: v * v))`)
+        .join(', ')} FROM ${source} AS enc`,
+    )
+  ).getRowsJS()[0];
+  const out: EncodingModel['concentratedFeatures'] = [];
+  features.forEach((feature, j) => {
+    const count = Number(moments[3 * j]);
+    const variance = moments[3 * j + 2] === null ? 0 : Number(moments[3 * j + 2]);
+    const share = concentrationShare(count, variance, tops[j] === null ? 0 : Number(tops[j]));
+    if (share > rule.maxShare) {
+      out.push({
+        feature: feature.name,
+        share,
+        reason: `the ${rows} most extreme of ${count} population rows hold ${(share * 100).toFixed(1)} % of its squared deviations (limit ${(rule.maxShare * 100).toFixed(0)} %)`,
+      });
+    }
+  });
+  return out;
+}
+
 function sourceOf(model: EncodingModel, name: string): SourceColumn {
   const column = model.sourceColumns.find((candidate) => candidate.name === name);
   if (!column) throw new Error(`the encoding model has no source column ${name}`);
@@ -360,8 +455,11 @@ export function featureExpressionSql(model: EncodingModel, feature: EncodedFeatu
     }
     case 'onehot': {
       const level = feature.level;
-      if (level === undefined) throw new Error(`one-hot feature ${feature.name} has no level`);
-      const test = `(${id} = ${valueLiteral(level, column.kind)})`;
+      if (level === undefined && !feature.levels?.length) throw new Error(`one-hot feature ${feature.name} has no level`);
+      const test =
+        level !== undefined
+          ? `(${id} = ${valueLiteral(level, column.kind)})`
+          : `(${id} IN (${feature.levels!.map((value) => valueLiteral(value, column.kind)).join(', ')}))`;
       const group = model.groups.find((candidate) => candidate.source === column.name);
       if (group?.unknownLevels === 'missing') {
         const known = group.levels.map((value) => valueLiteral(value, column.kind)).join(', ');

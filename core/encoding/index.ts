@@ -5,3 +5,5 @@ export * from './fit';
 export * from './impute-scale';
 export * from './matrix';
 export * from './inverse';
+export * from './cluster-means';
+export * from './rare-levels';

@@ -35,6 +35,10 @@ export interface BestOfOptions {
   maxIterations: number;
   relativeTolerance: number;
   inits: number;
+  /** Sample fits per init, the best carried to the full data (core/linalg/kmeans.ts; default 1). */
+  initCandidates?: number;
+  /** Rows of the init sample (core/linalg/kmeans.ts; default DEFAULT_INIT_SAMPLE). */
+  initSample?: number;
   threads?: number;
   /** Runs 0..runs−1 already done elsewhere (the sweep), with their best. */
   done?: { runs: number; best: BestInit };
@@ -79,6 +83,8 @@ export async function kmeansBestOf(
       seed: runSeed(options.seed, run),
       maxIterations: options.maxIterations,
       relativeTolerance: options.relativeTolerance,
+      ...(options.initCandidates && options.initCandidates > 1 ? { initCandidates: options.initCandidates } : {}),
+      ...(options.initSample ? { initSample: options.initSample } : {}),
       resumeFrom,
       threads: options.threads ?? 1,
       signal,

@@ -265,7 +265,7 @@ function headerBlock(results: Results, title: string): string {
     [formatInt(results.inputs.customers.rows), 'customer rows'],
     [formatInt(results.features.length), 'features after encoding'],
     [`${kept}${reached !== undefined ? ` · ${formatPercent(reached, 0)}` : ''}`, 'PCA components kept · variance'],
-    [`k = ${results.k}`, results.kChosenBy === 'knee' ? 'clusters, chosen at the SSE knee' : results.kChosenBy === 'previous' ? 'clusters, kept from the previous run' : 'clusters, fixed in the config'],
+    [`k = ${results.k}`, K_CHOSEN_BY[results.kChosenBy]],
     [formatPercent(results.heavyMissing.customerShare), `of customers are heavy-missing rows (population: ${formatPercent(results.heavyMissing.populationShare)})`],
   ];
   const toc = [
@@ -818,10 +818,59 @@ function pcaSection(results: Results, options: ReportOptions): string {
   );
 }
 
+const K_CHOSEN_BY: Record<Results['kChosenBy'], string> = {
+  rule: 'clusters, by SSE knee and stability',
+  knee: 'clusters, chosen at the SSE knee',
+  fixed: 'clusters, fixed in the config',
+  previous: 'clusters, kept from the previous run',
+};
+
+/** The stability per k (the k rule's evidence) as a chart, with the threshold the rule uses. */
+function stabilityChart(results: Results, sweep: Results['kSweep']): Chart | undefined {
+  const choice = results.kChoice;
+  const points = sweep.filter((p) => p.stability !== undefined && p.stability !== null).map((p) => ({ x: p.k, y: p.stability as number }));
+  if (!choice || points.length === 0) return undefined;
+  const chosen = points.find((p) => p.x === results.k);
+  return drawnTwice((narrow) =>
+    lineChart({
+      title: 'Stability vs k (agreement of fits on subsample pairs)',
+      series: [
+        { name: 'stability', points, color: COLORS.customers },
+        { name: `threshold ${choice.minStability}`, points: points.map((p) => ({ x: p.x, y: choice.minStability })), color: COLORS.highlight },
+      ],
+      width: narrow ? NARROW : 540,
+      height: narrow ? 280 : 320,
+      xLabel: 'k (number of clusters)',
+      yLabel: 'median ARI between subsample fits',
+      integerX: true,
+      yFormat: (v) => v.toFixed(2),
+      vLines: [{ x: results.k, label: `k = ${results.k}`, color: COLORS.highlight, anchor: sweep.length && results.k > sweep[Math.floor(sweep.length * 0.7)]?.k ? 'end' : 'start' }],
+      highlights: chosen ? [{ x: chosen.x, y: chosen.y }] : [],
+    }),
+  );
+}
+
+/** Why this k, in words: the rule's reason, or how k was set. */
+function whyThisK(results: Results): string {
+  const choice = results.kChoice;
+  if (results.kChosenBy === 'fixed') return `k = ${results.k} was fixed in the configuration.`;
+  if (results.kChosenBy === 'previous') return `k = ${results.k} was kept from the previous run (continuity.keepPreviousK: same data shape, k in range).`;
+  if (!choice) return `k = ${results.k} was picked at the knee of the SSE curve.`;
+  const knee = choice.knee === null ? 'The SSE curve has no knee (kneedle)' : `The knee of the SSE curve (kneedle) is at k = ${choice.knee}`;
+  const eligible = choice.eligible.length ? `stable k (median ARI ≥ ${choice.minStability}, no cluster below ${formatInt(choice.minClusterSize)} rows): ${choice.eligible.join(', ')}` : `no k is stable (median ARI ≥ ${choice.minStability} with no cluster below ${formatInt(choice.minClusterSize)} rows)`;
+  const verdict = choice.stable ? `k = ${results.k}: ${choice.reason}.` : `k = ${results.k} is the knee, but the partition is not reproducible: treat the segments with care.`;
+  // The sweep's fit at k passed the minimum; the final fit (more inits) is checked again here.
+  const small = results.clusters.filter((c) => c.id >= 0 && c.populationCount < choice.minClusterSize);
+  const sizes = small.length
+    ? ` The final fit left ${small.map((c) => `${clusterLabel(c.id)} with ${formatInt(c.populationCount)} rows`).join(', ')}, below the minimum of ${formatInt(choice.minClusterSize)}: do not act on ${small.length === 1 ? 'it' : 'them'}.`
+    : '';
+  return `${knee}; ${eligible}. ${verdict}${sizes}`;
+}
+
 function kmeansSection(results: Results): string {
   const sweep = [...results.kSweep].sort((a, b) => a.k - b.k);
   const chosen = sweep.find((p) => p.k === results.k);
-  const by = results.kChosenBy === 'knee' ? 'knee' : results.kChosenBy === 'previous' ? 'previous run' : 'fixed';
+  const by = { fixed: 'fixed', rule: 'chosen', previous: 'previous run', knee: 'knee' }[results.kChosenBy];
   const sse = drawnTwice((narrow) =>
     lineChart({
       title: 'Within-cluster sum of squares (SSE) vs k',
@@ -853,11 +902,20 @@ function kmeansSection(results: Results): string {
         }),
       )
     : undefined;
+  // With the k rule, stability is the evidence shown next to the SSE curve; the silhouette on a small sample
+  // says little about k (it peaks at k = 2 on every data set tried) and is not shown then.
+  const stability = stabilityChart(results, sweep);
+  const right = stability
+    ? figure(stability, 'Median adjusted Rand index, over the replicates, between k-means fits on pairs of fixed subsamples labelling the same evaluation rows: 1 = the partition at this k is reproduced exactly.')
+    : silhouette
+      ? figure(silhouette, 'Mean silhouette on a sample of rows (higher = better separated clusters).')
+      : '<p class="empty">Silhouette scores were not computed.</p>';
   return section(
     'kmeans',
     'Choosing k',
-    `<div class="grid2"><div>${figure(sse, `k-means SSE for each k in the sweep; k = ${esc(results.k)} was ${results.kChosenBy === 'knee' ? 'picked at the knee of this curve' : results.kChosenBy === 'previous' ? 'kept from the previous run (continuity.keepPreviousK)' : 'fixed in the configuration'}. Final fit SSE: ${esc(formatInt(results.finalSse))}.`)}</div>` +
-      `<div>${silhouette ? figure(silhouette, 'Mean silhouette on a sample of rows (higher = better separated clusters).') : '<p class="empty">Silhouette scores were not computed.</p>'}</div></div>`,
+    `<p>${esc(whyThisK(results))}</p>` +
+      `<div class="grid2"><div>${figure(sse, `k-means SSE for each k in the sweep (best of the sweep's seeded inits). Final fit SSE: ${esc(formatInt(results.finalSse))}.`)}</div>` +
+      `<div>${right}</div></div>`,
   );
 }
 

@@ -3,20 +3,21 @@
  * "older, wealthy, financially prudent, rational, rural", so a marketer can read who a segment is without the
  * profile table.
  *
- * How it is built from a centroid's deviations (z = (centroid − population mean) / population sd, per encoded
- * feature):
+ * How it is built from a segment's deviations (z = (members' mean − population mean) / population sd, per encoded
+ * feature; core/steps/compare.ts takes the members' mean of the standardised matrix):
  *  1. Each feature with |z| ≥ `minAbsZ` gets a word for its direction: from the persona table below (Arvato
  *     columns; the codes' meaning is the data dictionary's, see describe.ts and the encoding rules — FINANZ_* and
  *     SEMIO_* run backwards, 1 = strongest), else the dictionary's higher/lower reading, else a one-hot level's
  *     label ("working class"), else "high X" / "low X" (generic data).
  *  2. Below-average one-hot levels are skipped: "fewer of level L" says little next to the levels the segment
- *     does have (which carry the same information with a positive z).
+ *     does have (which carry the same information with a positive z); so is a fold of rare levels ("(other)").
  *  3. Features that say the same thing share a topic (age: ALTERSKATEGORIE_GROB and the decade of youth;
  *     wealth: CAMEO wealth, household income, purchasing power, …): each topic speaks once, by its largest |z|.
  *  4. At most `perTheme` words come from one theme (personality, finance, place, status, life stage), so the
  *     many SEMIO_* scales that move together do not fill the persona on their own.
  *  5. The `words` topics with the largest |z| are joined in that order.
  */
+import { OTHER_LEVEL } from '../encoding/rare-levels';
 import { parseFeature } from './describe';
 
 export interface PersonaWords {
@@ -32,7 +33,7 @@ export interface PersonaWords {
 
 export interface Deviation {
   feature: string;
-  /** (centroid − population mean) / population sd. */
+  /** (segment members' mean − population mean) / population sd. */
   zScore: number;
 }
 
@@ -211,7 +212,8 @@ export function personaWord(
   if (known) return { topic: known.topic, theme: known.theme ?? known.topic, word: higher ? known.higher : known.lower };
   const { column, level, info, levelLabel } = parseFeature(feature);
   if (level !== undefined) {
-    if (!higher) return null;
+    // A fold of rare levels (core/encoding/rare-levels.ts) names no trait: "often X = (other)" would say nothing.
+    if (!higher || level === OTHER_LEVEL) return null;
     const label = levelLabel ?? levelLabels?.[feature];
     const topic = ONE_HOT_TOPICS[column.toUpperCase()] ?? column;
     return { topic, theme: THEMES[topic] ?? topic, word: label ?? `often ${column} = ${level}` };
@@ -221,7 +223,7 @@ export function personaWord(
   return { topic: column, theme: column, word: `${higher ? 'high' : 'low'} ${feature}` };
 }
 
-/** The persona of one centroid; see the module comment for how the words are chosen. */
+/** The persona of one segment; see the module comment for how the words are chosen. */
 export function persona(deviations: ReadonlyArray<Deviation>, options: PersonaOptions = {}): string {
   const words = options.words ?? PERSONA_DEFAULTS.words;
   const minAbsZ = options.minAbsZ ?? PERSONA_DEFAULTS.minAbsZ;

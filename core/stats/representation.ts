@@ -172,3 +172,56 @@ export function rankRepresentation(
   const under = groups.filter((g) => g.representation === 'under').sort(byLift(-1)).map((g) => g.id);
   return { over, under, mostOver: over[0] ?? null, mostUnder: under[0] ?? null };
 }
+
+/** The heavy-missing group's id in the group counts. */
+export const HEAVY_MISSING_ID = -1;
+
+export interface SegmentViews {
+  /**
+   * Clusters (id ≥ 0) among the clean (clusterable) rows only — the answer to "which segments do customers come
+   * from", free of the heavy-missing group's different share in the two files — and the heavy-missing group
+   * (id −1) as its share of all rows against the population's. This is the view verdicts come from.
+   */
+  clean: GroupComparison[];
+  /** Every group's share of all rows of its file (the clusters' shares then scale with the heavy-missing share). */
+  allRows: GroupComparison[];
+}
+
+/**
+ * Both views of the representation, with one Bonferroni family: the k clusters' clean-row tests and the
+ * heavy-missing group's all-row test, each at alpha / (groups). In the clean view a cluster's share is its count
+ * over the clean rows of its file; the heavy-missing group's share is its count over all rows, its lift its own
+ * customer/population ratio. The all-rows view is what a share of the whole file gives (reported, not used for
+ * the verdict: when customers hold more heavy-missing rows than the population, every clean cluster's all-row
+ * lift is scaled down by the same factor).
+ */
+export function compareSegmentViews(groups: ReadonlyArray<GroupCounts>, alpha = 0.05): SegmentViews {
+  checkAlpha(alpha);
+  const allRows = compareGroups(groups, alpha);
+  const clusters = groups.filter((g) => g.id !== HEAVY_MISSING_ID);
+  const heavy = groups.find((g) => g.id === HEAVY_MISSING_ID);
+  const family = groups.length;
+  const adjusted = alpha / Math.max(1, family);
+  const cleanTotals = {
+    populationTotal: clusters.reduce((sum, g) => sum + g.populationCount, 0),
+    customerTotal: clusters.reduce((sum, g) => sum + g.customerCount, 0),
+  };
+  const allTotals = {
+    populationTotal: groups.reduce((sum, g) => sum + g.populationCount, 0),
+    customerTotal: groups.reduce((sum, g) => sum + g.customerCount, 0),
+  };
+  const compare = (g: GroupCounts): GroupComparison => {
+    const totals = g.id === HEAVY_MISSING_ID ? allTotals : cleanTotals;
+    const empty = totals.populationTotal === 0 || totals.customerTotal === 0;
+    const comparison = empty
+      ? { populationShare: 0, customerShare: 0, lift: 1, liftCi: [0, Number.MAX_VALUE] as [number, number], pValue: 1, z: 0 }
+      : compareShares({ populationCount: g.populationCount, customerCount: g.customerCount, ...totals }, adjusted);
+    // Same rule as classifyRepresentation, with the family's adjusted level (the interval is at that level too).
+    const significant = comparison.pValue < adjusted;
+    let representation: Representation = 'neutral';
+    if (significant && comparison.liftCi[0] > 1) representation = 'over';
+    else if (significant && comparison.liftCi[1] < 1) representation = 'under';
+    return { id: g.id, populationCount: g.populationCount, customerCount: g.customerCount, ...comparison, representation };
+  };
+  return { clean: [...(heavy ? [compare(heavy)] : []), ...clusters.map(compare)].sort((a, b) => a.id - b.id), allRows };
+}

@@ -1,6 +1,7 @@
 /** Step 2, encode: categoricals and mixed features re-encoded by the rules; levels fitted on the population. */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { PipelineConfig } from '../../schemas/config';
 import type { EncodingRules } from '../../schemas/encoding-rules';
 import type { FeatureSummary } from '../../schemas/feature-summary';
 import { MODEL_FILES } from '../../schemas/model-files';
@@ -24,14 +25,19 @@ export function summaryOf(ingest: Loaded<IngestOutput>): FeatureSummary {
   return readFeatureSummary(join(ingest.dir, MODEL_FILES.featureSummary));
 }
 
+/** What makes features fit to cluster: the config's rare-level rule and concentration check. */
+export type FeatureFitRules = Pick<PipelineConfig, 'rareLevels' | 'concentration'>;
+
 /**
  * Fits the encoding on the population's clean rows, writes encoding.json, counts customer levels it has not seen.
- * Categoricals without a written rule get theirs from the levels the population has (two -> binary).
+ * Categoricals without a written rule get theirs from the levels the population has (two -> binary). Rare one-hot
+ * levels are folded or dropped and features a handful of rows dominate are dropped (core/encoding/rare-levels.ts).
  */
 export async function encodeFeatures(
   split: Loaded<SplitOutput>,
   rules: EncodingRules,
   summary: FeatureSummary,
+  fit: FeatureFitRules,
   workDir: string,
 ): Promise<EncodeOutput> {
   return withDuckDb({}, async (conn) => {
@@ -42,9 +48,17 @@ export async function encodeFeatures(
       populationParquet,
       keptColumns: split.output.keptColumns,
       rules: sampled,
+      rareLevels: fit.rareLevels,
+      concentration: fit.concentration,
     });
     await writeFile(join(workDir, MODEL_FILES.encoding), JSON.stringify(model, null, 1));
     const unseen = await countUnseenLevels(conn, model, parquetRelation(join(split.dir, split.output.customers.clean)));
-    return { model: MODEL_FILES.encoding, features: model.features.length, unseenCustomerLevels: unseen };
+    return {
+      model: MODEL_FILES.encoding,
+      features: model.features.length,
+      unseenCustomerLevels: unseen,
+      rareLevels: model.rareLevels,
+      concentratedFeatures: model.concentratedFeatures,
+    };
   });
 }

@@ -22,11 +22,13 @@ export interface KMeansSettings {
   maxIterations: number;
   relativeTolerance: number;
   inits: number;
+  /** Sample fits per init (the best carried to the full data). */
+  initCandidates: number;
 }
 
 /** A k-means step's settings from the run's config: the final fit takes `finalInits`, a sweep point `sweepInits`. */
 export function kmeansSettings(config: PipelineConfig, k: number, inits: number): KMeansSettings {
-  return { k, seed: config.seed, maxIterations: config.maxIterations, relativeTolerance: config.relativeTolerance, inits };
+  return { k, seed: config.seed, maxIterations: config.maxIterations, relativeTolerance: config.relativeTolerance, inits, initCandidates: config.initCandidates };
 }
 
 /** What a k-means fit's result depends on, besides the number of inits (and, for a sweep point, the silhouette). */
@@ -38,7 +40,10 @@ export function fitKeyInputs(pcaKey: string, settings: Omit<KMeansSettings, 'ini
     maxIterations: settings.maxIterations,
     tol: settings.relativeTolerance,
     // How each init starts: a checkpoint made with another start is another result, not a reusable one.
-    init: `k-means++ and k-means on ${DEFAULT_INIT_SAMPLE} sampled rows`,
+    init:
+      settings.initCandidates > 1
+        ? `best of ${settings.initCandidates} k-means++ and k-means fits on ${DEFAULT_INIT_SAMPLE} sampled rows`
+        : `k-means++ and k-means on ${DEFAULT_INIT_SAMPLE} sampled rows`,
   };
 }
 
@@ -57,8 +62,8 @@ export async function fitOnPopulationScores<T>(
   const q = pca.output.keptComponents;
   const lease = await acquireScoresMatrixAsync(join(pca.dir, pca.output.population.scores), rows, q);
   try {
-    const { k, seed, maxIterations, relativeTolerance, inits, threads, done } = settings;
-    const result = await kmeansBestOf(lease.matrix, rows, q, { k, seed, maxIterations, relativeTolerance, inits, done, threads }, runtime);
+    const { k, seed, maxIterations, relativeTolerance, inits, initCandidates, threads, done } = settings;
+    const result = await kmeansBestOf(lease.matrix, rows, q, { k, seed, maxIterations, relativeTolerance, inits, initCandidates, done, threads }, runtime);
     const extra = await more(result, lease.matrix);
     const centroids: CentroidsFile = { k, dims: q, centroids: Array.from(result.centroids) };
     await writeFile(join(workDir, MODEL_FILES.centroids), JSON.stringify(centroids));
@@ -68,10 +73,18 @@ export async function fitOnPopulationScores<T>(
   }
 }
 
+/** Rows per cluster of a labelling. */
+export function clusterSizes(assignments: Int32Array, k: number): number[] {
+  const sizes = new Array<number>(k).fill(0);
+  for (const a of assignments) sizes[a]++;
+  return sizes;
+}
+
 /** The fields both k-means steps report. */
 export function fitOutput(result: BestOfResult, k: number, silhouette: number | null) {
   return {
     k,
+    clusterSizes: clusterSizes(result.assignments, k),
     sse: result.sse,
     silhouette: silhouette !== null && Number.isFinite(silhouette) ? silhouette : null,
     iterations: result.iterations,

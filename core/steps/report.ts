@@ -13,6 +13,7 @@ import type {
   DriftOutput,
   EncodeOutput,
   IngestOutput,
+  KChoiceOutput,
   KFitOutput,
   MapOutput,
   MissingnessOutput,
@@ -42,6 +43,8 @@ export interface ReportUpstream {
   scale: Loaded<ScaleOutput>;
   pca: Loaded<PcaOutput>;
   sweep: Loaded<KFitOutput>[];
+  /** The k rule's decision (absent: fixed k, or a run recorded before the rule). */
+  kChoice?: Loaded<KChoiceOutput>;
   final: Loaded<KFitOutput>;
   map: Loaded<MapOutput>;
   compare: Loaded<CompareOutput>;
@@ -49,7 +52,7 @@ export interface ReportUpstream {
 }
 
 export interface RunFacts {
-  kChosenBy: 'knee' | 'fixed' | 'previous';
+  kChosenBy: 'knee' | 'fixed' | 'rule' | 'previous';
   /** The previous run's folder as this run was given it (the drift checkpoint does not hold it). */
   previousOutDir?: string;
   steps: { name: string; seconds: number; reused: boolean }[];
@@ -97,9 +100,11 @@ export function buildResults(up: ReportUpstream, config: PipelineConfig, facts: 
       keptComponents: pca.output.keptComponents,
       components: pca.output.components,
     },
-    kSweep: up.sweep.map((s) => ({ k: s.output.k, sse: s.output.sse, silhouette: s.output.silhouette })).sort((a, b) => a.k - b.k),
+    kSweep: up.sweep.map((s) => sweepPoint(s.output, up.kChoice?.output)).sort((a, b) => a.k - b.k),
     k: final.output.k,
     kChosenBy: facts.kChosenBy,
+    kChoice: up.kChoice ? kChoiceOf(up.kChoice.output) : null,
+    featureFit: { rareLevels: up.encode.output.rareLevels ?? [], concentratedFeatures: up.encode.output.concentratedFeatures ?? [] },
     finalSse: final.output.sse,
     // Stable segment IDs (the drift step matched them with the previous run) replace the centroid indices.
     ...withSegmentIds(compare.output, byCentroid),
@@ -112,6 +117,23 @@ export function buildResults(up: ReportUpstream, config: PipelineConfig, facts: 
 /** Each centroid's stable segment ID, from the drift step. */
 export function segmentIdsByCentroid(drift: Loaded<DriftOutput>): number[] {
   return drift.output.identity.segments.map((segment) => segment.id);
+}
+
+/** A point of the elbow curve, with the k rule's evidence at that k when the rule ran. */
+function sweepPoint(fit: KFitOutput, choice: KChoiceOutput | undefined): Results['kSweep'][number] {
+  const evidence = choice?.points.find((p) => p.k === fit.k);
+  return {
+    k: fit.k,
+    sse: fit.sse,
+    silhouette: fit.silhouette,
+    ...(evidence ? { stability: evidence.stability } : {}),
+    ...(fit.clusterSizes ? { smallestCluster: Math.min(...fit.clusterSizes) } : {}),
+  };
+}
+
+function kChoiceOf(choice: KChoiceOutput): NonNullable<Results['kChoice']> {
+  const { knee, eligible, run, stable, reason, minStability, minClusterSize } = choice;
+  return { knee, eligible, run, stable, reason, minStability, minClusterSize };
 }
 
 /** What the lineage manifest records besides what the steps' outputs hold. */

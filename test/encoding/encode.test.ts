@@ -223,3 +223,68 @@ describe('the Arvato rules on synthetic 79-column data', () => {
     expect(generic.features.some((f) => f.name === 'CAMEO_DEU_2015=9E')).toBe(true);
   });
 });
+
+describe('features fit to cluster (rare levels, concentration)', () => {
+  let population: string;
+  beforeAll(async () => {
+    // 1,000 rows: GEBAEUDETYP 1 (700), 3 (280), 5 (1), 4 (9), 6 (10); SOHO_KZ-like flag with 2 ones; a numeric with one wild outlier.
+    population = await writeParquet(
+      db,
+      'rare-pop',
+      `SELECT i::BIGINT AS "row",
+              (CASE WHEN i < 700 THEN 1 WHEN i < 980 THEN 3 WHEN i = 980 THEN 5 WHEN i < 990 THEN 4 ELSE 6 END)::DOUBLE AS GEBAEUDETYP,
+              (CASE WHEN i < 2 THEN 1 ELSE 0 END)::DOUBLE AS FLAG,
+              (CASE WHEN i = 7 THEN 10000 ELSE i % 5 END)::DOUBLE AS AMOUNT,
+              (i % 7)::DOUBLE AS SCORE
+       FROM range(1000) t(i)`,
+    );
+  });
+  const columns = {
+    GEBAEUDETYP: { action: 'onehot', reason: 'nominal' },
+    FLAG: { action: 'keep', reason: 'a 0/1 flag' },
+    AMOUNT: { action: 'keep', reason: 'numeric' },
+    SCORE: { action: 'keep', reason: 'numeric' },
+  };
+
+  test('rare levels are folded into (other) when the fold is not rare itself, with the reason recorded', async () => {
+    const model = await fitEncoding(db.conn, {
+      populationParquet: population,
+      keptColumns: ['GEBAEUDETYP'],
+      rules: rules({ GEBAEUDETYP: columns.GEBAEUDETYP }),
+      rareLevels: { minShare: 0.005, minCount: 15, action: 'other' },
+    });
+    expect(model.features.map((f) => f.name)).toEqual(['GEBAEUDETYP=1', 'GEBAEUDETYP=3', 'GEBAEUDETYP=(other)']);
+    expect(model.rareLevels.map((d) => [d.level, d.count, d.action])).toEqual([
+      ['4', 9, 'folded'],
+      ['5', 1, 'folded'],
+      ['6', 10, 'folded'],
+    ]);
+    expect(model.rareLevels[1].reason).toMatch(/below the minimum of 15 rows/);
+    expect(model.groups[0].levels).toEqual(['1', '3', '4', '5', '6']);
+    const sums = await rowsOf(db, `SELECT sum("GEBAEUDETYP=(other)")::INTEGER AS other, sum("GEBAEUDETYP=1")::INTEGER AS one FROM (${encodeSelectSql(model, parquetRelation(population))})`);
+    expect(sums).toEqual([{ other: 20, one: 700 }]);
+  });
+
+  test('a fold that is rare itself is dropped, and so is every rare level with action "drop"', async () => {
+    const base = { populationParquet: population, keptColumns: ['GEBAEUDETYP'], rules: rules({ GEBAEUDETYP: columns.GEBAEUDETYP }) };
+    const tooRare = await fitEncoding(db.conn, { ...base, rareLevels: { minShare: 0, minCount: 25, action: 'other' } });
+    expect(tooRare.features.map((f) => f.name)).toEqual(['GEBAEUDETYP=1', 'GEBAEUDETYP=3']);
+    expect(tooRare.rareLevels.every((d) => d.action === 'dropped' && /are rare too/.test(d.reason))).toBe(true);
+    const dropped = await fitEncoding(db.conn, { ...base, rareLevels: { minShare: 0.005, minCount: 15, action: 'drop' } });
+    expect(dropped.features.map((f) => f.name)).toEqual(['GEBAEUDETYP=1', 'GEBAEUDETYP=3']);
+    expect(dropped.rareLevels).toHaveLength(3);
+  });
+
+  test('features a handful of rows dominate are dropped with their share; ordinary ones stay', async () => {
+    const model = await fitEncoding(db.conn, {
+      populationParquet: population,
+      keptColumns: ['FLAG', 'AMOUNT', 'SCORE'],
+      rules: rules({ FLAG: columns.FLAG, AMOUNT: columns.AMOUNT, SCORE: columns.SCORE }),
+      concentration: { rows: 5, maxShare: 0.5 },
+    });
+    expect(model.features.map((f) => f.name)).toEqual(['SCORE']);
+    expect(model.concentratedFeatures.map((c) => c.feature)).toEqual(['FLAG', 'AMOUNT']);
+    for (const c of model.concentratedFeatures) expect(c.share).toBeGreaterThan(0.5);
+    expect(model.concentratedFeatures[1].reason).toMatch(/5 most extreme of 1000 population rows/);
+  });
+});

@@ -1,3 +1,4 @@
+import { kmeans, type KMeansOptions, type KMeansResult, runSeed } from '../../core/linalg/kmeans';
 import { Prng } from '../../core/linalg/prng';
 
 /** Gaussian mixture test data: rows × dims Float64Array, deterministic. */
@@ -84,4 +85,14 @@ export function expectSameArray(a: ArrayLike<number>, b: ArrayLike<number>): voi
     }
   }
   expect(first === -1 ? 'identical' : `first difference at ${first}: ${a[first]} vs ${b[first]}`).toBe('identical');
+}
+
+/** The best (lowest SSE) of `inits` seeded k-means fits on this thread (run i seeded runSeed(seed, i), as the driver does). */
+export function bestOfInits(data: Float64Array | Float32Array, rows: number, dims: number, options: KMeansOptions, inits: number): KMeansResult {
+  let best: KMeansResult | undefined;
+  for (let run = 0; run < inits; run++) {
+    const fit = kmeans(data, rows, dims, { ...options, seed: runSeed(options.seed ?? 0, run) });
+    if (!best || fit.sse < best.sse) best = fit;
+  }
+  return best!;
 }

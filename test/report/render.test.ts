@@ -308,3 +308,36 @@ describe('formatP', () => {
     expect(formatP(1)).toBe('1.000');
   });
 });
+
+describe('renderReport: why this k (the k rule)', () => {
+  function withRule(smallest = Infinity): Results {
+    const base = fixture();
+    const kSweep = base.kSweep.map((p) => ({ ...p, stability: p.k === base.k ? 0.996 : 0.9, smallestCluster: 500 }));
+    const firstCluster = base.clusters.find((c) => c.id >= 0)!.id;
+    const clusters = base.clusters.map((c) => (c.id === firstCluster && Number.isFinite(smallest) ? { ...c, populationCount: smallest } : c));
+    const choice = { knee: base.k - 1, eligible: [base.k], run: [base.k], stable: true, reason: `the stable run ${base.k}..${base.k} is the nearest to the knee at ${base.k - 1}; its largest k`, minStability: 0.98, minClusterSize: 100 };
+    return ResultsSchema.parse({ ...base, kSweep, clusters, kChosenBy: 'rule', kChoice: choice });
+  }
+
+  it('shows the stability per k instead of the silhouette, and the rule\'s reason', () => {
+    const html = renderReport(withRule());
+    expect(html).toContain('Stability vs k');
+    expect(html).not.toContain('Silhouette score vs k');
+    expect(html).toContain('The knee of the SSE curve (kneedle) is at k = ');
+    expect(html).toContain('is the nearest to the knee');
+    expect(html).toContain('by SSE knee and stability');
+    expect(html).not.toContain('below the minimum of');
+  });
+
+  it('says when the final fit left a cluster below the minimum size', () => {
+    const results = withRule(12);
+    const id = results.clusters.find((c) => c.id >= 0)!.id;
+    expect(renderReport(results)).toContain(`${clusterLabel(id)} with 12 rows, below the minimum of 100`);
+  });
+
+  it('without the rule the report reads as before', () => {
+    const html = renderReport(fixture());
+    expect(html).not.toContain('Stability vs k');
+    expect(html).toContain('picked at the knee of the SSE curve');
+  });
+});

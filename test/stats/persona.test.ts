@@ -69,6 +69,9 @@ describe('persona', () => {
     ])).toBe('working class, top earners');
     // CAMEO_DEUG and CAMEO_DEU describe the same class: one word.
     expect(persona([{ feature: 'CAMEO_DEUG_2015=1', zScore: 1.5 }, { feature: 'CAMEO_DEU_2015=1A', zScore: 1.2 }])).toBe('upper class');
+    // A fold of rare levels (encoding's "(other)") names no trait, however large its z.
+    expect(persona([{ feature: 'CAMEO_DEU_2015=(other)', zScore: 3 }, { feature: 'CAMEO_DEUG_2015=8', zScore: 2.1 }])).toBe('working class');
+    expect(personaWord('COLOUR=(other)', 2)).toBeNull();
   });
 
   it('falls back to "high X" / "low X" for columns it does not know (generic data)', () => {

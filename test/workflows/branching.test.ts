@@ -42,6 +42,9 @@ function mockActivities(calls: Calls, override: Partial<Record<keyof Activities,
     imputeAndScale: async () => report('scale'),
     fitPca: async () => report('pca'),
     sweepK: async (input) => ({ ...report(`kmeans-k${input.k}`, { k: input.k as number, sse: SSE[input.k as number] }) }),
+    measureStability: async (input) => report(`stability-k${input.k}`, { k: input.k as number, stability: 0.95 }),
+    // The rule itself is core/linalg/choose-k.ts's (unit-tested); here it answers a k other than the knee (4).
+    chooseClusterCount: async () => report('choose-k', { k: 5, knee: 4, stable: true, reason: 'test' }),
     fitFinalKMeans: async (input) => report('kmeans-final', { k: input.k as number }),
     mapCustomers: async () => report('map'),
     compareSegments: async () => report('compare', { overRepresented: '1', underRepresented: '0' }),
@@ -115,14 +118,22 @@ async function runWorkflow(
 
 const inputOf = (calls: Calls, name: keyof Activities) => calls.find((c) => c.name === name)?.input;
 
-test('k at the knee of the SSE curve; the final fit takes over the sweep point at that k', async () => {
+test('k by the k rule over the sweep and the stability per k; the final fit takes over the sweep point at that k', async () => {
   const calls: Calls = [];
   const { value } = await runWorkflow(BASE_INPUT, mockActivities(calls));
-  expect(value!.k).toBe(4);
-  // One activity per k, all at once (the order they are scheduled in is the replay test's business).
+  expect(value!.k).toBe(5);
+  // One sweep fit and one stability measure per k, all at once (the order they are scheduled in is the replay test's business).
   expect(calls.filter((c) => c.name === 'sweepK').map((c) => c.input.k as number).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6]);
-  expect(inputOf(calls, 'fitFinalKMeans')).toMatchObject({ k: 4, sweep: { key: 'kmeans-k4-key' } });
-  expect(inputOf(calls, 'publishResults')).toMatchObject({ kChosenBy: 'knee', sweep: [2, 3, 4, 5, 6].map((k) => ({ key: `kmeans-k${k}-key` })) });
+  expect(calls.filter((c) => c.name === 'measureStability').map((c) => c.input.k as number).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6]);
+  // The rule sees every k's fit and stability in k order, after all of them finished.
+  const rule = calls.findIndex((c) => c.name === 'chooseClusterCount');
+  expect(calls[rule].input).toMatchObject({
+    sweep: [2, 3, 4, 5, 6].map((k) => ({ key: `kmeans-k${k}-key` })),
+    stability: [2, 3, 4, 5, 6].map((k) => ({ key: `stability-k${k}-key` })),
+  });
+  expect(calls.slice(rule + 1).some((c) => c.name === 'sweepK' || c.name === 'measureStability')).toBe(false);
+  expect(inputOf(calls, 'fitFinalKMeans')).toMatchObject({ k: 5, sweep: { key: 'kmeans-k5-key' } });
+  expect(inputOf(calls, 'publishResults')).toMatchObject({ kChosenBy: 'rule', kChoice: { key: 'choose-k-key' }, sweep: [2, 3, 4, 5, 6].map((k) => ({ key: `kmeans-k${k}-key` })) });
   expect(value!.steps.every((s) => s.status === 'done')).toBe(true);
 });
 
@@ -133,6 +144,9 @@ test('a fixed k wins over the knee; outside the swept range there is no sweep fi
   expect(inputOf(calls, 'fitFinalKMeans')).toMatchObject({ k: 9 });
   expect(inputOf(calls, 'fitFinalKMeans')!.sweep).toBeUndefined();
   expect(inputOf(calls, 'publishResults')).toMatchObject({ kChosenBy: 'fixed' });
+  // A fixed k needs no evidence for choosing it: no stability measures, no rule.
+  expect(calls.map((c) => c.name)).not.toContain('measureStability');
+  expect(calls.map((c) => c.name)).not.toContain('chooseClusterCount');
 });
 
 test('a monthly run matches last month; a run without a template has no previous run unless given one', async () => {
@@ -151,7 +165,7 @@ test('a monthly run matches last month; a run without a template has no previous
   expect(inputOf(calls, 'compareWithPreviousRun')).toMatchObject({ previousOutDir: '/elsewhere' });
 });
 
-test('continuity.keepPreviousK: the previous k (in range, same data shape) wins over the knee and the final fit warm-starts', async () => {
+test('continuity.keepPreviousK: the previous k (in range, same data shape) wins over the k rule and the final fit warm-starts', async () => {
   const keep = { ...BASE_INPUT, previousOutDir: '/out/2025-12', config: { kMin: 2, kMax: 6, continuity: { keepPreviousK: true } } };
   let calls: Calls = [];
   const { value } = await runWorkflow(keep, mockActivities(calls));
@@ -159,18 +173,24 @@ test('continuity.keepPreviousK: the previous k (in range, same data shape) wins 
   expect(inputOf(calls, 'inspectPreviousRun')).toMatchObject({ previousOutDir: '/out/2025-12', scale: { key: 'scale-key' } });
   // The sweep still runs: the report shows the SSE curve the kept k sits on.
   expect(calls.filter((c) => c.name === 'sweepK')).toHaveLength(5);
+  // A kept k needs no evidence for choosing it: no stability measures, no rule.
+  expect(calls.map((c) => c.name)).not.toContain('measureStability');
+  expect(calls.map((c) => c.name)).not.toContain('chooseClusterCount');
+  expect(inputOf(calls, 'publishResults')!.kChoice).toBeUndefined();
   expect(inputOf(calls, 'fitFinalKMeans')).toMatchObject({ k: 6, sweep: { key: 'kmeans-k6-key' }, warmStart: { previousOutDir: '/out/2025-12', scale: { key: 'scale-key' } } });
   expect(inputOf(calls, 'compareWithPreviousRun')).toMatchObject({ kFromPrevious: true });
   expect(inputOf(calls, 'publishResults')).toMatchObject({ kChosenBy: 'previous' });
 
-  // The evidence says otherwise: the data changed shape, or the previous k is outside kMin..kMax → the knee, no warm start.
+  // The evidence says otherwise: the data changed shape, or the previous k is outside kMin..kMax → the k rule
+  // (stability per k, then the rule), no warm start.
   for (const previous of [{ found: true, k: 6, sameShape: false }, { found: true, k: 9, sameShape: true }, { found: false, k: 0, sameShape: false }]) {
     calls = [];
     const { value: afresh } = await runWorkflow(keep, mockActivities(calls, { inspectPreviousRun: async () => ({ ...report('previous-run'), ...previous }) }));
-    expect(afresh!.k).toBe(4);
+    expect(afresh!.k).toBe(5);
+    expect(calls.filter((c) => c.name === 'measureStability')).toHaveLength(5);
     expect(inputOf(calls, 'fitFinalKMeans')!.warmStart).toBeUndefined();
     expect(inputOf(calls, 'compareWithPreviousRun')!.kFromPrevious).toBeUndefined();
-    expect(inputOf(calls, 'publishResults')).toMatchObject({ kChosenBy: 'knee' });
+    expect(inputOf(calls, 'publishResults')).toMatchObject({ kChosenBy: 'rule', kChoice: { key: 'choose-k-key' } });
   }
 
   // Off by default, and a fixed k wins: the previous run is not even looked at.

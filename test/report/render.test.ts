@@ -340,4 +340,13 @@ describe('renderReport: why this k (the k rule)', () => {
     expect(html).not.toContain('Stability vs k');
     expect(html).toContain('picked at the knee of the SSE curve');
   });
+
+  it('a k kept from the previous run (continuity.keepPreviousK) says so, with no rule evidence', () => {
+    const base = fixture();
+    const html = renderReport(ResultsSchema.parse({ ...base, kChosenBy: 'previous', kChoice: null }));
+    expect(html).toContain(`k = ${base.k} was kept from the previous run`);
+    expect(html).toContain('clusters, kept from the previous run');
+    expect(html).not.toContain('Stability vs k');
+    expect(html).not.toContain('picked at the knee');
+  });
 });

@@ -24,8 +24,8 @@ import {
   StabilityOutputSchema,
   StepRef,
   StepReport,
-  SweepInput,
-  SweepInputSchema,
+  SweepKInput,
+  SweepKInputSchema,
 } from '../schemas/steps';
 import { activityRuntime, checkpointedStep, failingNonRetryably, loadStep, parseInput } from './runner';
 
@@ -45,12 +45,15 @@ async function prepareFit(input: { config: PipelineConfig; pca: StepRef; k: numb
   return { config, pca, settings, keyInputs };
 }
 
-export async function sweepK(rawInput: SweepInput): Promise<StepReport> {
-  const input = parseInput(SweepInputSchema, rawInput);
-  const { config, pca, settings, keyInputs } = await prepareFit(input, (config) => config.sweepInits);
+/** A point of the elbow curve; refined (input.refine), the best of config refineInits inits, continuing the sweep's fit. */
+export async function sweepK(rawInput: SweepKInput): Promise<StepReport> {
+  const input = parseInput(SweepKInputSchema, rawInput);
+  const { config, pca, settings, keyInputs } = await prepareFit(input, (config) => (input.refine ? Math.max(config.refineInits, config.sweepInits) : config.sweepInits));
+  const from = input.refine ? await loadStep(input.refine.from, KFitOutputSchema) : undefined;
+  const done = from ? await sweepInitsToReuse(from, fitKeyInputs(input.pca.key, settings), settings.inits) : undefined;
   const step = `kmeans-k${String(input.k).padStart(2, '0')}`;
   const { ref, output } = await checkpointedStep<KFitOutput>(input.storeDir, step, keyInputs, (workDir) =>
-    fitSweepPoint(pca, { ...settings, silhouetteSample: config.silhouetteSample }, workDir, activityRuntime()),
+    fitSweepPoint(pca, { ...settings, silhouetteSample: config.silhouetteSample, done }, workDir, activityRuntime()),
   );
   return { ref, figures: kFitFigures(output) };
 }

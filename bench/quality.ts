@@ -47,6 +47,9 @@ interface QualityRun {
   /** (final − yardstick) / yardstick. */
   sseAboveYardstick: number;
   sseCurveMonotone: boolean;
+  /** The sweep's SSE per k as the report shows it (refined points near the knee included), and the knee. */
+  curve: { k: number; sse: number }[];
+  knee: number | null;
   smallestCluster: number;
   verdicts: { segment: number; planted: 'over' | 'under'; cluster: number | null; got: string | null; lift: number | null; right: boolean }[];
   seconds: number;
@@ -186,6 +189,8 @@ async function main(): Promise<void> {
             yardstickSse: best,
             sseAboveYardstick: (results.finalSse - best) / best,
             sseCurveMonotone: isMonotone(results.kSweep),
+            curve: results.kSweep.map((p) => ({ k: p.k, sse: p.sse })),
+            knee: (results as { kChoice?: { knee: number | null } }).kChoice?.knee ?? null,
             smallestCluster: Math.min(...results.clusters.filter((c) => c.id >= 0).map((c) => c.populationCount)),
             verdicts: await verdicts(outDir, data, results),
             seconds,

@@ -100,6 +100,12 @@ export const PipelineConfigSchema = z
      * the sweep's inits over as its first ones.
      */
     sweepInits: z.number().int().positive().default(1),
+    /**
+     * Inits of a sweep point refined near the knee (the sweep's inits count among them): the points next to the
+     * knee decide it, so they are fitted until their SSE is the optimum's, whatever the seed (see
+     * workflows/segmentation.ts, refineNearKnee). The final fit takes the refined inits over as its first ones.
+     */
+    refineInits: z.number().int().positive().default(5),
     /** Sample fits per init; the full data start from the one with the lowest sample SSE (see core/linalg/kmeans.ts). */
     initCandidates: z.number().int().positive().default(4),
     /**

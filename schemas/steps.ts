@@ -162,7 +162,7 @@ export const KFitOutputSchema = z.object({
   inits: z.number().int().optional(),
   bestRun: z.number().int().optional(),
   bestRunSse: z.number().optional(),
-  /** Final fit only: inits taken over from the sweep's fit at the same k instead of being run again. */
+  /** Final fit or refined sweep point: inits taken over from the sweep's fit at the same k instead of being run again. */
   initsFromSweep: z.number().int().optional(),
   /**
    * Final fit with config continuity.keepPreviousK only: how the warm start from the previous run's centroids
@@ -285,6 +285,12 @@ export type ScaleInput = z.input<typeof ScaleInputSchema>;
 export const PcaInputSchema = RunContextSchema.extend({ scale: StepRefSchema });
 export type PcaInput = z.input<typeof PcaInputSchema>;
 export const SweepInputSchema = RunContextSchema.extend({ pca: StepRefSchema, k: z.number().int().min(1) });
+/**
+ * A sweep point refined near the knee (config refineInits inits): it continues the sweep's fit at the same k
+ * (`from`), whose seeded inits count as its first ones.
+ */
+export const SweepKInputSchema = SweepInputSchema.extend({ refine: z.object({ from: StepRefSchema }).optional() });
+export type SweepKInput = z.input<typeof SweepKInputSchema>;
 export type SweepInput = z.input<typeof SweepInputSchema>;
 export const StabilityInputSchema = SweepInputSchema;
 export type StabilityInput = z.input<typeof StabilityInputSchema>;

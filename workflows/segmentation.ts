@@ -247,15 +247,68 @@ async function settleK(
   const keepPrevious = config.k === undefined && config.continuity?.keepPreviousK === true && previousOutDir !== undefined;
   let previousK: number | undefined;
   const sweep = await tracker.step('sweep', async () => {
+    const started = Date.now(); // the workflow clock: deterministic on replay
     if (keepPrevious && patched('continuity-keep-previous-k')) previousK = await keptPreviousK({ ...context, previousOutDir: previousOutDir!, scale: refs.scale }, ks);
-    return elbowSweep(context, refs.pca, ks, cancellation, kRule && config.k === undefined && previousK === undefined);
+    const withRule = kRule && config.k === undefined && previousK === undefined;
+    const swept = await elbowSweep(context, refs.pca, ks, cancellation, withRule);
+    return withRule ? refineNearKnee(context, refs.pca, ks, swept, cancellation, started) : swept;
   });
   if (config.k !== undefined) return { sweep, k: config.k, kChosenBy: 'fixed' };
   if (previousK !== undefined) return { sweep, k: previousK, kChosenBy: 'previous', previousK };
-  if (!kRule) return { sweep, k: kneeOfCurveV1(ks, sweep.points.map((p) => Number(p.figures.sse))).k, kChosenBy: 'knee' };
-  const evidence = { ...context, pca: refs.pca, sweep: sweep.points.map((p) => p.ref), stability: sweep.stability.map((p) => p.ref) };
-  const kChoice = await call(compute.chooseClusterCount, 'sweep', evidence, { ...cancellation, summary: CHOOSE_K_SUMMARY });
-  return { sweep, k: Number(kChoice.figures.k), kChosenBy: 'rule', kChoice };
+  if (!kRule || !sweep.kChoice) return { sweep, k: kneeOfCurveV1(ks, sweep.points.map((p) => Number(p.figures.sse))).k, kChosenBy: 'knee' };
+  return { sweep, k: Number(sweep.kChoice.figures.k), kChosenBy: 'rule', kChoice: sweep.kChoice };
+}
+
+/** Rounds of refits near the knee; the knee settles in one or two on the planted data (bench/quality.ts). */
+const MAX_REFINE_ROUNDS = 3;
+const REFINE_SUMMARY = 'Elbow curve, k = {k}, refined near the knee: more seeded inits, continuing the sweep\'s fit';
+
+/**
+ * The k rule (chooseClusterCount), with the sweep points that decide it refitted until they are the optimum's.
+ * The sweep fits each k once (one seeded init), cheap over the whole range; the knee, though, is decided by the
+ * points next to it, and one init that lands above the optimum's SSE there moves the knee — that made k depend
+ * on the seed (same data, seeds 42 / 1 / 2 → k 9 / 9 / 10). So the points around the knee and the chosen k, and
+ * any point whose SSE rises with k (it missed its optimum), are refitted with config refineInits inits that
+ * continue their sweep fit, and the rule decides again, until the knee stops moving (at most MAX_REFINE_ROUNDS
+ * rounds). The final fit takes the refined fit at its k over as its first inits, so the refinement at the chosen
+ * k costs nothing extra.
+ */
+async function refineNearKnee(
+  context: { storeDir: string; config: PipelineConfigInput },
+  pca: StepRef,
+  ks: number[],
+  sweep: SweepResult,
+  cancellation: CallOptions,
+  started: number,
+): Promise<SweepResult> {
+  const points = [...sweep.points];
+  const refined = new Set<number>();
+  const choose = () =>
+    call(compute.chooseClusterCount, 'sweep', { ...context, pca, sweep: points.map((p) => p.ref), stability: sweep.stability.map((p) => p.ref) }, { ...cancellation, summary: CHOOSE_K_SUMMARY });
+  let kChoice = await choose();
+  for (let round = 0; round < MAX_REFINE_ROUNDS; round++) {
+    const targets = refineTargets(ks, points, kChoice, refined);
+    if (targets.length === 0) break;
+    const refit = (k: number) => call(compute.sweepK, 'sweep', { ...context, pca, k, refine: { from: points[ks.indexOf(k)].ref } }, { ...cancellation, k, summary: REFINE_SUMMARY });
+    const refits = await settleAll(targets.map(refit), cancellation, 'the run was cancelled while the sweep was refined');
+    targets.forEach((k, i) => {
+      points[ks.indexOf(k)] = refits[i];
+      refined.add(k);
+    });
+    kChoice = await choose();
+  }
+  return { ...sweepReport(ks, points, sweep.stability, started), kChoice };
+}
+
+/** The k to refit next: the knee's neighbours, the rule's k and any k whose SSE rises above the k before it, not yet refined. */
+function refineTargets(ks: number[], points: StepReport[], kChoice: StepReport, refined: Set<number>): number[] {
+  const k = Number(kChoice.figures.k);
+  const knee = Number(kChoice.figures.knee); // 'none' → NaN: refine around the rule's k instead
+  const centre = Number.isFinite(knee) ? knee : k;
+  const sse = points.map((p) => Number(p.figures.sse));
+  const rising = ks.filter((_, i) => i > 0 && sse[i] > sse[i - 1]);
+  const wanted = new Set([centre - 1, centre, centre + 1, k, ...rising]);
+  return ks.filter((candidate) => wanted.has(candidate) && !refined.has(candidate));
 }
 
 /** The k values to sweep: config kMin..kMax (the ingest step has validated them; defaults from schemas/config-defaults.ts). */
@@ -265,8 +318,36 @@ function kRange(config: PipelineConfigInput): number[] {
   return Array.from({ length: Math.max(0, kMax - kMin + 1) }, (_, i) => kMin + i);
 }
 
-/** The sweep step's report: its fits and, with the k rule, its stability measures, each in k order. */
-type SweepResult = StepReport & { points: StepReport[]; stability: StepReport[] };
+/** The sweep step's report: its fits and, with the k rule, its stability measures (each in k order) and the rule's decision. */
+type SweepResult = StepReport & { points: StepReport[]; stability: StepReport[]; kChoice?: StepReport };
+
+/** One step's report for the sweep's activities: its time the fan-out's wall time (a fully reused sweep: its original compute time). */
+function sweepReport(ks: number[], points: StepReport[], stability: StepReport[], started: number): SweepResult {
+  const reused = [...points, ...stability].every((p) => p.ref.reused);
+  const activitySeconds = [...points, ...stability].reduce((sum, p) => sum + p.ref.seconds, 0);
+  const seconds = reused ? activitySeconds : (Date.now() - started) / 1000;
+  return {
+    ref: { step: 'sweep', dir: '', key: points.map((p) => p.ref.key).join(','), reused, seconds },
+    figures: { ks: `${ks[0]}..${ks[ks.length - 1]}`, activitySeconds },
+    points,
+    stability,
+  };
+}
+
+/**
+ * Every activity of a fan-out, in order. With cancellation waited for, every one settles before this returns (a
+ * cancellation reaches each running activity; none is left pending), and an activity timed out on a dead worker
+ * during a cancel does not turn the cancel into a failure.
+ */
+async function settleAll<T>(calls: Promise<T>[], cancellation: CallOptions, cancelledWhile: string): Promise<T[]> {
+  if (cancellation.cancellationType) {
+    const failed = (await Promise.allSettled(calls)).filter((f): f is PromiseRejectedResult => f.status === 'rejected');
+    // When the run itself was cancelled, every activity that ended (even by a heartbeat timeout) ends as part of it.
+    if (failed.length && CancellationScope.current().consideredCancelled) throw new CancelledFailure(cancelledWhile);
+    if (failed.length) throw (failed.find((f) => isCancellation(f.reason)) ?? failed[0]).reason;
+  }
+  return Promise.all(calls);
+}
 
 /**
  * The elbow: one k-means activity per k, all scheduled at once so every worker (and core) takes a share.
@@ -287,27 +368,10 @@ async function elbowSweep(
   const stable = (k: number) => call(compute.measureStability, 'sweep', { ...context, pca, k }, { ...cancellation, k, summary: STABILITY_SUMMARY });
   const fits = order.map(async (k) => [k, await fit(k)] as const);
   const measures = withStability ? order.map(async (k) => [k, await stable(k)] as const) : [];
-  // With cancellation waited for, every k settles before the step ends (a cancellation reaches each running k;
-  // none is left pending). A k timed out on a dead worker during a cancel must not turn the cancel into a failure.
-  if (cancellation.cancellationType) {
-    const failed = (await Promise.allSettled([...fits, ...measures])).filter((f): f is PromiseRejectedResult => f.status === 'rejected');
-    // When the run itself was cancelled, every k that ended (even by a heartbeat timeout on a dead worker) ends
-    // as part of that cancellation.
-    if (failed.length && CancellationScope.current().consideredCancelled) throw new CancelledFailure('the run was cancelled during the k sweep');
-    if (failed.length) throw (failed.find((f) => isCancellation(f.reason)) ?? failed[0]).reason;
-  }
-  const byK = new Map(await Promise.all(fits));
+  const settled = await settleAll([...fits, ...measures], cancellation, 'the run was cancelled during the k sweep');
+  const byK = new Map(settled.slice(0, fits.length));
+  const stabilityByK = new Map(settled.slice(fits.length));
   const points = ks.map((k) => byK.get(k)!);
-  const stabilityByK = new Map(await Promise.all(measures));
   const stability = withStability ? ks.map((k) => stabilityByK.get(k)!) : [];
-  const reused = [...points, ...stability].every((p) => p.ref.reused);
-  const activitySeconds = [...points, ...stability].reduce((sum, p) => sum + p.ref.seconds, 0);
-  // Wall time of the fan-out (the k activities overlap); a fully reused sweep reports its original compute time.
-  const seconds = reused ? activitySeconds : (Date.now() - started) / 1000;
-  return {
-    ref: { step: 'sweep', dir: '', key: points.map((p) => p.ref.key).join(','), reused, seconds },
-    figures: { ks: `${ks[0]}..${ks[ks.length - 1]}`, activitySeconds },
-    points,
-    stability,
-  };
+  return sweepReport(ks, points, stability, started);
 }

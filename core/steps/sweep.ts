@@ -4,13 +4,14 @@
  */
 import type { KFitOutput, PcaOutput } from '../../schemas/steps';
 import { silhouetteInWorker } from '../parallel';
+import type { BestInit } from '../parallel/kmeans-best-of';
 import { matrixView } from '../wasm/kernel';
 import { fitOnPopulationScores, fitOutput, KMeansSettings } from './kmeans';
 import type { Loaded, StepRuntime } from './runtime';
 
 export async function fitSweepPoint(
   pca: Loaded<PcaOutput>,
-  settings: KMeansSettings & { silhouetteSample: number },
+  settings: KMeansSettings & { silhouetteSample: number; done?: { runs: number; best: BestInit } },
   workDir: string,
   runtime: StepRuntime,
 ): Promise<KFitOutput> {
@@ -26,6 +27,7 @@ export async function fitSweepPoint(
     inits: settings.inits,
     bestRun: result.bestRun,
     bestRunSse: result.bestRunSse,
+    ...(settings.done ? { initsFromSweep: settings.done.runs } : {}),
     ...(result.resumedFrom ? { resumedFrom: result.resumedFrom } : {}),
   };
 }

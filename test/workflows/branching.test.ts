@@ -41,7 +41,8 @@ function mockActivities(calls: Calls, override: Partial<Record<keyof Activities,
     encodeFeatures: async () => report('encode'),
     imputeAndScale: async () => report('scale'),
     fitPca: async () => report('pca'),
-    sweepK: async (input) => ({ ...report(`kmeans-k${input.k}`, { k: input.k as number, sse: SSE[input.k as number] }) }),
+    // A refined point (input.refine) is another checkpoint: "-refined" in its key.
+    sweepK: async (input) => report(`kmeans-k${input.k}${input.refine ? '-refined' : ''}`, { k: input.k as number, sse: SSE[input.k as number] }),
     measureStability: async (input) => report(`stability-k${input.k}`, { k: input.k as number, stability: 0.95 }),
     // The rule itself is core/linalg/choose-k.ts's (unit-tested); here it answers a k other than the knee (4).
     chooseClusterCount: async () => report('choose-k', { k: 5, knee: 4, stable: true, reason: 'test' }),
@@ -118,12 +119,16 @@ async function runWorkflow(
 
 const inputOf = (calls: Calls, name: keyof Activities) => calls.find((c) => c.name === name)?.input;
 
-test('k by the k rule over the sweep and the stability per k; the final fit takes over the sweep point at that k', async () => {
+/** The sweep keys the rule saw on its n-th call (0-based). */
+const ruleSweepKeys = (calls: Calls, n: number) => (calls.filter((c) => c.name === 'chooseClusterCount')[n].input.sweep as { key: string }[]).map((r) => r.key);
+
+test('k by the k rule over the sweep and the stability per k, the points near the knee refined; the final fit takes over the refined point at k', async () => {
   const calls: Calls = [];
   const { value } = await runWorkflow(BASE_INPUT, mockActivities(calls));
   expect(value!.k).toBe(5);
   // One sweep fit and one stability measure per k, all at once (the order they are scheduled in is the replay test's business).
-  expect(calls.filter((c) => c.name === 'sweepK').map((c) => c.input.k as number).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6]);
+  const sweepFits = calls.filter((c) => c.name === 'sweepK' && !c.input.refine);
+  expect(sweepFits.map((c) => c.input.k as number).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6]);
   expect(calls.filter((c) => c.name === 'measureStability').map((c) => c.input.k as number).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6]);
   // The rule sees every k's fit and stability in k order, after all of them finished.
   const rule = calls.findIndex((c) => c.name === 'chooseClusterCount');
@@ -131,10 +136,40 @@ test('k by the k rule over the sweep and the stability per k; the final fit take
     sweep: [2, 3, 4, 5, 6].map((k) => ({ key: `kmeans-k${k}-key` })),
     stability: [2, 3, 4, 5, 6].map((k) => ({ key: `stability-k${k}-key` })),
   });
-  expect(calls.slice(rule + 1).some((c) => c.name === 'sweepK' || c.name === 'measureStability')).toBe(false);
-  expect(inputOf(calls, 'fitFinalKMeans')).toMatchObject({ k: 5, sweep: { key: 'kmeans-k5-key' } });
-  expect(inputOf(calls, 'publishResults')).toMatchObject({ kChosenBy: 'rule', kChoice: { key: 'choose-k-key' }, sweep: [2, 3, 4, 5, 6].map((k) => ({ key: `kmeans-k${k}-key` })) });
+  expect(calls.slice(0, rule).filter((c) => c.name === 'sweepK' || c.name === 'measureStability')).toHaveLength(10);
+  // Then the knee's neighbours (3, 4, 5) and the rule's k (5) are refined, each continuing its sweep fit, once.
+  const refits = calls.filter((c) => c.name === 'sweepK' && c.input.refine);
+  expect(refits.map((c) => c.input.k as number).sort((a, b) => a - b)).toEqual([3, 4, 5]);
+  for (const refit of refits) expect(refit.input.refine).toEqual({ from: expect.objectContaining({ key: `kmeans-k${refit.input.k}-key` }) });
+  // The rule decides again on the refined curve; the knee did not move, so nothing more is refitted.
+  expect(calls.filter((c) => c.name === 'chooseClusterCount')).toHaveLength(2);
+  const refinedCurve = ['kmeans-k2-key', 'kmeans-k3-refined-key', 'kmeans-k4-refined-key', 'kmeans-k5-refined-key', 'kmeans-k6-key'];
+  expect(ruleSweepKeys(calls, 1)).toEqual(refinedCurve);
+  expect(calls.filter((c) => c.name === 'measureStability')).toHaveLength(5);
+  expect(inputOf(calls, 'fitFinalKMeans')).toMatchObject({ k: 5, sweep: { key: 'kmeans-k5-refined-key' } });
+  expect(inputOf(calls, 'publishResults')).toMatchObject({ kChosenBy: 'rule', kChoice: { key: 'choose-k-key' }, sweep: refinedCurve.map((key) => ({ key })) });
   expect(value!.steps.every((s) => s.status === 'done')).toBe(true);
+});
+
+test('a knee that moves after refinement gets its own neighbours refined, until it stays', async () => {
+  const calls: Calls = [];
+  // The rule's answers in turn: knee 5 on the sweep's curve, 3 once 4..6 are refined, 3 again once 2 is.
+  const answers = [5, 3, 3];
+  let asked = 0;
+  const chooseClusterCount = async () => {
+    const knee = answers[Math.min(asked++, answers.length - 1)];
+    return report(`choose-k-${asked}`, { k: knee, knee, stable: true, reason: 'test' });
+  };
+  const { value } = await runWorkflow(BASE_INPUT, mockActivities(calls, { chooseClusterCount }));
+  expect(value!.k).toBe(3);
+  const rounds = calls.filter((c) => c.name === 'sweepK' && c.input.refine).map((c) => c.input.k as number);
+  expect(rounds).toHaveLength(5);
+  expect(rounds.slice(0, 3).sort()).toEqual([4, 5, 6]); // round 1: around the knee 5
+  // round 2: around the knee 3, without 4 (refined already)
+  expect(rounds.slice(3).sort()).toEqual([2, 3]);
+  expect(calls.filter((c) => c.name === 'chooseClusterCount')).toHaveLength(3);
+  expect(inputOf(calls, 'fitFinalKMeans')).toMatchObject({ k: 3, sweep: { key: 'kmeans-k3-refined-key' } });
+  expect(inputOf(calls, 'publishResults')).toMatchObject({ kChoice: { key: 'choose-k-3-key' } });
 });
 
 test('a fixed k wins over the knee; outside the swept range there is no sweep fit to take over', async () => {

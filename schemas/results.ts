@@ -144,6 +144,8 @@ export const KSweepPointSchema = z.object({
   stability: z.number().nullable().optional(),
   /** The sweep fit's smallest cluster (population rows; absent in older runs). */
   smallestCluster: z.number().int().nullable().optional(),
+  /** Seeded inits behind the point: the sweep's (1), or refineInits where it was refined near the knee (absent in older runs). */
+  inits: z.number().int().optional(),
 });
 
 /**

@@ -864,7 +864,15 @@ function whyThisK(results: Results): string {
   const sizes = small.length
     ? ` The final fit left ${small.map((c) => `${clusterLabel(c.id)} with ${formatInt(c.populationCount)} rows`).join(', ')}, below the minimum of ${formatInt(choice.minClusterSize)}: do not act on ${small.length === 1 ? 'it' : 'them'}.`
     : '';
-  return `${knee}; ${eligible}. ${verdict}${sizes}`;
+  return `${knee}; ${eligible}. ${verdict}${sizes}${refinedPoints(results.kSweep)}`;
+}
+
+/** " Refined near the knee …": the sweep points fitted with more inits than the rest, so the knee is the optimum curve's. */
+function refinedPoints(sweep: Results['kSweep']): string {
+  const least = Math.min(...sweep.map((p) => p.inits ?? Infinity));
+  const refined = sweep.filter((p) => p.inits !== undefined && p.inits > least).sort((a, b) => a.k - b.k);
+  if (!refined.length) return '';
+  return ` Refined near the knee (best of ${refined[0].inits} inits instead of ${least}): k = ${refined.map((p) => p.k).join(', ')}.`;
 }
 
 function kmeansSection(results: Results): string {

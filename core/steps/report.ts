@@ -128,6 +128,7 @@ function sweepPoint(fit: KFitOutput, choice: KChoiceOutput | undefined): Results
     silhouette: fit.silhouette,
     ...(evidence ? { stability: evidence.stability } : {}),
     ...(fit.clusterSizes ? { smallestCluster: Math.min(...fit.clusterSizes) } : {}),
+    ...(fit.inits !== undefined ? { inits: fit.inits } : {}),
   };
 }
 

@@ -327,6 +327,14 @@ describe('renderReport: why this k (the k rule)', () => {
     expect(html).toContain('is the nearest to the knee');
     expect(html).toContain('by SSE knee and stability');
     expect(html).not.toContain('below the minimum of');
+    expect(html).not.toContain('Refined near the knee');
+  });
+
+  it('names the sweep points refined near the knee', () => {
+    const base = withRule();
+    const kSweep = base.kSweep.map((p) => ({ ...p, inits: Math.abs(p.k - base.k) <= 1 ? 5 : 1 }));
+    const refined = kSweep.filter((p) => p.inits === 5).map((p) => p.k).sort((a, b) => a - b);
+    expect(renderReport({ ...base, kSweep })).toContain(`Refined near the knee (best of 5 inits instead of 1): k = ${refined.join(', ')}.`);
   });
 
   it('says when the final fit left a cluster below the minimum size', () => {

@@ -2,7 +2,7 @@
  * Step 4, k-means: the k sweep (one activity per k: a point of the elbow curve, over core/steps/sweep.ts) and
  * the final fit (best of several seeded inits, the sweep's fit at k counting as the first, over core/steps/kmeans.ts).
  */
-import { checkKFitsRows, fitFinalKMeans as fitFinal, fitKeyInputs, kFitFigures, kmeansSettings, sweepInitsToReuse } from '../core/steps/kmeans';
+import { centroidsOf, checkKFitsRows, fitFinalKMeans as fitFinal, fitKeyInputs, kFitFigures, kmeansSettings, sweepInitsToReuse } from '../core/steps/kmeans';
 import { chooseClusterCount as choose } from '../core/steps/choose-k';
 import { findPreviousRun, previousCentroidsHere } from '../core/steps/drift';
 import { measureStability as measure } from '../core/steps/stability';
@@ -51,9 +51,12 @@ export async function sweepK(rawInput: SweepKInput): Promise<StepReport> {
   const { config, pca, settings, keyInputs } = await prepareFit(input, (config) => (input.refine ? Math.max(config.refineInits, config.sweepInits) : config.sweepInits));
   const from = input.refine ? await loadStep(input.refine.from, KFitOutputSchema) : undefined;
   const done = from ? await sweepInitsToReuse(from, fitKeyInputs(input.pca.key, settings), settings.inits) : undefined;
+  const lower = input.refine?.splitFrom ? await loadStep(input.refine.splitFrom, KFitOutputSchema) : undefined;
+  const splitFrom = lower ? await centroidsOf(lower) : undefined;
   const step = `kmeans-k${String(input.k).padStart(2, '0')}`;
-  const { ref, output } = await checkpointedStep<KFitOutput>(input.storeDir, step, keyInputs, (workDir) =>
-    fitSweepPoint(pca, { ...settings, silhouetteSample: config.silhouetteSample, done }, workDir, activityRuntime()),
+  const splitKey = input.refine?.splitFrom ? { splitFrom: input.refine.splitFrom.key } : {};
+  const { ref, output } = await checkpointedStep<KFitOutput>(input.storeDir, step, { ...keyInputs, ...splitKey }, (workDir) =>
+    fitSweepPoint(pca, { ...settings, silhouetteSample: config.silhouetteSample, done, splitFrom }, workDir, activityRuntime()),
   );
   return { ref, figures: kFitFigures(output) };
 }

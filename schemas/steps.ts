@@ -158,7 +158,10 @@ export const KFitOutputSchema = z.object({
   clusterSizes: z.array(z.number().int().nonnegative()).optional(),
   /** Final fit only: the population's cluster per clean row (int32). */
   assignments: z.string().optional(),
-  /** Seeded inits run (runs 0..inits-1), the best one's index and its SSE as k-means computed it. */
+  /**
+   * Seeded inits run (runs 0..inits-1), the best one's index and its SSE as k-means computed it. A refined sweep
+   * point whose split start won (splitStart 'kept') has bestRun −1.
+   */
   inits: z.number().int().optional(),
   bestRun: z.number().int().optional(),
   bestRunSse: z.number().optional(),
@@ -170,6 +173,8 @@ export const KFitOutputSchema = z.object({
    * 'unavailable': the data changed shape, nothing to start from).
    */
   warmStart: z.enum(['kept', 'not-kept', 'unavailable']).optional(),
+  /** Refined sweep point that rose above k − 1: whether the fit from k − 1's centroids plus one (core/steps/sweep.ts) won. */
+  splitStart: z.enum(['kept', 'not-kept']).optional(),
   /** Set when this result continued a crashed attempt's heartbeat state. */
   resumedFrom: z.object({ run: z.number().int(), iteration: z.number().int() }).optional(),
 });
@@ -289,7 +294,10 @@ export const SweepInputSchema = RunContextSchema.extend({ pca: StepRefSchema, k:
  * A sweep point refined near the knee (config refineInits inits): it continues the sweep's fit at the same k
  * (`from`), whose seeded inits count as its first ones.
  */
-export const SweepKInputSchema = SweepInputSchema.extend({ refine: z.object({ from: StepRefSchema }).optional() });
+export const SweepKInputSchema = SweepInputSchema.extend({
+  /** `splitFrom`: the k − 1 point, when this point's SSE rose above it: one more fit starts from its centroids plus one. */
+  refine: z.object({ from: StepRefSchema, splitFrom: StepRefSchema.optional() }).optional(),
+});
 export type SweepKInput = z.input<typeof SweepKInputSchema>;
 export type SweepInput = z.input<typeof SweepInputSchema>;
 export const StabilityInputSchema = SweepInputSchema;

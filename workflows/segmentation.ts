@@ -259,19 +259,23 @@ async function settleK(
   return { sweep, k: Number(sweep.kChoice.figures.k), kChosenBy: 'rule', kChoice: sweep.kChoice };
 }
 
-/** Rounds of refits near the knee; the knee settles in one or two on the planted data (bench/quality.ts). */
-const MAX_REFINE_ROUNDS = 3;
+/**
+ * Rounds of refits: near the knee the knee settles in one or two (bench/quality.ts); a rise fixed at k can make
+ * k + 1 rise (its k − 1 point got lower), so the bound leaves room for that to ripple up the curve.
+ */
+const MAX_REFINE_ROUNDS = 8;
 const REFINE_SUMMARY = 'Elbow curve, k = {k}, refined near the knee: more seeded inits, continuing the sweep\'s fit';
 
 /**
  * The k rule (chooseClusterCount), with the sweep points that decide it refitted until they are the optimum's.
  * The sweep fits each k once (one seeded init), cheap over the whole range; the knee, though, is decided by the
  * points next to it, and one init that lands above the optimum's SSE there moves the knee — that made k depend
- * on the seed (same data, seeds 42 / 1 / 2 → k 9 / 9 / 10). So the points around the knee and the chosen k, and
- * any point whose SSE rises with k (it missed its optimum), are refitted with config refineInits inits that
- * continue their sweep fit, and the rule decides again, until the knee stops moving (at most MAX_REFINE_ROUNDS
- * rounds). The final fit takes the refined fit at its k over as its first inits, so the refinement at the chosen
- * k costs nothing extra.
+ * on the seed (same data, seeds 42 / 1 / 2 → k 9 / 9 / 10). So the points around the knee and the chosen k are
+ * refitted once with config refineInits inits that continue their sweep fit, and any point whose SSE rises above
+ * the k − 1 point's (it missed its optimum: SSE never rises with k at the optimum) is refitted also from the
+ * k − 1 point's centroids plus one, which cannot end above it (core/steps/sweep.ts). The rule decides again after
+ * each round, until nothing is left to refit (at most MAX_REFINE_ROUNDS rounds). The final fit takes the refined
+ * fit at its k over as its first inits, so the refinement at the chosen k costs nothing extra.
  */
 async function refineNearKnee(
   context: { storeDir: string; config: PipelineConfigInput },
@@ -289,9 +293,13 @@ async function refineNearKnee(
   for (let round = 0; round < MAX_REFINE_ROUNDS; round++) {
     const targets = refineTargets(ks, points, kChoice, refined);
     if (targets.length === 0) break;
-    const refit = (k: number) => call(compute.sweepK, 'sweep', { ...context, pca, k, refine: { from: points[ks.indexOf(k)].ref } }, { ...cancellation, k, summary: REFINE_SUMMARY });
+    const refit = ({ k, rising }: RefineTarget) => {
+      const i = ks.indexOf(k);
+      const refine = { from: points[i].ref, ...(rising ? { splitFrom: points[i - 1].ref } : {}) };
+      return call(compute.sweepK, 'sweep', { ...context, pca, k, refine }, { ...cancellation, k, summary: REFINE_SUMMARY });
+    };
     const refits = await settleAll(targets.map(refit), cancellation, 'the run was cancelled while the sweep was refined');
-    targets.forEach((k, i) => {
+    targets.forEach(({ k }, i) => {
       points[ks.indexOf(k)] = refits[i];
       refined.add(k);
     });
@@ -300,15 +308,22 @@ async function refineNearKnee(
   return { ...sweepReport(ks, points, sweep.stability, started), kChoice };
 }
 
-/** The k to refit next: the knee's neighbours, the rule's k and any k whose SSE rises above the k before it, not yet refined. */
-function refineTargets(ks: number[], points: StepReport[], kChoice: StepReport, refined: Set<number>): number[] {
+interface RefineTarget {
+  k: number;
+  /** Its SSE is above the k − 1 point's: refitted from that point's centroids too. */
+  rising: boolean;
+}
+
+/** The k to refit next: the knee's neighbours and the rule's k (once each), and every k whose SSE rises above the k before it. */
+function refineTargets(ks: number[], points: StepReport[], kChoice: StepReport, refined: Set<number>): RefineTarget[] {
   const k = Number(kChoice.figures.k);
   const knee = Number(kChoice.figures.knee); // 'none' → NaN: refine around the rule's k instead
   const centre = Number.isFinite(knee) ? knee : k;
   const sse = points.map((p) => Number(p.figures.sse));
-  const rising = ks.filter((_, i) => i > 0 && sse[i] > sse[i - 1]);
-  const wanted = new Set([centre - 1, centre, centre + 1, k, ...rising]);
-  return ks.filter((candidate) => wanted.has(candidate) && !refined.has(candidate));
+  const nearKnee = new Set([centre - 1, centre, centre + 1, k]);
+  return ks
+    .map((candidate, i) => ({ k: candidate, rising: i > 0 && sse[i] > sse[i - 1] }))
+    .filter((t) => t.rising || (nearKnee.has(t.k) && !refined.has(t.k)));
 }
 
 /** The k values to sweep: config kMin..kMax (the ingest step has validated them; defaults from schemas/config-defaults.ts). */

@@ -111,6 +111,11 @@ export async function sweepInitsToReuse(
   return { runs: inits, best: { run: bestRun, sse: bestRunSse, centroids } };
 }
 
+/** A k-means step's centroids (row-major k × dims), from its centroids.json. */
+export async function centroidsOf(fit: Loaded<KFitOutput>): Promise<number[]> {
+  return (await readJsonFile(join(fit.dir, fit.output.centroids), CentroidsFileSchema)).centroids;
+}
+
 /**
  * A warm start for the final fit (config continuity.keepPreviousK): the previous run's centroids carried into
  * this run's PCA space (core/drift.ts warmStartCentroids), or null when the data changed shape.

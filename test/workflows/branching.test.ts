@@ -172,6 +172,21 @@ test('a knee that moves after refinement gets its own neighbours refined, until 
   expect(inputOf(calls, 'publishResults')).toMatchObject({ kChoice: { key: 'choose-k-3-key' } });
 });
 
+test('a point whose SSE rises above the k before it is refitted from that point\'s centroids too, until the curve is monotone', async () => {
+  const calls: Calls = [];
+  // k = 6 lands above k = 5 in the sweep; refitted (from k = 5's centroids plus one) it is below.
+  const sweepK = async (input: { k: number; refine?: unknown }) =>
+    report(`kmeans-k${input.k}${input.refine ? '-refined' : ''}`, { k: input.k, sse: input.k === 6 && !input.refine ? 380 : SSE[input.k] - (input.refine ? 1 : 0) });
+  const { value } = await runWorkflow(BASE_INPUT, mockActivities(calls, { sweepK }));
+  expect(value!.k).toBe(5);
+  const refits = calls.filter((c) => c.name === 'sweepK' && c.input.refine);
+  // Round 1: the knee's neighbours 3, 4, 5 (plain) and the rising 6 (split from the sweep's k = 5 point); then the curve is monotone.
+  expect(refits.map((c) => c.input.k as number).sort((a, b) => a - b)).toEqual([3, 4, 5, 6]);
+  expect(refits.find((c) => c.input.k === 6)!.input.refine).toEqual({ from: expect.objectContaining({ key: 'kmeans-k6-key' }), splitFrom: expect.objectContaining({ key: 'kmeans-k5-key' }) });
+  for (const k of [3, 4, 5]) expect(refits.find((c) => c.input.k === k)!.input.refine).not.toHaveProperty('splitFrom');
+  expect(calls.filter((c) => c.name === 'chooseClusterCount')).toHaveLength(2);
+});
+
 test('a fixed k wins over the knee; outside the swept range there is no sweep fit to take over', async () => {
   const calls: Calls = [];
   const { value } = await runWorkflow({ ...BASE_INPUT, config: { kMin: 2, kMax: 6, k: 9 } }, mockActivities(calls));

@@ -114,17 +114,8 @@ export const ShareViewSchema = z.object({
   representation: z.enum(['over', 'under', 'neutral']),
 });
 
-export const ClusterSchema = z.object({
-  /** -1 = heavy-missing group. */
-  id: z.number().int(),
-  populationCount: z.number().int().nonnegative(),
-  customerCount: z.number().int().nonnegative(),
-  populationShare: z.number(),
-  customerShare: z.number(),
-  lift: z.number(),
-  liftCi: z.tuple([z.number(), z.number()]),
-  pValue: z.number().min(0).max(1),
-  representation: z.enum(['over', 'under', 'neutral']),
+/** A cluster (id -1 = the heavy-missing group): its clean-row share comparison, the all-row view and what sets it apart. */
+export const ClusterSchema = ShareViewSchema.extend({
   /** The same comparison over all rows of each file (absent in results written before the clean-row verdicts). */
   allRows: ShareViewSchema.optional(),
   /** Features that set the cluster's members apart from the population mean, largest |z| first (empty for -1). */

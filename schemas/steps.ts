@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { PipelineConfigSchema } from './config';
 import { FeatureTypeSchema } from './feature-summary';
 import { ConcentratedFeatureSchema, RareLevelDecisionSchema } from './feature-fit';
-import { ClusterSchema, ComponentSchema, ContinuitySchema, DivergenceSchema, HeavyComparisonSchema, ValueChecksSchema } from './results';
+import { ClusterSchema, ComponentSchema, KChoiceSchema, ContinuitySchema, DivergenceSchema, HeavyComparisonSchema, ValueChecksSchema } from './results';
 
 /**
  * What each step returns to the workflow: small JSON (paths, counts, statistics), never table rows.
@@ -194,15 +194,8 @@ export const StabilityOutputSchema = z.object({
 export type StabilityOutput = z.infer<typeof StabilityOutputSchema>;
 
 /** The k rule's decision (core/linalg/choose-k.ts) with its evidence per k. */
-export const KChoiceOutputSchema = z.object({
+export const KChoiceOutputSchema = KChoiceSchema.extend({
   k: z.number().int(),
-  knee: z.number().int().nullable(),
-  eligible: z.array(z.number().int()),
-  run: z.array(z.number().int()),
-  stable: z.boolean(),
-  reason: z.string(),
-  minStability: z.number(),
-  minClusterSize: z.number().int(),
   points: z.array(z.object({ k: z.number().int(), sse: z.number(), stability: z.number().nullable(), smallestCluster: z.number().int().nullable() })),
 });
 export type KChoiceOutput = z.infer<typeof KChoiceOutputSchema>;

@@ -6,42 +6,16 @@
  *
  * The matrix file is read in blocks of rows (a full-size matrix is ~0.6 GB), summed in float64 per cluster.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { FittedTransform } from '../../schemas/model-files';
 import { inverseScale } from './inverse';
 
 const BLOCK_ROWS = 8192;
 
-/** k × cols sums and the k counts of a float32 matrix file's rows by cluster (labels < 0 are skipped). */
-export function clusterSumsFromFile(path: string, rows: number, cols: number, labels: Int32Array, k: number): { sums: Float64Array; counts: Float64Array } {
-  if (labels.length !== rows) throw new RangeError(`cluster means: ${labels.length} labels for ${rows} rows`);
-  const sums = new Float64Array(k * cols);
-  const counts = new Float64Array(k);
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    if (size !== rows * cols * 4) throw new Error(`${path} has ${size} bytes, expected ${rows * cols * 4} (float32 ${rows} × ${cols})`);
-    const block = new Float32Array(BLOCK_ROWS * cols);
-    const bytes = new Uint8Array(block.buffer);
-    for (let start = 0; start < rows; start += BLOCK_ROWS) {
-      const n = Math.min(BLOCK_ROWS, rows - start);
-      const want = n * cols * 4;
-      let got = 0;
-      while (got < want) {
-        const read = readSync(fd, bytes, got, want - got, start * cols * 4 + got);
-        if (read === 0) throw new Error(`${path} ended early`);
-        got += read;
-      }
-      accumulate(block, n, cols, labels, start, k, sums, counts);
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return { sums, counts };
-}
-
-/** clusterSumsFromFile reading block by block asynchronously, so an activity's event loop keeps heartbeating. */
+/**
+ * k × cols sums and the k counts of a float32 matrix file's rows by cluster (labels < 0 are skipped), read block
+ * by block asynchronously, so an activity's event loop keeps heartbeating.
+ */
 export async function clusterSumsFromFileAsync(path: string, rows: number, cols: number, labels: Int32Array, k: number): Promise<{ sums: Float64Array; counts: Float64Array }> {
   if (labels.length !== rows) throw new RangeError(`cluster means: ${labels.length} labels for ${rows} rows`);
   const sums = new Float64Array(k * cols);

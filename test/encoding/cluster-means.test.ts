@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterMeansInOriginalUnits, clusterSumsFromFile } from '../../core/encoding/cluster-means';
+import { clusterMeansInOriginalUnits, clusterSumsFromFileAsync } from '../../core/encoding/cluster-means';
 import type { FittedTransform } from '../../schemas/model-files';
 
 describe('cluster means in original units (profiles)', () => {
@@ -28,8 +28,8 @@ describe('cluster means in original units (profiles)', () => {
   const path = join(dir, 'population.matrix');
   writeFileSync(path, Buffer.from(standardised.buffer));
 
-  it('streams the file and returns each cluster mean, within the observed range', () => {
-    const { sums, counts } = clusterSumsFromFile(path, rows, cols, labels, 3);
+  it('streams the file and returns each cluster mean, within the observed range', async () => {
+    const { sums, counts } = await clusterSumsFromFileAsync(path, rows, cols, labels, 3);
     expect(Array.from(counts)).toEqual([6667, 6667, 6666]);
     const means = clusterMeansInOriginalUnits(sums, counts, cols, transform);
     for (let c = 0; c < 3; c++) {
@@ -45,8 +45,8 @@ describe('cluster means in original units (profiles)', () => {
     expect(means[0].original[0]).toBeCloseTo(7, 5);
   });
 
-  it('names a wrong file size and a label beyond k', () => {
-    expect(() => clusterSumsFromFile(path, rows + 1, cols, new Int32Array(rows + 1), 3)).toThrow(/bytes, expected/);
-    expect(() => clusterSumsFromFile(path, rows, cols, labels, 2)).toThrow(/not below k/);
+  it('names a wrong file size and a label beyond k', async () => {
+    await expect(clusterSumsFromFileAsync(path, rows + 1, cols, new Int32Array(rows + 1), 3)).rejects.toThrow(/bytes, expected/);
+    await expect(clusterSumsFromFileAsync(path, rows, cols, labels, 2)).rejects.toThrow(/not below k/);
   });
 });

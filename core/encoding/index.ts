@@ -5,3 +5,4 @@ export * from './fit';
 export * from './impute-scale';
 export * from './matrix';
 export * from './inverse';
+export * from './coded-scale';

@@ -2,7 +2,9 @@
  * The scale step alone on a finished run's split and encode checkpoints: timed phase by phase, its output files
  * hashed (and compared with a reference scale folder when given), to tune the step without the whole workflow.
  *
- *   node dist/bench/scale-step.js --run OUTDIR [--out DIR] [--reference SCALEDIR] [--repeat N]
+ *   node dist/bench/scale-step.js --run OUTDIR [--out DIR] [--reference SCALEDIR] [--repeat N] [--path coded|sql]
+ *
+ * --path sql runs the SQL path (fitImputeScale + exportMatrix) instead of the step's own, to compare both in one sitting.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -10,7 +12,10 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { imputeAndScale } from '../core/steps/scale';
+import { withDuckDb } from '../core/duckdb';
+import { EncodingModelSchema } from '../schemas/model-files';
+import { readJsonFile } from '../core/store/json';
+import { imputeAndScale, imputeAndScaleBySql } from '../core/steps/scale';
 import type { EncodeOutput, SplitOutput } from '../schemas/steps';
 import { vmHwmBytes } from './processes';
 
@@ -28,7 +33,7 @@ function sha256(path: string): string {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { run: { type: 'string' }, out: { type: 'string' }, reference: { type: 'string' }, repeat: { type: 'string', default: '1' } },
+    options: { run: { type: 'string' }, out: { type: 'string' }, reference: { type: 'string' }, repeat: { type: 'string', default: '1' }, path: { type: 'string', default: 'coded' } },
   });
   if (!values.run) throw new Error('--run OUTDIR is required');
   const split = await onlyCheckpoint<SplitOutput>(values.run, 'split');
@@ -47,7 +52,10 @@ async function main(): Promise<void> {
     last = performance.now();
     const started = performance.now();
     const cpu = process.cpuUsage();
-    const output = await imputeAndScale(split, encode, out);
+    const output =
+      values.path === 'sql'
+        ? await withDuckDb({}, async (conn) => imputeAndScaleBySql(conn, await readJsonFile(join(encode.dir, encode.output.model), EncodingModelSchema), split, out))
+        : await imputeAndScale(split, encode, out);
     const seconds = (performance.now() - started) / 1000;
     const cpuUsed = process.cpuUsage(cpu);
     const cpuSeconds = (cpuUsed.user + cpuUsed.system) / 1e6;
@@ -57,7 +65,7 @@ async function main(): Promise<void> {
       for (const name of files) if (name !== 'manifest.json' && sha256(join(out, name)) !== sha256(join(values.reference, name))) mismatches.push(name);
     }
     console.log(
-      `scale: ${seconds.toFixed(2)} s (process CPU ${cpuSeconds.toFixed(2)} s), ${output.population.rows}+${output.customers.rows} rows x ${output.features.length}, ` +
+      `scale (${values.path}): ${seconds.toFixed(2)} s (process CPU ${cpuSeconds.toFixed(2)} s), ${output.population.rows}+${output.customers.rows} rows x ${output.features.length}, ` +
         `max stall ${(maxStall / 1000).toFixed(2)} s, VmHWM ${((vmHwmBytes() ?? NaN) / 2 ** 30).toFixed(2)} GiB` +
         (values.reference ? (mismatches.length ? `, DIFFERS: ${mismatches.join(' ')}` : ', byte-identical to reference') : ''),
     );

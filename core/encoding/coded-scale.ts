@@ -211,39 +211,64 @@ class DoubleList {
   }
 }
 
-/** Cells of a number column into codes [at, at + n); OVERFLOW values go to `overflow`. */
-// long because: the per-cell hot loop, kept in one function so V8 optimises it for the typed arrays
-function codeNumberCells(plan: ColumnPlan, vector: DuckDBVector, n: number, codes: CodeArray, at: number, overflow: DoubleList): void {
-  const view = numericVectorView(vector, n);
-  const other = plan.known + 1;
-  const { lo, span, dense, keyCodes, numeric } = plan;
-  const code = (x: number): number => {
-    const t = x - lo;
-    if (t >= 0 && t <= span && Math.floor(t) === t && (x !== 0 || 1 / x > 0)) return numeric ? t + 1 : (dense as Uint8Array)[t];
-    if (numeric) {
-      overflow.push(x);
-      return other;
-    }
-    return keyCodes.get(x) ?? other;
-  };
-  if (view === undefined) {
-    for (let i = 0; i < n; i++) {
-      const value = vector.getItem(i);
-      codes[at + i] = value === null || value === undefined ? 0 : code(Number(value as number | bigint));
-    }
-    return;
-  }
-  const { items, validBits } = view;
+/** Whether x is a whole number in the window [lo, lo + span] (and not -0, which keeps its own value). */
+function inWindow(x: number, t: number, span: number): boolean {
+  return t >= 0 && t <= span && (t | 0) === t && (x !== 0 || 1 / x > 0);
+}
+
+/** A kept number's cells: window codes, NULL 0, OVERFLOW (the value to `overflow`) otherwise. */
+function codeNumericCells(items: Float64Array, bits: Uint8Array | null, n: number, codes: CodeArray, at: number, lo: number, span: number, overflow: DoubleList): void {
+  const escape = span + 2;
   for (let i = 0; i < n; i++) {
-    if (validBits !== null && (validBits[i >> 3] & (1 << (i & 7))) === 0) {
+    if (bits !== null && (bits[i >> 3] & (1 << (i & 7))) === 0) {
       codes[at + i] = 0;
       continue;
     }
     const x = items[i];
     const t = x - lo;
-    if (t >= 0 && t <= span && Math.floor(t) === t && (x !== 0 || 1 / x > 0)) codes[at + i] = numeric ? t + 1 : (dense as Uint8Array)[t];
-    else codes[at + i] = code(x);
+    if (inWindow(x, t, span)) {
+      codes[at + i] = t + 1;
+    } else {
+      overflow.push(x);
+      codes[at + i] = escape;
+    }
   }
+}
+
+/** A number map column's cells: the known value's code, OTHER for any other value, NULL 0. */
+function codeMappedCells(items: Float64Array, bits: Uint8Array | null, n: number, codes: CodeArray, at: number, plan: ColumnPlan): void {
+  const { lo, span, keyCodes } = plan;
+  const dense = plan.dense ?? new Uint8Array(0);
+  const other = plan.known + 1;
+  for (let i = 0; i < n; i++) {
+    if (bits !== null && (bits[i >> 3] & (1 << (i & 7))) === 0) {
+      codes[at + i] = 0;
+      continue;
+    }
+    const x = items[i];
+    const t = x - lo;
+    codes[at + i] = t >= 0 && t <= span && (t | 0) === t ? dense[t] : (keyCodes.get(x) ?? other);
+  }
+}
+
+/** Cells of a number column into codes [at, at + n); OVERFLOW values go to `overflow`. */
+function codeNumberCells(plan: ColumnPlan, vector: DuckDBVector, n: number, codes: CodeArray, at: number, overflow: DoubleList): void {
+  const view = numericVectorView(vector, n);
+  if (view !== undefined && view.items instanceof Float64Array) {
+    if (plan.numeric) codeNumericCells(view.items, view.validBits, n, codes, at, plan.lo, plan.span, overflow);
+    else codeMappedCells(view.items, view.validBits, n, codes, at, plan);
+    return;
+  }
+  const items = new Float64Array(n);
+  const bits = new Uint8Array((n + 7) >> 3);
+  for (let i = 0; i < n; i++) {
+    const value = vector.getItem(i);
+    if (value === null || value === undefined) continue;
+    items[i] = Number(value as number | bigint);
+    bits[i >> 3] |= 1 << (i & 7);
+  }
+  if (plan.numeric) codeNumericCells(items, bits, n, codes, at, plan.lo, plan.span, overflow);
+  else codeMappedCells(items, bits, n, codes, at, plan);
 }
 
 /** Text codes computed by SQL into codes [at, at + n) (NULL -> 0). */
@@ -437,6 +462,9 @@ interface GatherColumn {
   std: number;
 }
 
+/** Rows the population's gather copies before it yields to the event loop. */
+const GATHER_SLICE_ROWS = 8192;
+
 /** Rows per tile of the gather (a tile of the output block stays in cache). */
 const TILE_ROWS = 64;
 
@@ -592,7 +620,11 @@ export async function codedImputeScale(conn: DuckDBConnection, options: CodedSca
       for (let from = 0; from < coded.rows; from += blockRows) {
         const to = Math.min(coded.rows, from + blockRows);
         const { block, rowBlock } = writer.current();
-        gatherInto(block, cols, 0, columns, from, to);
+        // A slice at a time, yielding between slices: the event loop (heartbeats) never waits for a whole block.
+        for (let slice = from; slice < to; slice += GATHER_SLICE_ROWS) {
+          if (slice > from) await new Promise<void>((resolve) => setImmediate(resolve));
+          gatherInto(block, cols, slice - from, columns, slice, Math.min(to, slice + GATHER_SLICE_ROWS));
+        }
         rowBlock.set(coded.rowIds.subarray(from, to));
         await writer.flush(to - from);
       }

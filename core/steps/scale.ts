@@ -20,7 +20,7 @@ export const MATRIX_DTYPE = 'float32';
 export async function imputeAndScale(split: Loaded<SplitOutput>, encode: Loaded<EncodeOutput>, workDir: string): Promise<ScaleOutput> {
   const model = await readJsonFile(join(encode.dir, encode.output.model), EncodingModelSchema);
   return withDuckDb({}, async (conn) => {
-    if (!canCodeEncoding(model)) return referenceImputeAndScale(conn, model, split, workDir);
+    if (!canCodeEncoding(model)) return imputeAndScaleBySql(conn, model, split, workDir);
     const result = await codedImputeScale(conn, {
       model,
       populationParquet: join(split.dir, split.output.population.clean),
@@ -39,8 +39,11 @@ export async function imputeAndScale(split: Loaded<SplitOutput>, encode: Loaded<
   });
 }
 
-/** The SQL path (fit by SQL over the encoded rows, export encoding in DuckDB): for encodings with a column of more than 253 levels. */
-async function referenceImputeAndScale(conn: DuckDBConnection, model: EncodingModel, split: Loaded<SplitOutput>, workDir: string): Promise<ScaleOutput> {
+/**
+ * The SQL path (fit by SQL over the encoded rows, export encoding in DuckDB): for encodings with a column of more
+ * than 253 levels, and the reference the coded path is benchmarked against (bench/scale-step.ts --path sql).
+ */
+export async function imputeAndScaleBySql(conn: DuckDBConnection, model: EncodingModel, split: Loaded<SplitOutput>, workDir: string): Promise<ScaleOutput> {
   const populationSource = parquetRelation(join(split.dir, split.output.population.clean));
   const transform = await fitImputeScale(conn, { model, encodedRelationSql: `(${encodeSelectSql(model, populationSource)})` });
   await writeFile(join(workDir, MODEL_FILES.transform), JSON.stringify(transform, null, 1));

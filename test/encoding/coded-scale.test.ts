@@ -4,7 +4,7 @@
  * synthetic Arvato shape and on edge cases (text columns, non-whole and out-of-window numbers, a continuous
  * column fitted by SQL, -0, levels and values the population never had, `unknownLevels: missing`).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinArvatoEncodingRules, parseEncodingRules } from '../../core/encoding/rules';
 import {
@@ -140,5 +140,32 @@ describe('codedImputeScale: byte-identical to fitImputeScale + exportMatrix', ()
     await expect(
       codedImputeScale(db.conn, { model, populationParquet: population, populationOutPrefix: join(db.dir, 'many'), others: [], dtype: 'float32' }),
     ).rejects.toThrow(/too many levels/);
+  });
+
+  test('a NULL row index in another file fails the step and leaves no partial files behind', async () => {
+    const population = await writeParquet(db, 'null-row-pop', `SELECT range::BIGINT AS "row", (range % 5)::DOUBLE AS NUM FROM range(5000)`);
+    const customers = await writeParquet(
+      db,
+      'null-row-cust',
+      `SELECT CASE WHEN range = 4000 THEN NULL ELSE range END::BIGINT AS "row", (range % 5)::DOUBLE AS NUM FROM range(5000)`,
+    );
+    const model = await fitEncoding(db.conn, {
+      populationParquet: population,
+      keptColumns: ['NUM'],
+      rules: parseEncodingRules({ columns: { NUM: { action: 'keep', reason: 'numeric' } } }),
+    });
+    const prefix = join(db.dir, 'null-row-out');
+    await expect(
+      codedImputeScale(db.conn, {
+        model,
+        populationParquet: population,
+        populationOutPrefix: `${prefix}-pop`,
+        others: [{ sourceParquet: customers, outPrefix: `${prefix}-cust` }],
+        dtype: 'float32',
+        blockBytes: 1,
+      }),
+    ).rejects.toThrow(/NULL in column "row"/);
+    const left = readdirSync(db.dir).filter((name) => name.startsWith('null-row-out'));
+    expect(left.sort()).toEqual(['null-row-out-pop.matrix', 'null-row-out-pop.rows']); // the finished population file only
   });
 });

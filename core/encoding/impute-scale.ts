@@ -78,30 +78,18 @@ export function histogramMoments(entries: readonly { key: number; count: number 
   return { count, mean, variance: squares / count };
 }
 
-/**
- * Fits fill values, means and standard deviations on the population's encoded rows, in one scan (plus one
- * per `medianBatch` continuous features, none for the Arvato data):
- * - derived features and whole-number kept features with a modest range: exact value histograms, which
- *   give count, mean, variance and the exact median;
- * - other features: count and mean (0/1 features: variance p (1 - p)); continuous ones also var_pop and
- *   DuckDB's exact median.
- * The mean and std after imputation follow exactly from the observed moments and the fill:
- *   mean = (c * m_obs + k * fill) / n,  var = (c * (v_obs + (m_obs - mean)^2) + k * (fill - mean)^2) / n
- * with c observed and k = n - c imputed cells (the pooled-variance identity; no cancellation).
- */
-// long because: batched SQL passes (moments, histogram medians, exact medians) filling per-feature arrays in step; left whole while issue 12 works on the scale step
-export async function fitImputeScale(conn: DuckDBConnection, options: FitImputeScaleOptions): Promise<FittedTransform> {
-  const { model, encodedRelationSql: relation } = options;
-  const features = model.features;
-  const ids = features.map((feature) => quoteIdent(feature.name));
-  const batch = Math.max(1, options.medianBatch ?? 16);
-  const maxDistinct = options.histogramMaxDistinct ?? 20000;
-  const needsMedian = features.map((feature) => feature.kind === 'numeric' || feature.kind === 'derived');
+/** Features whose fill is a median (kept numbers and derived ordinals); the others are 0/1 features. */
+export function needsMedianFeature(feature: EncodingModel['features'][number]): boolean {
+  return feature.kind === 'numeric' || feature.kind === 'derived';
+}
 
-  // Medians come from exact value histograms for derived features (few values by construction) and for
-  // kept numbers that are whole numbers over a range of fewer than maxDistinct values in the population
-  // fit; a histogram also gives the count, mean and variance. Other median features use DuckDB's median.
-  const histogram = features.map(
+/**
+ * Features whose moments and median come from an exact value histogram: derived features (few values by
+ * construction) and kept numbers that are whole numbers over a range of fewer than `maxDistinct` values in
+ * the population fit. Other median features use DuckDB's count, avg, var_pop and exact median.
+ */
+export function histogramFeatureFlags(model: EncodingModel, maxDistinct = 20000): boolean[] {
+  return model.features.map(
     (feature) =>
       feature.kind === 'derived' ||
       (feature.kind === 'numeric' &&
@@ -109,13 +97,66 @@ export async function fitImputeScale(conn: DuckDBConnection, options: FitImputeS
         feature.range.integral &&
         feature.range.max - feature.range.min < maxDistinct),
   );
+}
+
+/**
+ * What the population shows of each feature before imputation: observed count, mean and population variance
+ * (null with no observed value), and the exact median of the median features. Entries of features a partial
+ * computation did not cover stay at count 0 / null.
+ */
+export interface ObservedStats {
+  rows: number;
+  counts: number[];
+  means: (number | null)[];
+  variances: (number | null)[];
+  medians: Map<number, number | null>;
+}
+
+export function emptyObservedStats(featureCount: number, rows: number): ObservedStats {
+  return {
+    rows,
+    counts: new Array<number>(featureCount).fill(0),
+    means: new Array<number | null>(featureCount).fill(null),
+    variances: new Array<number | null>(featureCount).fill(null),
+    medians: new Map(),
+  };
+}
+
+/** Count, mean, variance and median of one feature from its exact value histogram, into `stats`. */
+export function setHistogramStats(stats: ObservedStats, j: number, entries: readonly { key: number; count: number }[]): void {
+  const moments = histogramMoments(entries);
+  stats.counts[j] = moments.count;
+  stats.means[j] = moments.mean;
+  stats.variances[j] = moments.variance;
+  stats.medians.set(j, medianFromHistogram(entries));
+}
+
+/**
+ * The population's observed statistics of the features `include` selects (default all), by SQL over the
+ * encoded rows: one scan (histograms, or count + mean (+ variance for median features)), plus one per
+ * `medianBatch` features that need DuckDB's exact median.
+ */
+// long because: the one scan's expressions and slots, and reading them back, share the per-feature flags
+export async function observedStatsSql(
+  conn: DuckDBConnection,
+  options: FitImputeScaleOptions,
+  include: readonly boolean[] = options.model.features.map(() => true),
+): Promise<ObservedStats> {
+  const { model, encodedRelationSql: relation } = options;
+  const features = model.features;
+  const ids = features.map((feature) => quoteIdent(feature.name));
+  const batch = Math.max(1, options.medianBatch ?? 16);
+  const needsMedian = features.map(needsMedianFeature);
+  const histogram = histogramFeatureFlags(model, options.histogramMaxDistinct ?? 20000);
 
   // The one scan: histograms, or count + mean (+ variance for median features).
   const parts: string[] = ['count(*)'];
   const slots: { histogram?: number; count?: number; mean?: number; variance?: number }[] = [];
   ids.forEach((id, j) => {
     const x = `CAST(${id} AS DOUBLE)`;
-    if (histogram[j]) {
+    if (!include[j]) {
+      slots.push({});
+    } else if (histogram[j]) {
       slots.push({ histogram: parts.length });
       parts.push(`histogram(${x})`);
     } else {
@@ -129,42 +170,61 @@ export async function fitImputeScale(conn: DuckDBConnection, options: FitImputeS
     }
   });
   const scanRow = await oneRow(conn, `SELECT ${parts.join(', ')} FROM ${relation}`);
-  const rows = toNumber(scanRow[0]) ?? 0;
-  if (rows === 0) throw new InputError('no population rows to fit imputation and scaling on');
+  const stats = emptyObservedStats(features.length, toNumber(scanRow[0]) ?? 0);
   const value = (index: number | undefined): number | null => (index === undefined ? null : toNumber(scanRow[index]));
-
-  const counts: number[] = [];
-  const means: (number | null)[] = [];
-  const variances: (number | null)[] = [];
-  const medians = new Map<number, number | null>();
   slots.forEach((slot, j) => {
+    if (!include[j]) return;
     if (slot.histogram !== undefined) {
       const entries = ((scanRow[slot.histogram] as { key: unknown; value: unknown }[] | null) ?? []).map((entry) => ({
         key: Number(entry.key),
         count: Number(entry.value),
       }));
-      const moments = histogramMoments(entries);
-      counts.push(moments.count);
-      means.push(moments.mean);
-      variances.push(moments.variance);
-      medians.set(j, medianFromHistogram(entries));
+      setHistogramStats(stats, j, entries);
       return;
     }
-    counts.push(value(slot.count) ?? 0);
+    stats.counts[j] = value(slot.count) ?? 0;
     const mean = value(slot.mean);
-    means.push(mean);
+    stats.means[j] = mean;
     // 0/1 features: the population variance of the observed values is p (1 - p).
-    variances.push(needsMedian[j] ? value(slot.variance) : mean === null ? null : mean * (1 - mean));
+    stats.variances[j] = needsMedian[j] ? value(slot.variance) : mean === null ? null : mean * (1 - mean);
   });
 
   // Exact medians of the remaining (continuous or wide-range) features.
-  const viaMedian = features.flatMap((_, j) => (needsMedian[j] && !histogram[j] ? [j] : []));
+  const viaMedian = features.flatMap((_, j) => (include[j] && needsMedian[j] && !histogram[j] ? [j] : []));
   for (let start = 0; start < viaMedian.length; start += batch) {
     const part = viaMedian.slice(start, start + batch);
     const row = await oneRow(conn, `SELECT ${part.map((j) => `median(CAST(${ids[j]} AS DOUBLE))`).join(', ')} FROM ${relation}`);
-    part.forEach((j, k) => medians.set(j, toNumber(row[k])));
+    part.forEach((j, k) => stats.medians.set(j, toNumber(row[k])));
   }
+  return stats;
+}
 
+/**
+ * Fits fill values, means and standard deviations on the population's encoded rows, in one scan (plus one
+ * per `medianBatch` continuous features, none for the Arvato data):
+ * - derived features and whole-number kept features with a modest range: exact value histograms, which
+ *   give count, mean, variance and the exact median;
+ * - other features: count and mean (0/1 features: variance p (1 - p)); continuous ones also var_pop and
+ *   DuckDB's exact median.
+ * The scale step computes the same statistics from source-column codes (core/encoding/coded-scale.ts); this
+ * SQL path is its reference.
+ */
+export async function fitImputeScale(conn: DuckDBConnection, options: FitImputeScaleOptions): Promise<FittedTransform> {
+  const stats = await observedStatsSql(conn, options);
+  if (stats.rows === 0) throw new InputError('no population rows to fit imputation and scaling on');
+  return transformFromObserved(options.model, stats);
+}
+
+/**
+ * The fitted transform from the population's observed statistics: fills (median, mode, the group's most
+ * frequent level), then the mean and std after imputation, which follow exactly from the observed moments:
+ *   mean = (c * m_obs + k * fill) / n,  var = (c * (v_obs + (m_obs - mean)^2) + k * (fill - mean)^2) / n
+ * with c observed and k = n - c imputed cells (the pooled-variance identity; no cancellation).
+ */
+export function transformFromObserved(model: EncodingModel, stats: ObservedStats): FittedTransform {
+  const { rows, counts, means, variances, medians } = stats;
+  const features = model.features;
+  const needsMedian = features.map(needsMedianFeature);
   const fills = new Array<number>(features.length).fill(0);
   features.forEach((feature, j) => {
     if (needsMedian[j]) {

@@ -7,3 +7,4 @@ export * from './matrix';
 export * from './inverse';
 export * from './cluster-means';
 export * from './rare-levels';
+export * from './coded-scale';

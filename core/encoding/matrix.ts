@@ -115,7 +115,7 @@ type NumericView = InstanceType<(typeof NUMERIC_VIEWS)[number]>;
  * (null when no cell is NULL; bit i lives in byte i >> 3, bit i & 7 of the little-endian uint64 words).
  * Undefined when the internals do not look as expected: callers then fall back to getItem.
  */
-function vectorInternals(vector: DuckDBVector, rowCount: number): { items: NumericView; validBits: Uint8Array | null } | undefined {
+export function numericVectorView(vector: DuckDBVector, rowCount: number): { items: NumericView; validBits: Uint8Array | null } | undefined {
   const internals = vector as unknown as { items?: unknown; validity?: { data?: unknown; offset?: unknown } };
   const { items, validity } = internals;
   if (!NUMERIC_VIEWS.some((view) => items instanceof view) || (items as NumericView).length !== rowCount || validity === undefined) return undefined;
@@ -137,7 +137,7 @@ export function vectorValues<T extends Float64Array | Float32Array | Int32Array>
   ctor: TypedArrayCtor<T>,
 ): { values: T; nulls: number } {
   const isInt = ctor === (Int32Array as unknown);
-  const fast = vectorInternals(vector, rowCount);
+  const fast = numericVectorView(vector, rowCount);
   if (fast && fast.items instanceof (ctor as unknown as typeof Float64Array)) {
     const { items, validBits } = fast;
     if (validBits === null) return { values: items as T, nulls: 0 };
@@ -182,7 +182,7 @@ export function standardiseVector(
   std: number,
   fill: number,
 ): void {
-  const fast = vectorInternals(vector, rowCount);
+  const fast = numericVectorView(vector, rowCount);
   if (fast) {
     target.set(fast.items);
     for (let i = 0; i < rowCount; i++) target[i] = (target[i] - mean) / std;
@@ -411,6 +411,105 @@ export async function exportMatrix(conn: DuckDBConnection, options: ExportMatrix
   }
   stats.seconds = (performance.now() - started) / 1000;
   return { rows, cols, matrixPath, rowsPath, dtype, features: model.features.map((feature) => feature.name), stats };
+}
+
+/**
+ * A matrix file pair (`<prefix>.matrix` + `<prefix>.rows`, as exportMatrix writes them) filled block by
+ * block: two blocks, one filled while the other is written (on a libuv thread, at its own file offset).
+ * Files appear atomically on finish (temp + rename); abort removes them.
+ */
+export class MatrixFileWriter {
+  private readonly blocks: MatrixArray[];
+  private readonly rowBlocks: Int32Array[];
+  private readonly writes: (Promise<void> | null)[] = [null, null];
+  private index = 0;
+  private issued = 0;
+  private written = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly matrixPath: string,
+    private readonly rowsPath: string,
+    private readonly suffix: string,
+    private readonly matrixFd: number,
+    private readonly rowsFd: number,
+    private readonly bytes: number,
+    private readonly cols: number,
+    dtype: MatrixDtype,
+    blockRows: number,
+    private readonly onProgress?: (rowsWritten: number) => void,
+  ) {
+    const Ctor: TypedArrayCtor<MatrixArray> = dtype === 'float32' ? Float32Array : Float64Array;
+    this.blocks = [new Ctor(blockRows * cols), new Ctor(blockRows * cols)];
+    this.rowBlocks = [new Int32Array(blockRows), new Int32Array(blockRows)];
+  }
+
+  static async open(outPrefix: string, dtype: MatrixDtype, cols: number, blockRows: number, onProgress?: (rowsWritten: number) => void): Promise<MatrixFileWriter> {
+    if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`dtype must be float32 or float64, got ${String(dtype)}`);
+    const suffix = `.tmp-${process.pid}-${Date.now()}`;
+    const matrixPath = `${outPrefix}.matrix`;
+    const rowsPath = `${outPrefix}.rows`;
+    const matrixFd = openSync(matrixPath + suffix, 'w');
+    let rowsFd: number;
+    try {
+      rowsFd = openSync(rowsPath + suffix, 'w');
+    } catch (error) {
+      closeSync(matrixFd);
+      rmSync(matrixPath + suffix, { force: true });
+      throw error;
+    }
+    return new MatrixFileWriter(matrixPath, rowsPath, suffix, matrixFd, rowsFd, BYTES[dtype], cols, dtype, blockRows, onProgress);
+  }
+
+  /** The block to fill now (row-major, `cols` per row) and its row indices. */
+  current(): { block: MatrixArray; rowBlock: Int32Array } {
+    return { block: this.blocks[this.index], rowBlock: this.rowBlocks[this.index] };
+  }
+
+  /** Starts writing the current block's first `count` rows and waits until the other block is free. */
+  async flush(count: number): Promise<void> {
+    if (count === 0) return;
+    const index = this.index;
+    const at = this.issued;
+    this.issued += count;
+    const writing = (async () => {
+      await writeAllAt(this.matrixFd, this.blocks[index], count * this.cols, this.bytes, at * this.cols * this.bytes);
+      await writeAllAt(this.rowsFd, this.rowBlocks[index], count, 4, at * 4);
+      this.written += count;
+      this.onProgress?.(this.written);
+    })();
+    writing.catch(() => undefined); // raised where it is awaited; never left unhandled
+    this.writes[index] = writing;
+    this.index = 1 - index;
+    const pending = this.writes[this.index];
+    this.writes[this.index] = null;
+    if (pending) await pending;
+  }
+
+  /** Waits for the writes, closes and publishes the files; the rows written. */
+  async finish(): Promise<number> {
+    for (const pending of this.writes) if (pending) await pending;
+    this.close();
+    if (this.written !== this.issued) throw new Error(`wrote ${this.written} of ${this.issued} rows`);
+    renameSync(this.matrixPath + this.suffix, this.matrixPath);
+    renameSync(this.rowsPath + this.suffix, this.rowsPath);
+    return this.written;
+  }
+
+  /** Waits for any write in flight, closes and removes the temporary files. */
+  async abort(): Promise<void> {
+    for (const pending of this.writes) if (pending) await pending.catch(() => undefined);
+    this.close();
+    rmSync(this.matrixPath + this.suffix, { force: true });
+    rmSync(this.rowsPath + this.suffix, { force: true });
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.matrixFd);
+    closeSync(this.rowsFd);
+  }
 }
 
 /** Writes the first `count` elements of a typed array at byte `position` of the file, little-endian. */

@@ -15,7 +15,7 @@ import { parquetRelation, queryOne, withDuckDb, queryRows, quoteIdent, quoteLite
 import { jensenShannon, totalVariation } from '../stats/divergence';
 import { type ComparisonOptions, planHeavyComparison } from './heavy-comparison';
 import { csvReadError, validateCsvHeader } from './csv-header';
-import { ValueCheckSettings, describeDomain, recodeExpressionSql, valueCheckCountsSql } from './domains';
+import { ValueCheckSettings, describeDomain, recodeExpressionSql, valueCheckCountsSql, valueCheckFlagsSql } from './domains';
 import type { ValueChecks } from '../../schemas/results';
 import {
   ColumnSpec,
@@ -304,7 +304,14 @@ export async function checkValues(
 ): Promise<ValueChecks> {
   const found = new Map<string, ValueChecks['columns'][number]>();
   for (const role of FILES) {
-    const { sql, checked } = valueCheckCountsSql(parquetRelation(join(ingested.dir, ingested.output[role].parquet)), ingested.output.columns, checks);
+    const source = parquetRelation(join(ingested.dir, ingested.output[role].parquet));
+    // The flags scan first: the counting scan covers only the columns that may hold such a value (often none).
+    const flags = valueCheckFlagsSql(source, ingested.output.columns, checks);
+    const flagged = { ...(flags.bounds ? await queryOne(conn, flags.bounds) : {}) };
+    for (const [name, value] of Object.entries(flags.rows ? await queryOne(conn, flags.rows) : {})) flagged[name] = flagged[name] === true || value === true;
+    const candidates = flags.checked.filter((_, i) => flagged[`f${i}`] === true);
+    if (candidates.length === 0) continue;
+    const { sql, checked } = valueCheckCountsSql(source, candidates, checks);
     if (!sql) continue;
     const row = await queryOne(conn, sql);
     let first: { row: number; column: string; lo: string; hi: string; extreme: boolean } | undefined;

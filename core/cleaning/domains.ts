@@ -200,9 +200,16 @@ export function valueCheckFlagsSql(source: string, columns: ColumnSpec[], settin
  */
 export function recodeExpressionSql(column: ColumnSpec, settings: ValueCheckSettings | undefined, mayHoldInvalid = true): string {
   const name = quoteIdent(column.name);
+  const value = recodedValueSql(column, settings, mayHoldInvalid);
+  return value === name ? name : `${value} AS ${name}`;
+}
+
+/** recodeExpressionSql's value alone (no alias): the column itself when nothing in it is recoded. */
+export function recodedValueSql(column: ColumnSpec, settings: ValueCheckSettings | undefined, mayHoldInvalid = true): string {
+  const name = quoteIdent(column.name);
   const treated = settings && settings.policy === 'missing' && mayHoldInvalid ? invalidValueSql(column, settings) : 'false';
   const predicates = [isMissingCodeSql(column), treated].filter((p) => p !== 'false');
-  return predicates.length ? `CASE WHEN ${predicates.join(' OR ')} THEN NULL ELSE ${name} END AS ${name}` : name;
+  return predicates.length ? `CASE WHEN ${predicates.join(' OR ')} THEN NULL ELSE ${name} END` : name;
 }
 
 /**

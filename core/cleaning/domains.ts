@@ -195,16 +195,10 @@ export function valueCheckFlagsSql(source: string, columns: ColumnSpec[], settin
 }
 
 /**
- * The recode expression of a column: missing codes and (policy 'missing') invalid values become NULL.
- * `mayHoldInvalid: false` (the value checks found none in this file's column) leaves the value test out.
+ * The recoded value of a column (SQL, no alias): missing codes and (policy 'missing') invalid values become NULL;
+ * the column itself when nothing in it is recoded. `mayHoldInvalid: false` (the value checks found none in this
+ * file's column) leaves the value test out.
  */
-export function recodeExpressionSql(column: ColumnSpec, settings: ValueCheckSettings | undefined, mayHoldInvalid = true): string {
-  const name = quoteIdent(column.name);
-  const value = recodedValueSql(column, settings, mayHoldInvalid);
-  return value === name ? name : `${value} AS ${name}`;
-}
-
-/** recodeExpressionSql's value alone (no alias): the column itself when nothing in it is recoded. */
 export function recodedValueSql(column: ColumnSpec, settings: ValueCheckSettings | undefined, mayHoldInvalid = true): string {
   const name = quoteIdent(column.name);
   const treated = settings && settings.policy === 'missing' && mayHoldInvalid ? invalidValueSql(column, settings) : 'false';

@@ -32,8 +32,12 @@ FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 # The image has no .git: the commit recorded in each model's lineage.json comes from this build argument
 # (docker build --build-arg GIT_COMMIT=$(git rev-parse HEAD) .); empty means "unknown".
 ARG GIT_COMMIT=
+# MALLOC_ARENA_MAX: glibc gives each thread that allocates (DuckDB's, the worker threads') an arena of its own
+# and keeps what they freed; a long-lived worker then carried one run's DuckDB memory into the next (VmHWM of the
+# 2nd run in one process at 300k rows: 0.99 GiB, 0.74 GiB with 2 arenas; the 1st run 0.62 / 0.60 GiB).
 ENV NODE_ENV=production \
     WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js \
+    MALLOC_ARENA_MAX=2 \
     SEGMENTS_GIT_COMMIT=${GIT_COMMIT}
 WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules

@@ -2,7 +2,7 @@
 import { join, resolve } from 'node:path';
 import { valueCheckSettings } from '../core/cleaning/domains';
 import { MODEL_FILES } from '../schemas/model-files';
-import { assessMissingness, checkCleanRows, hashInput, ingestFiles, recodeMissing, resolveMaxRowMissing, splitRows } from '../core/cleaning/cleaning-steps';
+import { Recoded, assessMissingness, checkCleanRows, hashInput, ingestFiles, recodeMissing, resolveMaxRowMissing, splitRows } from '../core/cleaning/cleaning-steps';
 import { withDuckDb } from '../core/duckdb';
 import {
   IngestInput,
@@ -66,18 +66,22 @@ export async function recodeMissingCodes(rawInput: RecodeInput): Promise<StepRep
   };
 }
 
-/** The population file's path, for error messages (undefined when the workflow did not pass the ingest step). */
-async function populationFile(ingest: StepRef | undefined): Promise<string | undefined> {
-  return ingest ? (await loadStep(ingest, IngestOutputSchema)).output.population.path : undefined;
+/**
+ * The recode checkpoint with the ingest checkpoint its plans read, and the population file's path for error
+ * messages (both undefined when the workflow did not pass the ingest step).
+ */
+async function loadRecoded(recode: StepRef, ingest: StepRef | undefined): Promise<{ recoded: Recoded; populationFile: string | undefined }> {
+  const recoded = await loadStep(recode, RecodeOutputSchema);
+  const ingested = ingest ? await loadStep(ingest, IngestOutputSchema) : undefined;
+  return { recoded: { ...recoded, ingested }, populationFile: ingested?.output.population.path };
 }
 
 /** Step 1c: missing share per column; drop the outlier columns. */
 export async function assessColumnMissingness(rawInput: MissingnessInput): Promise<StepReport> {
   const input = parseInput(MissingnessInputSchema, rawInput);
   const { config } = input;
-  const recoded = await loadStep(input.recode, RecodeOutputSchema);
+  const { recoded, populationFile: file } = await loadRecoded(input.recode, input.ingest);
   const columnNames = recoded.output.columns.map((c) => c.name);
-  const file = await populationFile(input.ingest);
   const { ref, output } = await checkpointedStep<MissingnessOutput>(
     input.storeDir,
     'missingness',
@@ -91,10 +95,9 @@ export async function assessColumnMissingness(rawInput: MissingnessInput): Promi
 export async function splitByRowMissingness(rawInput: SplitInput): Promise<StepReport> {
   const input = parseInput(SplitInputSchema, rawInput);
   const { config } = input;
-  const recoded = await loadStep(input.recode, RecodeOutputSchema);
+  const { recoded, populationFile: file } = await loadRecoded(input.recode, input.ingest);
   const missingness = await loadStep(input.missingness, MissingnessOutputSchema);
   const maxRowMissing = resolveMaxRowMissing(config, missingness.output.kept.length);
-  const file = await populationFile(input.ingest);
   await failingNonRetryably(() => checkCleanRows(missingness.output, maxRowMissing, config, file));
   const { ref, output } = await checkpointedStep<SplitOutput>(
     input.storeDir,

@@ -46,6 +46,18 @@ export const RecodeOutputSchema = z.object({
 });
 export type RecodeOutput = z.infer<typeof RecodeOutputSchema>;
 
+/**
+ * A recode checkpoint's file for one input file when the recoded rows are not written out but read from the
+ * ingest step's Parquet through these expressions (RecodeOutput's population/customers name such a file when it
+ * ends in `.recode.json`; checkpoints from before name a `.parquet` file of the recoded rows).
+ */
+export const RecodePlanSchema = z.object({
+  source: z.literal('ingest'),
+  /** Per column of the ingest file (after its `row`), in order: its name and its recoded value as SQL. */
+  columns: z.array(z.object({ name: z.string(), sql: z.string() })),
+});
+export type RecodePlan = z.infer<typeof RecodePlanSchema>;
+
 export const MissingnessOutputSchema = z.object({
   threshold: z.number(),
   columns: z.array(

@@ -3,19 +3,19 @@
  * assess missingness, split rows. Activities wrap them with validation and checkpoints.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { copyFile, rm, stat } from 'node:fs/promises';
+import { copyFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, InputError } from '../../common/errors';
 import { MAX_LINE_BYTES, scanInputFile } from './input-scan';
 import { type FeatureSummary } from '../../schemas/feature-summary';
 import { readFeatureSummary } from './feature-summary';
 import { MODEL_FILES } from '../../schemas/model-files';
-import type { IngestOutput, MissingnessOutput, RecodeOutput, SplitOutput } from '../../schemas/steps';
+import { type IngestOutput, type MissingnessOutput, type RecodeOutput, type RecodePlan, RecodePlanSchema, type SplitOutput } from '../../schemas/steps';
 import { parquetRelation, queryOne, withDuckDb, queryRows, quoteIdent, quoteLiteral, toNumber } from '../duckdb';
 import { jensenShannon, totalVariation } from '../stats/divergence';
 import { type ComparisonOptions, planHeavyComparison } from './heavy-comparison';
 import { csvReadError, validateCsvHeader } from './csv-header';
-import { ValueCheckSettings, describeDomain, recodeExpressionSql, valueCheckCountsSql } from './domains';
+import { ValueCheckSettings, describeDomain, recodedValueSql, valueCheckCountsSql, valueCheckFlagsSql } from './domains';
 import type { ValueChecks } from '../../schemas/results';
 import {
   ColumnSpec,
@@ -23,12 +23,10 @@ import {
   copyToParquetSql,
   firstNonNumericCellSql,
   heavyRowsSelectSql,
-  missingCountsSql,
   negativeZeroColumnsSql,
   nullCountsSql,
   numberedSelectSql,
   readCsvSql,
-  recodeSelectSql,
   rowAndNonNumericCountsSql,
   rowMissingCountExpr,
   rowMissingHistogramSql,
@@ -231,7 +229,15 @@ function hasLetterCode(codes: string[]): boolean {
   return codes.some((code) => /[A-Za-z]/.test(code));
 }
 
-/** Missing codes -> NULL, by SQL generated from the summary; counts what was empty and what was coded. */
+/**
+ * Missing codes -> NULL, by SQL generated from the summary; counts what was empty and what was coded.
+ *
+ * The recoded rows are not written out: per file the checkpoint holds a plan (RecodePlanSchema), each column's
+ * recode expression, which the later steps apply as they read the ingest step's Parquet (recodedRelation). So the
+ * step is the value checks and one counting scan, where writing an 86-column file cost about six scans, and the
+ * split writes the only copy of the recoded values the pipeline keeps. Checkpoints made before name a Parquet file
+ * of the recoded rows instead; recodedRelation reads either.
+ */
 export async function recodeMissing(
   conn: DuckDBConnection,
   ingested: { dir: string; output: IngestOutput },
@@ -239,39 +245,32 @@ export async function recodeMissing(
   checks: ValueCheckSettings = NO_VALUE_CHECKS,
 ): Promise<RecodeOutput> {
   const { columns } = ingested.output;
-  const names = ['row', ...columns.map((column) => column.name)];
   const perFile = {} as Record<FileRole, Map<string, { empty: number; coded: number }>>;
   const valueChecks = await checkValues(conn, ingested, checks);
   for (const role of FILES) {
-    const input = join(ingested.dir, ingested.output[role].parquet);
-    const output = join(outDir, `${role}.parquet`);
-    const source = parquetRelation(input);
+    const found = (name: string) => valueChecks.columns.find((c) => c.column === name)?.[role];
     // Only the columns where the checks found values to treat carry the value test (the others' codes suffice).
     const treats = (name: string) => {
-      const found = valueChecks.columns.find((c) => c.column === name)?.[role];
-      return found !== undefined && found.outOfDomain + found.extreme > 0;
+      const counts = found(name);
+      return counts !== undefined && counts.outOfDomain + counts.extreme > 0;
     };
-    // The ingest file is in row order, and the copy keeps it (no sort).
-    await conn.run(outputCopySql(recodeSelectSql(source, columns, false, (column) => recodeExpressionSql(column, checks, treats(column.name))), output));
-    // Empty cells are the NULLs before, coded cells the NULLs recoding added: both from the two files' footers.
-    const before = await parquetNullCounts(conn, input, names);
-    const after = before && (await parquetNullCounts(conn, output, names));
-    if (before && after && before.rows === after.rows) {
-      const nulls = (counts: ParquetNullCounts, name: string) => counts.nulls.get(name) ?? 0;
-      // The NULLs recoding added are the codes plus the values the value checks treated as missing.
-      const treated = (name: string) => {
-        const found = valueChecks.columns.find((c) => c.column === name)?.[role];
-        return checks.policy === 'missing' && found ? found.outOfDomain + found.extreme : 0;
-      };
-      perFile[role] = new Map(
-        columns.map(({ name }) => [name, { empty: nulls(before, name), coded: nulls(after, name) - nulls(before, name) - treated(name) }]),
-      );
-    } else {
-      const counted = await queryOne(conn, missingCountsSql(source, columns));
-      perFile[role] = new Map(
-        columns.map(({ name }) => [name, { empty: toNumber(counted[`${name}:empty`]), coded: toNumber(counted[`${name}:coded`]) }]),
-      );
-    }
+    const plan: RecodePlan = {
+      source: 'ingest',
+      columns: columns.map((column) => ({ name: column.name, sql: recodedValueSql(column, checks, treats(column.name)) })),
+    };
+    await writeFile(join(outDir, recodePlanFile(role)), JSON.stringify(plan));
+    // One scan: per column the values present before and after recoding (count() of each, no per-row filter).
+    const present = plan.columns.flatMap((column, i) => [`count(${quoteIdent(column.name)}) AS b${i}`, `count(${column.sql}) AS a${i}`]);
+    const counted = await queryOne(conn, `SELECT count(*) AS "rows", ${present.join(',\n  ')} FROM ${parquetRelation(join(ingested.dir, ingested.output[role].parquet))}`);
+    const rows = toNumber(counted.rows);
+    // The NULLs recoding added are the codes plus the values the value checks treated as missing.
+    const treated = (name: string) => (checks.policy === 'missing' && treats(name) ? found(name)!.outOfDomain + found(name)!.extreme : 0);
+    perFile[role] = new Map(
+      columns.map(({ name }, i) => {
+        const before = toNumber(counted[`b${i}`]);
+        return [name, { empty: rows - before, coded: before - toNumber(counted[`a${i}`]) - treated(name) }];
+      }),
+    );
   }
   const counts = (role: FileRole, name: string) => perFile[role].get(name) as { empty: number; coded: number };
   const columnCounts = columns.map(({ name }) => ({ name, population: counts('population', name), customers: counts('customers', name) }));
@@ -281,12 +280,58 @@ export async function recodeMissing(
       coded: 0,
     });
   return {
-    population: 'population.parquet',
-    customers: 'customers.parquet',
+    population: recodePlanFile('population'),
+    customers: recodePlanFile('customers'),
     columns: columnCounts,
     totals: { population: total('population'), customers: total('customers') },
     valueChecks,
   };
+}
+
+function recodePlanFile(role: FileRole): string {
+  return `${role}.recode.json`;
+}
+
+/** A recode checkpoint, with the ingest checkpoint its plans read (needed unless it holds the recoded rows). */
+export interface Recoded {
+  dir: string;
+  output: RecodeOutput;
+  ingested?: { dir: string; output: IngestOutput };
+}
+
+/**
+ * The recoded rows of a file as a relation (usable after FROM): `row` and every column, in row order. A plan is
+ * applied to the ingest step's Parquet; a checkpoint made before names the Parquet file of the recoded rows.
+ */
+export async function recodedRelation(recoded: Recoded, role: FileRole): Promise<string> {
+  const file = recoded.output[role];
+  if (file.endsWith('.parquet')) return parquetRelation(join(recoded.dir, file));
+  if (!recoded.ingested) throw new Error(`the recode checkpoint ${recoded.dir} recodes the ingest step's files as they are read: the ingest step's output is needed`);
+  const plan = RecodePlanSchema.parse(JSON.parse(await readFile(join(recoded.dir, file), 'utf8')));
+  const { dir, output } = recoded.ingested;
+  const names = output.columns.map((column) => column.name);
+  if (plan.columns.length !== names.length || plan.columns.some((column, i) => column.name !== names[i])) {
+    throw new Error(`the recode plan ${join(recoded.dir, file)} does not list the columns of the ingest step's ${role} file`);
+  }
+  const values = plan.columns.map((column) => `${column.sql} AS ${quoteIdent(column.name)}`);
+  return `(SELECT "row", ${values.join(',\n  ')} FROM ${parquetRelation(join(dir, output[role].parquet))})`;
+}
+
+/**
+ * Row count and per-column NULL counts of the recoded rows without a scan: from a plan's recode counts (empty +
+ * coded + the values the checks treated as missing) or from the footer of a recoded Parquet file.
+ */
+export async function recodedNullCounts(conn: DuckDBConnection, recoded: Recoded, role: FileRole): Promise<ParquetNullCounts | null> {
+  const file = recoded.output[role];
+  if (file.endsWith('.parquet')) return parquetNullCounts(conn, join(recoded.dir, file), ['row', ...recodedColumns(recoded.output)]);
+  if (!recoded.ingested) return null;
+  const { valueChecks } = recoded.output;
+  const treated = (name: string) => {
+    const found = valueChecks.columns.find((c) => c.column === name)?.[role];
+    return valueChecks.policy === 'missing' && found ? found.outOfDomain + found.extreme : 0;
+  };
+  const nulls = new Map(recoded.output.columns.map((column) => [column.name, column[role].empty + column[role].coded + treated(column.name)]));
+  return { rows: recoded.ingested.output[role].rows, nulls };
 }
 
 /** No domains, no magnitude limit: what recodeMissing does when not told otherwise. */
@@ -304,7 +349,14 @@ export async function checkValues(
 ): Promise<ValueChecks> {
   const found = new Map<string, ValueChecks['columns'][number]>();
   for (const role of FILES) {
-    const { sql, checked } = valueCheckCountsSql(parquetRelation(join(ingested.dir, ingested.output[role].parquet)), ingested.output.columns, checks);
+    const source = parquetRelation(join(ingested.dir, ingested.output[role].parquet));
+    // The flags scan first: the counting scan covers only the columns that may hold such a value (often none).
+    const flags = valueCheckFlagsSql(source, ingested.output.columns, checks);
+    const flagged = { ...(flags.bounds ? await queryOne(conn, flags.bounds) : {}) };
+    for (const [name, value] of Object.entries(flags.rows ? await queryOne(conn, flags.rows) : {})) flagged[name] = flagged[name] === true || value === true;
+    const candidates = flags.checked.filter((_, i) => flagged[`f${i}`] === true);
+    if (candidates.length === 0) continue;
+    const { sql, checked } = valueCheckCountsSql(source, candidates, checks);
     if (!sql) continue;
     const row = await queryOne(conn, sql);
     let first: { row: number; column: string; lo: string; hi: string; extreme: boolean } | undefined;
@@ -390,20 +442,16 @@ function histogram(rows: Record<string, unknown>[], size: number): number[] {
 /** Missing share per column in both files; columns above the threshold (population) are dropped. */
 export async function assessMissingness(
   conn: DuckDBConnection,
-  recoded: { dir: string; output: RecodeOutput },
+  recoded: Recoded,
   columnNames: string[],
   maxColumnMissingShare: number,
   /** The population file, to name in errors. */
   populationFile?: string,
 ): Promise<MissingnessOutput> {
-  const sources = {
-    population: parquetRelation(join(recoded.dir, recoded.output.population)),
-    customers: parquetRelation(join(recoded.dir, recoded.output.customers)),
-  };
+  const sources = { population: await recodedRelation(recoded, 'population'), customers: await recodedRelation(recoded, 'customers') };
   const nullCounts = async (role: FileRole): Promise<Record<string, unknown>> => {
-    // The recode files' footers hold every column's NULL count; a scan only when they do not.
-    const path = join(recoded.dir, recoded.output[role]);
-    const footer = await parquetNullCounts(conn, path, ['row', ...recodedColumns(recoded.output)]);
+    // The recode counts (or a recoded file's footer) hold every column's NULL count; a scan only when they do not.
+    const footer = await recodedNullCounts(conn, recoded, role);
     if (footer && columnNames.every((name) => footer.nulls.has(name))) {
       return { rows: footer.rows, ...Object.fromEntries(columnNames.map((name) => [name, footer.nulls.get(name)])) };
     }
@@ -500,7 +548,7 @@ export const DEFAULT_HEAVY_COMPARISON: ComparisonOptions = { maxMissingShare: 0.
  */
 export async function splitRows(
   conn: DuckDBConnection,
-  recoded: { dir: string; output: RecodeOutput },
+  recoded: Recoded,
   missingness: MissingnessOutput,
   maxRowMissing: number,
   outDir: string,
@@ -509,8 +557,8 @@ export async function splitRows(
   const kept = missingness.kept;
   const counts = {} as Record<FileRole, SplitOutput['population']>;
   for (const role of FILES) {
-    const source = parquetRelation(join(recoded.dir, recoded.output[role]));
-    // The recode file is in row order, and the copies keep it (no sort).
+    const source = await recodedRelation(recoded, role);
+    // The recoded rows are in row order, and the copies keep it (no sort).
     await conn.run(outputCopySql(splitSelectSql(source, kept, maxRowMissing, false, false), join(outDir, `${role}_clean.parquet`)));
     await conn.run(outputCopySql(heavyRowsSelectSql(source, kept, maxRowMissing, false), join(outDir, `${role}_heavy.parquet`)));
     const rows = missingness.rowHistogram[role].reduce((a, b) => a + b, 0);
@@ -533,7 +581,7 @@ export async function splitRows(
   const divergence: SplitOutput['divergence'] = [];
   const unfilled: string[] = [];
   if (plan.columns.length > 0) {
-    const source = parquetRelation(join(recoded.dir, recoded.output.population));
+    const source = await recodedRelation(recoded, 'population');
     const valueCounts = await valueCountsByGroup(conn, source, plan.columns, kept, maxRowMissing, plan.skipMissing);
     for (const column of plan.columns) {
       const { clean, heavy } = valueCounts.get(column) as { clean: Map<string, number>; heavy: Map<string, number> };

@@ -115,17 +115,23 @@ export function invalidValueSql(column: ColumnSpec, settings: ValueCheckSettings
   return parts.length ? `(${parts.join(' OR ')})` : 'false';
 }
 
+/** A number column's range domain when it is finite and inside ±maxAbsValue (an extreme value is then outside it). */
+function boundedRange(column: ColumnSpec, settings: ValueCheckSettings): { min: number; max: number; integer?: boolean } | undefined {
+  const domain = settings.domains[column.name];
+  const limit = settings.maxAbsValue;
+  if (column.storage !== 'number' || !domain || 'values' in domain || domain.min === undefined || domain.max === undefined) return undefined;
+  if (domain.min < -limit || domain.max > limit) return undefined;
+  return { min: domain.min, max: domain.max, integer: domain.integer };
+}
+
 /**
  * A cheap superset of invalidValueSql: true on every value the policy treats, and maybe on a few others. For a
  * number column with a finite range inside ±maxAbsValue it is the range and whole-number test alone (an extreme
  * value is outside the range too; the NULL and missing-code tests only remove rows), else invalidValueSql itself.
  */
 export function invalidCandidateSql(column: ColumnSpec, settings: ValueCheckSettings): string {
-  const domain = settings.domains[column.name];
-  const limit = settings.maxAbsValue;
-  if (column.storage !== 'number' || !domain || 'values' in domain || domain.min === undefined || domain.max === undefined || domain.min < -limit || domain.max > limit) {
-    return invalidValueSql(column, settings);
-  }
+  const domain = boundedRange(column, settings);
+  if (!domain) return invalidValueSql(column, settings);
   const name = quoteIdent(column.name);
   return `(${name} < ${domain.min} OR ${name} > ${domain.max}${domain.integer ? ` OR ${name} <> round(${name})` : ''})`;
 }
@@ -161,14 +167,43 @@ export function valueCheckCountsSql(source: string, columns: ColumnSpec[], setti
 }
 
 /**
- * The recode expression of a column: missing codes and (policy 'missing') invalid values become NULL.
- * `mayHoldInvalid: false` (the value checks found none in this file's column) leaves the value test out.
+ * Cheap queries before valueCheckCountsSql: per column that the checks cover, whether it may hold a value the
+ * policy treats. `bounds` (min() and max() only, which DuckDB answers from the Parquet statistics without a scan)
+ * tests the range columns' bounds; `rows` (one scan) the range columns' whole-number test and the other columns'
+ * invalidCandidateSql. Both yield positional booleans f0, f1, ... in the order of `checked` (false where they do
+ * not test that column); a column may hold such a value when either says true. A false is exact, a true only a
+ * maybe. The counting scan then covers just the flagged columns: on clean data it does not run at all, where its
+ * 400-odd filtered aggregates cost several scans (much of it planning) whether or not a row passes its prefilter.
+ * Kept apart because any other aggregate beside min()/max() makes DuckDB scan for them too.
  */
-export function recodeExpressionSql(column: ColumnSpec, settings: ValueCheckSettings | undefined, mayHoldInvalid = true): string {
+export function valueCheckFlagsSql(source: string, columns: ColumnSpec[], settings: ValueCheckSettings): { bounds: string; rows: string; checked: ColumnSpec[] } {
+  const checked = columns.filter((c) => invalidValueSql(c, settings) !== 'false');
+  const bounds: string[] = [];
+  const rows: string[] = [];
+  checked.forEach((column, i) => {
+    const range = boundedRange(column, settings);
+    const name = quoteIdent(column.name);
+    if (!range) {
+      rows.push(`coalesce(bool_or(${invalidCandidateSql(column, settings)}), false) AS f${i}`);
+      return;
+    }
+    bounds.push(`coalesce(min(${name}) < ${range.min} OR max(${name}) > ${range.max}, false) AS f${i}`);
+    if (range.integer) rows.push(`coalesce(bool_or(${name} <> round(${name})), false) AS f${i}`);
+  });
+  const query = (parts: string[]) => (parts.length ? `SELECT ${parts.join(',\n  ')} FROM ${source}` : '');
+  return { bounds: query(bounds), rows: query(rows), checked };
+}
+
+/**
+ * The recoded value of a column (SQL, no alias): missing codes and (policy 'missing') invalid values become NULL;
+ * the column itself when nothing in it is recoded. `mayHoldInvalid: false` (the value checks found none in this
+ * file's column) leaves the value test out.
+ */
+export function recodedValueSql(column: ColumnSpec, settings: ValueCheckSettings | undefined, mayHoldInvalid = true): string {
   const name = quoteIdent(column.name);
   const treated = settings && settings.policy === 'missing' && mayHoldInvalid ? invalidValueSql(column, settings) : 'false';
   const predicates = [isMissingCodeSql(column), treated].filter((p) => p !== 'false');
-  return predicates.length ? `CASE WHEN ${predicates.join(' OR ')} THEN NULL ELSE ${name} END AS ${name}` : name;
+  return predicates.length ? `CASE WHEN ${predicates.join(' OR ')} THEN NULL ELSE ${name} END` : name;
 }
 
 /**

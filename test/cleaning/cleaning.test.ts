@@ -12,7 +12,10 @@ import {
   ingest,
   ingestFast,
   parquetNullCounts,
+  Recoded,
   recodeMissing,
+  recodedNullCounts,
+  recodedRelation,
   resolveMaxRowMissing,
   splitRows,
 } from '../../core/cleaning/cleaning-steps';
@@ -99,16 +102,16 @@ describe('cleaning steps on small real files', () => {
     expect(byName.SIZE).toEqual({ empty: 3, coded: 0 });
     expect(byName.SPARSE).toEqual({ empty: 1, coded: 4 });
 
-    const values = await withDuckDb({}, (conn) =>
-      queryRows(conn, `SELECT "row", AGE, SEX, CODE, SIZE FROM read_parquet('${join(recodeDir, 'population.parquet')}') ORDER BY "row"`),
-    );
+    const rec: Recoded = { dir: recodeDir, output: recoded, ingested: { dir: ingestDir, output: ingested } };
+    const relation = await recodedRelation(rec, 'population');
+    const values = await withDuckDb({}, (conn) => queryRows(conn, `SELECT "row", AGE, SEX, CODE, SIZE FROM ${relation} ORDER BY "row"`));
     expect(values.map((v) => toNumber(v.row))).toEqual([0, 1, 2, 3, 4, 5]);
     expect(values.map((v) => v.AGE)).toEqual([1, 2, null, 3, 4, null]);
     expect(values.map((v) => v.CODE)).toEqual(['12', '24', null, null, '4A', null]);
     expect(values.map((v) => v.SIZE)).toEqual([3, null, 5, null, 1, null]);
 
     const missingness = await withDuckDb({}, (conn) =>
-      assessMissingness(conn, { dir: recodeDir, output: recoded }, ['AGE', 'SEX', 'CODE', 'SIZE', 'SPARSE'], 0.6),
+      assessMissingness(conn, rec, ['AGE', 'SEX', 'CODE', 'SIZE', 'SPARSE'], 0.6),
     );
     // SPARSE misses 5 of 6 population rows (83 %) -> dropped; SIZE 3 of 6 (50 %) is kept.
     expect(missingness.dropped).toEqual(['SPARSE']);
@@ -119,7 +122,7 @@ describe('cleaning steps on small real files', () => {
 
     const maxRowMissing = resolveMaxRowMissing({ maxRowMissing: 2, maxRowMissingShare: 0.3 }, 4);
     const splitDir = sub(base, 'split');
-    const split = await withDuckDb({}, (conn) => splitRows(conn, { dir: recodeDir, output: recoded }, missingness, maxRowMissing, splitDir));
+    const split = await withDuckDb({}, (conn) => splitRows(conn, rec, missingness, maxRowMissing, splitDir));
     expect(split.population).toMatchObject({ rows: 6, cleanRows: 4, heavyRows: 2 });
     expect(split.customers).toMatchObject({ rows: 2, cleanRows: 2, heavyRows: 0 });
     const heavyRows = await withDuckDb({}, (conn) =>
@@ -226,7 +229,9 @@ describe('the data must leave something to model', () => {
     const recodeDir = sub(base, 'recode');
     const recoded = await withDuckDb({}, (conn) => recodeMissing(conn, { dir: ingestDir, output: ingested }, recodeDir));
     await expectInputError(
-      withDuckDb({}, (conn) => assessMissingness(conn, { dir: recodeDir, output: recoded }, ['AGE', 'SEX', 'CODE', 'SIZE', 'SPARSE'], 0.3, paths.population)),
+      withDuckDb({}, (conn) =>
+        assessMissingness(conn, { dir: recodeDir, output: recoded, ingested: { dir: ingestDir, output: ingested } }, ['AGE', 'SEX', 'CODE', 'SIZE', 'SPARSE'], 0.3, paths.population),
+      ),
       /no column is left to model: all 5 columns miss more than maxColumnMissingShare = 0.3 of the 6 population rows \(the fullest, AGE, misses 100.0 %\)/,
       { file: paths.population, column: 'AGE' },
     );
@@ -348,13 +353,17 @@ describe('the streaming ingest: fast path, exact path, footer counts', () => {
     });
   });
 
-  test('recode and missingness counts from the Parquet footers equal counting by a scan', async () => {
+  test('recode counts, and the NULL counts missingness takes from them, equal counting by a scan; a recoded Parquet file (older checkpoints) reads the same', async () => {
     const base = dir();
     const paths = bigFiles(base);
     const ingestDir = sub(base, 'ingest');
     const ingested = await runIngest(paths, ingestDir);
     const recodeDir = sub(base, 'recode');
     const recoded = await withDuckDb({}, (conn) => recodeMissing(conn, { dir: ingestDir, output: ingested }, recodeDir));
+    const rec: Recoded = { dir: recodeDir, output: recoded, ingested: { dir: ingestDir, output: ingested } };
+    // The checkpoint of a recode step from before: the recoded rows written out, their NULL counts in the footers.
+    const oldDir = sub(base, 'recode-parquet');
+    const old: Recoded = { dir: oldDir, output: { ...recoded, population: 'population.parquet', customers: 'customers.parquet' } };
     const names = ingested.columns.map((c) => c.name);
     await withDuckDb({}, async (conn) => {
       for (const role of ['population', 'customers'] as const) {
@@ -362,17 +371,27 @@ describe('the streaming ingest: fast path, exact path, footer counts', () => {
         for (const column of recoded.columns) {
           expect([column.name, column[role]]).toEqual([column.name, { empty: toNumber(scanned[`${column.name}:empty`]), coded: toNumber(scanned[`${column.name}:coded`]) }]);
         }
-        const footer = await parquetNullCounts(conn, join(recodeDir, `${role}.parquet`), ['row', ...names]);
-        const nulls = await queryOne(conn, nullCountsSql(parquetRelation(join(recodeDir, `${role}.parquet`)), names));
-        expect(footer?.rows).toBe(toNumber(nulls.rows));
-        for (const name of names) expect(footer?.nulls.get(name)).toBe(toNumber(nulls[name]));
+        const relation = await recodedRelation(rec, role);
+        await conn.run(`COPY (SELECT * FROM ${relation}) TO '${join(oldDir, `${role}.parquet`)}' (FORMAT parquet)`);
+        const nulls = await queryOne(conn, nullCountsSql(relation, names));
+        for (const counts of [await recodedNullCounts(conn, rec, role), await recodedNullCounts(conn, old, role)]) {
+          expect(counts?.rows).toBe(toNumber(nulls.rows));
+          for (const name of names) expect([name, counts?.nulls.get(name)]).toEqual([name, toNumber(nulls[name])]);
+        }
         // Another file's columns: no answer from the footer, the caller scans.
-        expect(await parquetNullCounts(conn, join(recodeDir, `${role}.parquet`), ['row', ...names.slice(1)])).toBeNull();
+        expect(await parquetNullCounts(conn, join(oldDir, `${role}.parquet`), ['row', ...names.slice(1)])).toBeNull();
       }
     });
-    // Recoded files stay in row order (written without a sort).
-    const rows = await withDuckDb({}, (conn) => queryRows(conn, `SELECT "row" FROM read_parquet('${join(recodeDir, 'population.parquet')}')`));
+    // The recoded rows come in row order (read without a sort), and the later steps find the same in either checkpoint.
+    const rows = await withDuckDb({}, async (conn) => queryRows(conn, `SELECT "row" FROM ${await recodedRelation(rec, 'population')}`));
     expect(rows.every((r, i) => toNumber(r.row) === i)).toBe(true);
+    const later = async (from: Recoded, name: string) =>
+      withDuckDb({}, async (conn) => {
+        const missingness = await assessMissingness(conn, from, names, 0.5);
+        return { missingness, split: await splitRows(conn, from, missingness, 3, sub(base, name)) };
+      });
+    expect(await later(old, 'split-old')).toEqual(await later(rec, 'split-new'));
+    await expect(recodedRelation({ dir: recodeDir, output: recoded }, 'population')).rejects.toThrow(/the ingest step's output is needed/);
   });
 
   test('the clean-vs-heavy comparison counts values by their text, -0.0 apart from 0.0', async () => {
@@ -389,12 +408,13 @@ describe('the streaming ingest: fast path, exact path, footer counts', () => {
     const recodeDir = sub(base, 'recode');
     const recoded = await withDuckDb({}, (conn) => recodeMissing(conn, { dir: ingestDir, output: ingested }, recodeDir));
     const columns = ['AGE', 'SEX', 'CODE', 'SIZE', 'SPARSE'];
-    const missingness = await withDuckDb({}, (conn) => assessMissingness(conn, { dir: recodeDir, output: recoded }, columns, 0.5));
-    const split = await withDuckDb({}, (conn) => splitRows(conn, { dir: recodeDir, output: recoded }, missingness, 1, sub(base, 'split')));
+    const rec: Recoded = { dir: recodeDir, output: recoded, ingested: { dir: ingestDir, output: ingested } };
+    const missingness = await withDuckDb({}, (conn) => assessMissingness(conn, rec, columns, 0.5));
+    const split = await withDuckDb({}, (conn) => splitRows(conn, rec, missingness, 1, sub(base, 'split')));
     // The reference: value counts by CAST(value AS VARCHAR), one GROUP BY per column.
     const compared = missingness.columns.filter((c) => !c.dropped && c.populationShare <= 0.05).map((c) => c.column);
     expect(compared).toContain('SPARSE');
-    const source = parquetRelation(join(recodeDir, 'population.parquet'));
+    const source = await recodedRelation(rec, 'population');
     const counted = await withDuckDb({}, (conn) =>
       queryRows(conn, valueCountsByGroupSql(`(SELECT *, (${rowMissingCountExpr(missingness.kept)}) > 1 AS heavy FROM ${source})`, compared)),
     );

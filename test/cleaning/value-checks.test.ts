@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../common/errors';
-import { builtinArvatoDomains, describeDomain, ValueCheckSettings } from '../../core/cleaning/domains';
-import { checkValues, recodeMissing } from '../../core/cleaning/cleaning-steps';
+import { builtinArvatoDomains, describeDomain, valueCheckCountsSql, valueCheckFlagsSql, ValueCheckSettings } from '../../core/cleaning/domains';
+import { checkValues, recodeMissing, recodedRelation } from '../../core/cleaning/cleaning-steps';
 import { queryRows, withDuckDb } from '../../core/duckdb';
 import type { IngestOutput } from '../../schemas/steps';
 
@@ -59,7 +59,8 @@ test("policy 'missing': such values become NULL with the codes; coded counts sta
   try {
     await withDuckDb({}, async (conn) => {
       const output = await recodeMissing(conn, ingested, out, SETTINGS);
-      const rows = await queryRows(conn, `SELECT "row", "SCALE", "COUNT", "LEVEL" FROM read_parquet('${join(out, 'population.parquet')}') ORDER BY "row"`);
+      const recoded = await recodedRelation({ dir: out, output, ingested }, 'population');
+      const rows = await queryRows(conn, `SELECT "row", "SCALE", "COUNT", "LEVEL" FROM ${recoded} ORDER BY "row"`);
       expect(rows.map((r) => r.SCALE)).toEqual([1, 2, null, null, null, null, null]);
       expect(rows.map((r) => r.COUNT)).toEqual([1, 2, 3, 4, null, null, 5]);
       expect(rows.map((r) => r.LEVEL)).toEqual(['A', null, 'A', null, 'B', 'A', null]);
@@ -67,7 +68,7 @@ test("policy 'missing': such values become NULL with the codes; coded counts sta
       expect(output.columns.find((c) => c.name === 'COUNT')!.population).toEqual({ empty: 1, coded: 0 });
       expect(output.valueChecks.columns).toHaveLength(3);
       // The VARPOP that overflowed on 1e308 now works on what is left.
-      const [variance] = await queryRows(conn, `SELECT var_pop("COUNT") AS v FROM read_parquet('${join(out, 'population.parquet')}')`);
+      const [variance] = await queryRows(conn, `SELECT var_pop("COUNT") AS v FROM ${recoded}`);
       expect(Number(variance.v)).toBeGreaterThan(0);
     });
   } finally {
@@ -113,6 +114,42 @@ test('the candidate prefilter keeps every counted value: extremes in a ranged co
       ]);
       const error = await checkValues(conn, input, { ...SETTINGS, policy: 'fail' }).catch((e: unknown) => e);
       expect((error as Error).message).toContain('file /data/population.csv, line 3, column SCALE');
+    });
+  } finally {
+    rmSync(own, { recursive: true, force: true });
+  }
+});
+
+test('the flag queries: a range column is flagged by its bounds (statistics) or its whole-number test, clean columns are not', async () => {
+  const own = mkdtempSync(join(tmpdir(), 'segments-values-flags-'));
+  try {
+    await withDuckDb({}, async (conn) => {
+      // SCALE (1..5, whole) holds 4.5 only; COUNT (no domain) stays under 1e9; LEVEL ('A' | 'B') holds 'C' only.
+      // The customers hold SCALE 7 (outside the bounds), nothing else.
+      await conn.run(`COPY (SELECT * FROM (VALUES (0, 1.0, 5.0, 'A'), (1, 4.5, -3.0, 'C'), (2, -1.0, NULL, 'X'), (3, NULL, 1.0, NULL)) t("row", "SCALE", "COUNT", "LEVEL"))
+        TO '${join(own, 'population.parquet')}' (FORMAT parquet)`);
+      await conn.run(`COPY (SELECT * FROM (VALUES (0, 7.0, 1.0, 'A'), (1, 2.0, 2.0, 'B')) t("row", "SCALE", "COUNT", "LEVEL")) TO '${join(own, 'customers.parquet')}' (FORMAT parquet)`);
+      const flagsOf = async (role: string) => {
+        const { bounds, rows, checked } = valueCheckFlagsSql(`read_parquet('${join(own, `${role}.parquet`)}')`, COLUMNS, SETTINGS);
+        const b = bounds ? (await queryRows(conn, bounds))[0] : {};
+        const r = rows ? (await queryRows(conn, rows))[0] : {};
+        return Object.fromEntries(checked.map((c, i) => [c.name, b[`f${i}`] === true || r[`f${i}`] === true]));
+      };
+      expect(await flagsOf('population')).toEqual({ SCALE: true, COUNT: false, LEVEL: true });
+      expect(await flagsOf('customers')).toEqual({ SCALE: true, COUNT: false, LEVEL: false });
+      // What checkValues finds after the flags equals the counting scan over every checked column.
+      const input = { dir: own, output: { ...ingested.output } };
+      const found = await checkValues(conn, input, SETTINGS);
+      for (const role of ['population', 'customers'] as const) {
+        const { sql, checked } = valueCheckCountsSql(`read_parquet('${join(own, `${role}.parquet`)}')`, COLUMNS, SETTINGS);
+        const [all] = await queryRows(conn, sql);
+        checked.forEach((column, i) => {
+          const counted = { outOfDomain: Number(all[`o${i}`]), extreme: Number(all[`e${i}`]) };
+          const entry = found.columns.find((c) => c.column === column.name);
+          expect(entry?.[role] ?? { outOfDomain: 0, extreme: 0 }).toEqual(counted);
+        });
+      }
+      expect(found.columns.map((c) => c.column)).toEqual(['SCALE', 'LEVEL']);
     });
   } finally {
     rmSync(own, { recursive: true, force: true });

@@ -45,11 +45,16 @@ async function prepareFit(input: { config: PipelineConfig; pca: StepRef; k: numb
   return { config, pca, settings, keyInputs };
 }
 
-/** A point of the elbow curve; refined (input.refine), the best of config refineInits inits, continuing the sweep's fit. */
+/**
+ * A point of the elbow curve. Refined (input.refine): it continues an earlier fit at k (`from`) up to config
+ * refineInits seeded inits, or, `splitOnly`, keeps that fit's inits and adds only the split start.
+ */
 export async function sweepK(rawInput: SweepKInput): Promise<StepReport> {
   const input = parseInput(SweepKInputSchema, rawInput);
-  const { config, pca, settings, keyInputs } = await prepareFit(input, (config) => (input.refine ? Math.max(config.refineInits, config.sweepInits) : config.sweepInits));
   const from = input.refine ? await loadStep(input.refine.from, KFitOutputSchema) : undefined;
+  const inits = (config: PipelineConfig) =>
+    !input.refine ? config.sweepInits : input.refine.splitOnly ? (from!.output.inits ?? config.sweepInits) : Math.max(config.refineInits, config.sweepInits, from!.output.inits ?? 0);
+  const { config, pca, settings, keyInputs } = await prepareFit(input, inits);
   const done = from ? await sweepInitsToReuse(from, fitKeyInputs(input.pca.key, settings), settings.inits) : undefined;
   const lower = input.refine?.splitFrom ? await loadStep(input.refine.splitFrom, KFitOutputSchema) : undefined;
   const splitFrom = lower ? await centroidsOf(lower) : undefined;

@@ -300,8 +300,11 @@ export const SweepInputSchema = RunContextSchema.extend({ pca: StepRefSchema, k:
  * (`from`), whose seeded inits count as its first ones.
  */
 export const SweepKInputSchema = SweepInputSchema.extend({
-  /** `splitFrom`: the k − 1 point, when this point's SSE rose above it: one more fit starts from its centroids plus one. */
-  refine: z.object({ from: StepRefSchema, splitFrom: StepRefSchema.optional() }).optional(),
+  /**
+   * `splitFrom`: the k − 1 point, when this point's SSE rose above it: one more fit starts from its centroids plus
+   * one; `splitOnly`: no more seeded inits than `from` ran, only that fit.
+   */
+  refine: z.object({ from: StepRefSchema, splitFrom: StepRefSchema.optional(), splitOnly: z.boolean().optional() }).optional(),
 });
 export type SweepKInput = z.input<typeof SweepKInputSchema>;
 export type SweepInput = z.input<typeof SweepInputSchema>;

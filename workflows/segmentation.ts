@@ -260,10 +260,11 @@ async function settleK(
 }
 
 /**
- * Rounds of refits: near the knee the knee settles in one or two (bench/quality.ts); a rise fixed at k can make
- * k + 1 rise (its k − 1 point got lower), so the bound leaves room for that to ripple up the curve.
+ * Rounds of refits beyond the swept range's length: near the knee the knee settles in one or two
+ * (bench/quality.ts); a rise fixed at k can make k + 1 rise (its k − 1 point got lower), one k per round, so the
+ * curve's length bounds that ripple.
  */
-const MAX_REFINE_ROUNDS = 8;
+const EXTRA_REFINE_ROUNDS = 3;
 const REFINE_SUMMARY = 'Elbow curve, k = {k}, refined near the knee: more seeded inits, continuing the sweep\'s fit';
 
 /**
@@ -274,7 +275,7 @@ const REFINE_SUMMARY = 'Elbow curve, k = {k}, refined near the knee: more seeded
  * refitted once with config refineInits inits that continue their sweep fit, and any point whose SSE rises above
  * the k − 1 point's (it missed its optimum: SSE never rises with k at the optimum) is refitted also from the
  * k − 1 point's centroids plus one, which cannot end above it (core/steps/sweep.ts). The rule decides again after
- * each round, until nothing is left to refit (at most MAX_REFINE_ROUNDS rounds). The final fit takes the refined
+ * each round, until nothing is left to refit (a bounded number of rounds). The final fit takes the refined
  * fit at its k over as its first inits, so the refinement at the chosen k costs nothing extra.
  */
 async function refineNearKnee(
@@ -290,18 +291,19 @@ async function refineNearKnee(
   const choose = () =>
     call(compute.chooseClusterCount, 'sweep', { ...context, pca, sweep: points.map((p) => p.ref), stability: sweep.stability.map((p) => p.ref) }, { ...cancellation, summary: CHOOSE_K_SUMMARY });
   let kChoice = await choose();
-  for (let round = 0; round < MAX_REFINE_ROUNDS; round++) {
+  for (let round = 0; round < ks.length + EXTRA_REFINE_ROUNDS; round++) {
     const targets = refineTargets(ks, points, kChoice, refined);
     if (targets.length === 0) break;
-    const refit = ({ k, rising }: RefineTarget) => {
+    const refit = ({ k, rising, nearKnee }: RefineTarget) => {
       const i = ks.indexOf(k);
-      const refine = { from: points[i].ref, ...(rising ? { splitFrom: points[i - 1].ref } : {}) };
+      // A rise away from the knee needs only the split start (one fit from a good start), not more seeded inits.
+      const refine = { from: points[i].ref, ...(rising ? { splitFrom: points[i - 1].ref } : {}), ...(rising && !nearKnee ? { splitOnly: true } : {}) };
       return call(compute.sweepK, 'sweep', { ...context, pca, k, refine }, { ...cancellation, k, summary: REFINE_SUMMARY });
     };
     const refits = await settleAll(targets.map(refit), cancellation, 'the run was cancelled while the sweep was refined');
-    targets.forEach(({ k }, i) => {
+    targets.forEach(({ k, nearKnee }, i) => {
       points[ks.indexOf(k)] = refits[i];
-      refined.add(k);
+      if (nearKnee) refined.add(k);
     });
     kChoice = await choose();
   }
@@ -312,6 +314,8 @@ interface RefineTarget {
   k: number;
   /** Its SSE is above the k − 1 point's: refitted from that point's centroids too. */
   rising: boolean;
+  /** Next to the knee or the rule's k, not refined yet: refitted with more seeded inits. */
+  nearKnee: boolean;
 }
 
 /** The k to refit next: the knee's neighbours and the rule's k (once each), and every k whose SSE rises above the k before it. */
@@ -322,8 +326,8 @@ function refineTargets(ks: number[], points: StepReport[], kChoice: StepReport, 
   const sse = points.map((p) => Number(p.figures.sse));
   const nearKnee = new Set([centre - 1, centre, centre + 1, k]);
   return ks
-    .map((candidate, i) => ({ k: candidate, rising: i > 0 && sse[i] > sse[i - 1] }))
-    .filter((t) => t.rising || (nearKnee.has(t.k) && !refined.has(t.k)));
+    .map((candidate, i) => ({ k: candidate, rising: i > 0 && sse[i] > sse[i - 1], nearKnee: nearKnee.has(candidate) && !refined.has(candidate) }))
+    .filter((t) => t.rising || t.nearKnee);
 }
 
 /** The k values to sweep: config kMin..kMax (the ingest step has validated them; defaults from schemas/config-defaults.ts). */

@@ -182,9 +182,27 @@ test('a point whose SSE rises above the k before it is refitted from that point\
   const refits = calls.filter((c) => c.name === 'sweepK' && c.input.refine);
   // Round 1: the knee's neighbours 3, 4, 5 (plain) and the rising 6 (split from the sweep's k = 5 point); then the curve is monotone.
   expect(refits.map((c) => c.input.k as number).sort((a, b) => a - b)).toEqual([3, 4, 5, 6]);
-  expect(refits.find((c) => c.input.k === 6)!.input.refine).toEqual({ from: expect.objectContaining({ key: 'kmeans-k6-key' }), splitFrom: expect.objectContaining({ key: 'kmeans-k5-key' }) });
+  // 6 is not next to the knee (4): only the split start, no more seeded inits.
+  expect(refits.find((c) => c.input.k === 6)!.input.refine).toEqual({ from: expect.objectContaining({ key: 'kmeans-k6-key' }), splitFrom: expect.objectContaining({ key: 'kmeans-k5-key' }), splitOnly: true });
   for (const k of [3, 4, 5]) expect(refits.find((c) => c.input.k === k)!.input.refine).not.toHaveProperty('splitFrom');
   expect(calls.filter((c) => c.name === 'chooseClusterCount')).toHaveLength(2);
+});
+
+test('a rise fixed at k that leaves k + 1 above it ripples up the curve, one k per round, until the curve is monotone', async () => {
+  const calls: Calls = [];
+  // Unrefined, 5 and 6 sit above the optimum's curve (5 above 4); refitted from k − 1, each lands just below it.
+  const sweepK = async (input: { k: number; refine?: { splitFrom?: unknown } }) => {
+    const high: Record<number, number> = { 2: 1000, 3: 700, 4: 400, 5: 420, 6: 415 };
+    const refined: Record<number, number> = { 2: 1000, 3: 699, 4: 399, 5: 398, 6: 397 };
+    return report(`kmeans-k${input.k}${input.refine ? '-refined' : ''}`, { k: input.k, sse: input.refine ? refined[input.k] : high[input.k] });
+  };
+  const chooseClusterCount = async () => report('choose-k', { k: 3, knee: 3, stable: true, reason: 'test' });
+  await runWorkflow(BASE_INPUT, mockActivities(calls, { sweepK, chooseClusterCount }));
+  const refits = calls.filter((c) => c.name === 'sweepK' && c.input.refine).map((c) => ({ k: c.input.k as number, refine: c.input.refine as Record<string, unknown> }));
+  // Round 1: 2, 3, 4 near the knee, 5 rising (6 at 415 is below 5's 420); round 2: 6 now rises above 5's 398.
+  expect(refits.map((r) => r.k).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6]);
+  expect(refits.find((r) => r.k === 6)!.refine).toMatchObject({ splitFrom: { key: 'kmeans-k5-refined-key' }, splitOnly: true });
+  expect(calls.filter((c) => c.name === 'chooseClusterCount')).toHaveLength(3);
 });
 
 test('a fixed k wins over the knee; outside the swept range there is no sweep fit to take over', async () => {

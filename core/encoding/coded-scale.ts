@@ -163,8 +163,8 @@ function encodeKnown(model: EncodingModel, feature: EncodedFeature, key: number 
     case 'numeric':
       return key as number;
     case 'onehot': {
-      const level = feature.level as string;
-      if (same(level)) return 1;
+      // A level's feature is 1 for its level; a fold of rare levels, "(other)", for any of its levels.
+      if (feature.levels ? feature.levels.some(same) : same(feature.level as string)) return 1;
       const group = model.groups.find((candidate) => candidate.source === feature.source);
       if (group?.unknownLevels === 'missing' && !group.levels.some(same)) return null;
       return 0;

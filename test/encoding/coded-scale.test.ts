@@ -70,6 +70,12 @@ describe('codedImputeScale: byte-identical to fitImputeScale + exportMatrix', ()
     expect(canCodeEncoding(model)).toBe(true);
     await expectIdentical(model, population, [customers], 'float32');
     await expectIdentical(model, population, [customers], 'float64');
+    // Rare one-hot levels folded into "(other)" features (the pipeline's default rule, here with a high bar so
+    // that folds happen on 9,000 rows): each fold is 1 for any of its levels.
+    const folded = await fitEncoding(db.conn, { populationParquet: population, keptColumns: kept, rules: builtinArvatoEncodingRules(), rareLevels: { minShare: 0.1, minCount: 30, action: 'other' } });
+    expect(folded.features.filter((f) => f.levels !== undefined).length).toBeGreaterThan(0);
+    expect(canCodeEncoding(folded)).toBe(true);
+    await expectIdentical(folded, population, [customers], 'float32');
   });
 
   test('edge cases: text columns, overflow numbers, a continuous column, -0, unseen values and levels', async () => {

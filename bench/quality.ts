@@ -30,7 +30,7 @@ import { parseConfig } from '../schemas/config';
 import { ResultsSchema, type Results } from '../schemas/results';
 import { connectToTemporal } from '../temporal/connection';
 import { findProjectRoot } from '../temporal/project-root';
-import { CUSTOMERS_FILE, FEATURE_SUMMARY_FILE, POPULATION_FILE, TRUTH_FILE, TRUTH_POPULATION_FILE, type Truth } from '../tools/generator';
+import { datasetInputs, TRUTH_FILE, TRUTH_POPULATION_FILE, type Truth } from '../tools/generator';
 import { createWorker, WORKFLOWS_PATH } from '../worker/create-worker';
 import { ensureDataset } from './datasets';
 import { agreementWithTruth } from './run';
@@ -165,9 +165,7 @@ async function main(): Promise<void> {
           const started = performance.now();
           const handle = await startRun({
             client,
-            population: join(data.dir, POPULATION_FILE),
-            customers: join(data.dir, CUSTOMERS_FILE),
-            featureSummary: join(data.dir, FEATURE_SUMMARY_FILE),
+            ...datasetInputs(data.dir),
             outDir,
             storeDir,
             config: { seed: configSeed, ...(kMax !== undefined ? { kMax } : {}) },

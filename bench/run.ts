@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { followRun, startRun } from '../cli/run';
 import { queryRows, quoteLiteral, toNumber, withDuckDb } from '../core/duckdb';
-import { CUSTOMERS_FILE, FEATURE_SUMMARY_FILE, POPULATION_FILE, TRUTH_POPULATION_FILE } from '../tools/generator';
+import { datasetInputs, TRUTH_POPULATION_FILE } from '../tools/generator';
 import { kmeans, KMeansAlgorithm, resolveAlgorithm } from '../core/linalg';
 import { adjustedRandIndex } from '../core/stats/agreement';
 import { acquireScoresMatrix } from '../core/store/arrays';
@@ -128,9 +128,7 @@ export async function runOnce(ctx: RunContext, data: Dataset, label: string): Pr
     let totalSeconds = 0;
     const handle = await startRun({
       client: ctx.client,
-      population: join(data.dir, POPULATION_FILE),
-      customers: join(data.dir, CUSTOMERS_FILE),
-      featureSummary: join(data.dir, FEATURE_SUMMARY_FILE),
+      ...datasetInputs(data.dir),
       outDir,
       config: ctx.config,
     });

@@ -307,7 +307,6 @@ export const SweepKInputSchema = SweepInputSchema.extend({
   refine: z.object({ from: StepRefSchema, splitFrom: StepRefSchema.optional(), splitOnly: z.boolean().optional() }).optional(),
 });
 export type SweepKInput = z.input<typeof SweepKInputSchema>;
-export type SweepInput = z.input<typeof SweepInputSchema>;
 export const StabilityInputSchema = SweepInputSchema;
 export type StabilityInput = z.input<typeof StabilityInputSchema>;
 /** The sweep's fits and the stability measures, per k (same order). */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { followRun, startRun } from '../cli/run';
 import { queryRows, toNumber, withDuckDb } from '../core/duckdb';
-import { generateDataset } from '../tools/generator';
+import { datasetInputs, generateDataset } from '../tools/generator';
 import { scoreFile } from '../core/scoring';
 import { findTemporalCli } from '../temporal/cli-binary';
 import { adjustedRandIndex } from '../core/stats/agreement';
@@ -44,9 +44,7 @@ async function run(
   const handle = await startRun({
     client: temporal.client,
     taskQueue: temporal.taskQueue,
-    population: join(dataDir, 'Udacity_AZDIAS_Subset.csv'),
-    customers: join(dataDir, 'Udacity_CUSTOMERS_Subset.csv'),
-    featureSummary: join(dataDir, 'AZDIAS_Feature_Summary.csv'),
+    ...datasetInputs(dataDir),
     outDir,
     config,
     storeDir,

@@ -62,7 +62,7 @@ async function fitFromSplit(scores: WasmMatrix, rows: number, q: number, setting
   let farthest = 0;
   for (let i = 1; i < rows; i++) if (distances[i] > distances[farthest]) farthest = i;
   const initialCentroids = new Float64Array(settings.k * q);
-  initialCentroids.set(Array.from(lower));
+  initialCentroids.set(lower);
   for (let d = 0; d < q; d++) initialCentroids[(settings.k - 1) * q + d] = data[farthest * q + d];
   const fit = await runKmeansInWorker(scores, rows, q, {
     k: settings.k,

@@ -19,7 +19,7 @@ import { INERT_RUNTIME } from '../../core/steps/runtime';
 import { acquireScoresMatrixAsync } from '../../core/store/arrays';
 import { adjustedRandIndex } from '../../core/stats/agreement';
 import { Results, ResultsSchema } from '../../schemas/results';
-import { generateDataset } from '../../tools/generator';
+import { datasetInputs, generateDataset } from '../../tools/generator';
 import { TestTemporal, connectTestTemporal } from '../support/temporal';
 
 jest.setTimeout(40 * 60_000);
@@ -75,9 +75,7 @@ beforeAll(async () => {
       const handle = await startRun({
         client: temporal.client,
         taskQueue: temporal.taskQueue,
-        population: join(dataDir, 'Udacity_AZDIAS_Subset.csv'),
-        customers: join(dataDir, 'Udacity_CUSTOMERS_Subset.csv'),
-        featureSummary: join(dataDir, 'AZDIAS_Feature_Summary.csv'),
+        ...datasetInputs(dataDir),
         outDir,
         storeDir,
         config: { seed: configSeed, silhouetteSample: 500 },

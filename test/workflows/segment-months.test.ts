@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { followRun, startRun } from '../../cli/run';
 import { queryRows, toNumber, withDuckDb } from '../../core/duckdb';
 import { kneeOfCurve } from '../../core/linalg/knee';
-import { generateDataset } from '../../tools/generator';
+import { datasetInputs, generateDataset } from '../../tools/generator';
 import { scoreFile } from '../../core/scoring';
 import { Results, ResultsSchema } from '../../schemas/results';
 import type { SegmentationOutcome } from '../../workflows/segmentation';
@@ -55,9 +55,7 @@ beforeAll(async () => {
     const handle = await startRun({
       client: temporal.client,
       taskQueue: temporal.taskQueue,
-      population: join(dataDir, 'Udacity_AZDIAS_Subset.csv'),
-      customers: join(dataDir, 'Udacity_CUSTOMERS_Subset.csv'),
-      featureSummary: join(dataDir, 'AZDIAS_Feature_Summary.csv'),
+      ...datasetInputs(dataDir),
       outDir,
       config,
       ...(i > 0 ? { previousOutDir: outDirs[i - 1] } : {}),

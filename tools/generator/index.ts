@@ -76,6 +76,11 @@ export const DEFAULT_POPULATION_ROWS = 891221;
 export const DEFAULT_CUSTOMER_ROWS = 191652;
 
 /** The shipped feature summary, found from the sources (tools/generator) or the build (dist/tools/generator). */
+/** A generated data set's three input files (the names the real Udacity files have), as a run takes them. */
+export function datasetInputs(dir: string): { population: string; customers: string; featureSummary: string } {
+  return { population: path.join(dir, POPULATION_FILE), customers: path.join(dir, CUSTOMERS_FILE), featureSummary: path.join(dir, FEATURE_SUMMARY_FILE) };
+}
+
 export function featureSummaryPath(): string {
   const candidates = [
     path.join(__dirname, '../../data', FEATURE_SUMMARY_FILE),
@@ -162,12 +167,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
   const populationPlan = planFile(populationRows, POPULATION_PROFILE, populationShares);
   const customerPlan = planFile(customerRows, CUSTOMER_PROFILE, customerShares);
 
-  const files = {
-    population: path.join(outDir, POPULATION_FILE),
-    customers: path.join(outDir, CUSTOMERS_FILE),
-    featureSummary: path.join(outDir, FEATURE_SUMMARY_FILE),
-    truth: path.join(outDir, TRUTH_FILE),
-  };
+  const files = { ...datasetInputs(outDir), truth: path.join(outDir, TRUTH_FILE) };
   // Byte copy; written fresh (not copyFile) so a read-only source does not make the copy read-only.
   rmSync(files.featureSummary, { force: true });
   writeFileSync(files.featureSummary, readFileSync(summaryPath));

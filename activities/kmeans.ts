@@ -47,13 +47,17 @@ async function prepareFit(input: { config: PipelineConfig; pca: StepRef; k: numb
 
 /**
  * A point of the elbow curve. Refined (input.refine): it continues an earlier fit at k (`from`) up to config
- * refineInits seeded inits, or, `splitOnly`, keeps that fit's inits and adds only the split start.
+ * refineInits seeded inits (finalInits with `final`), or, `splitOnly`, keeps that fit's inits and adds only the split start.
  */
 export async function sweepK(rawInput: SweepKInput): Promise<StepReport> {
   const input = parseInput(SweepKInputSchema, rawInput);
   const from = input.refine ? await loadStep(input.refine.from, KFitOutputSchema) : undefined;
   const inits = (config: PipelineConfig) =>
-    !input.refine ? config.sweepInits : input.refine.splitOnly ? (from!.output.inits ?? config.sweepInits) : Math.max(config.refineInits, config.sweepInits, from!.output.inits ?? 0);
+    !input.refine
+      ? config.sweepInits
+      : input.refine.splitOnly
+        ? (from!.output.inits ?? config.sweepInits)
+        : Math.max(input.refine.final ? config.finalInits : config.refineInits, config.sweepInits, from!.output.inits ?? 0);
   const { config, pca, settings, keyInputs } = await prepareFit(input, inits);
   const done = from ? await sweepInitsToReuse(from, fitKeyInputs(input.pca.key, settings), settings.inits) : undefined;
   const lower = input.refine?.splitFrom ? await loadStep(input.refine.splitFrom, KFitOutputSchema) : undefined;
@@ -122,5 +126,5 @@ export async function chooseClusterCount(rawInput: ChooseKInput): Promise<StepRe
       pca.output.population.rows,
     ),
   );
-  return { ref, figures: { k: output.k, knee: output.knee ?? 'none', stable: output.stable, reason: output.reason } };
+  return { ref, figures: { k: output.k, knee: output.knee ?? 'none', stable: output.stable, reason: output.reason, unmeasured: output.unmeasured.join(',') } };
 }

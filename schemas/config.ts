@@ -103,7 +103,8 @@ export const PipelineConfigSchema = z
     /**
      * Inits of a sweep point refined near the knee (the sweep's inits count among them): the points next to the
      * knee decide it, so they are fitted until their SSE is the optimum's, whatever the seed (see
-     * workflows/segmentation.ts, refineNearKnee). The final fit takes the refined inits over as its first ones.
+     * workflows/segmentation.ts, refineNearKnee). The rule's k is refitted with `finalInits` instead: the final fit
+     * takes all of them over.
      */
     refineInits: z.number().int().positive().default(5),
     /** Sample fits per init; the full data start from the one with the lowest sample SSE (see core/linalg/kmeans.ts). */
@@ -135,7 +136,8 @@ export const PipelineConfigSchema = z
      */
     minClusterSize: z.number().int().positive().optional(),
     /**
-     * Stability of the partition at each k (core/linalg/stability.ts), the k rule's guard (core/linalg/choose-k.ts):
+     * Stability of the partition at a k (core/linalg/stability.ts), the k rule's guard (core/linalg/choose-k.ts),
+     * measured where the rule needs it (the knee, then outward until a k is stable):
      * `replicates` pairs of fits on fixed subsamples of `sampleRows` rows, each fit the best of `inits` inits
      * that start from the best of `initCandidates` k-means fits on `initSample` rows (strong fits: a weak fit's
      * local optimum reads as instability); stability = the median ARI of the replicates' labelings of

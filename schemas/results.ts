@@ -131,7 +131,7 @@ export const KSweepPointSchema = z.object({
   k: z.number().int(),
   sse: z.number(),
   silhouette: z.number().nullable(),
-  /** Stability of the partition at k (median subsample-pair ARI over the replicates; absent when not measured: fixed k, older runs). */
+  /** Stability of the partition at k (median subsample-pair ARI over the replicates); null or absent where not measured: the rule measures it only where it needs it (the knee, then outward until a k is stable), none with a fixed k. */
   stability: z.number().nullable().optional(),
   /** The sweep fit's smallest cluster (population rows; absent in older runs). */
   smallestCluster: z.number().int().nullable().optional(),

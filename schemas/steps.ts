@@ -208,6 +208,8 @@ export type StabilityOutput = z.infer<typeof StabilityOutputSchema>;
 /** The k rule's decision (core/linalg/choose-k.ts) with its evidence per k. */
 export const KChoiceOutputSchema = KChoiceSchema.extend({
   k: z.number().int(),
+  /** The k whose stability the rule still needs (core/linalg/choose-k.ts); absent before stability was measured lazily. */
+  unmeasured: z.array(z.number().int()).default([]),
   points: z.array(z.object({ k: z.number().int(), sse: z.number(), stability: z.number().nullable(), smallestCluster: z.number().int().nullable() })),
 });
 export type KChoiceOutput = z.infer<typeof KChoiceOutputSchema>;
@@ -302,15 +304,16 @@ export const SweepInputSchema = RunContextSchema.extend({ pca: StepRefSchema, k:
 export const SweepKInputSchema = SweepInputSchema.extend({
   /**
    * `splitFrom`: the k − 1 point, when this point's SSE rose above it: one more fit starts from its centroids plus
-   * one; `splitOnly`: no more seeded inits than `from` ran, only that fit.
+   * one; `splitOnly`: no more seeded inits than `from` ran, only that fit; `final`: up to the final fit's inits (config
+   * finalInits) instead of refineInits — the rule's k, whose final fit then has none left to run.
    */
-  refine: z.object({ from: StepRefSchema, splitFrom: StepRefSchema.optional(), splitOnly: z.boolean().optional() }).optional(),
+  refine: z.object({ from: StepRefSchema, splitFrom: StepRefSchema.optional(), splitOnly: z.boolean().optional(), final: z.boolean().optional() }).optional(),
 });
 export type SweepKInput = z.input<typeof SweepKInputSchema>;
 export const StabilityInputSchema = SweepInputSchema;
 export type StabilityInput = z.input<typeof StabilityInputSchema>;
 /** The sweep's fits and the stability measures, per k (same order). */
-export const ChooseKInputSchema = RunContextSchema.extend({ pca: StepRefSchema, sweep: z.array(StepRefSchema).min(1), stability: z.array(StepRefSchema).min(1) });
+export const ChooseKInputSchema = RunContextSchema.extend({ pca: StepRefSchema, sweep: z.array(StepRefSchema).min(1), stability: z.array(StepRefSchema) });
 export type ChooseKInput = z.input<typeof ChooseKInputSchema>;
 /** The final fit may name the sweep's fit at its k: that one ran the same first seeded inits, so they are not run twice. */
 export const FinalKMeansInputSchema = SweepInputSchema.extend({

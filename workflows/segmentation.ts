@@ -250,8 +250,11 @@ async function settleK(
     const started = Date.now(); // the workflow clock: deterministic on replay
     if (keepPrevious && patched('continuity-keep-previous-k')) previousK = await keptPreviousK({ ...context, previousOutDir: previousOutDir!, scale: refs.scale }, ks);
     const withRule = kRule && config.k === undefined && previousK === undefined;
-    const swept = await elbowSweep(context, refs.pca, ks, cancellation, withRule);
-    return withRule ? refineNearKnee(context, refs.pca, ks, swept, cancellation, started) : swept;
+    // Stability measured only where the rule needs it (nearest the knee first), not at every k. Patched: runs
+    // recorded before measured it beside every sweep fit.
+    const lazyStability = withRule && patched('stability-where-the-rule-needs-it');
+    const swept = await elbowSweep(context, refs.pca, ks, cancellation, withRule && !lazyStability);
+    return withRule ? refineNearKnee(context, refs.pca, ks, swept, cancellation, started, lazyStability) : swept;
   });
   if (config.k !== undefined) return { sweep, k: config.k, kChosenBy: 'fixed' };
   if (previousK !== undefined) return { sweep, k: previousK, kChosenBy: 'previous', previousK };
@@ -262,9 +265,14 @@ async function settleK(
 /**
  * Rounds of refits beyond the swept range's length: near the knee the knee settles in one or two
  * (bench/quality.ts); a rise fixed at k can make k + 1 rise (its k − 1 point got lower), one k per round, so the
- * curve's length bounds that ripple.
+ * curve's length bounds that ripple. Measuring stability where the rule needs it adds at most one round per k.
  */
 const EXTRA_REFINE_ROUNDS = 3;
+/**
+ * Stability activities per round, the k the rule needs first: the knee and, in case it is not stable, the next k
+ * the rule would look at — both run beside the round's refits, so an unstable knee costs no extra round.
+ */
+const STABILITY_PER_ROUND = 2;
 const REFINE_SUMMARY = 'Elbow curve, k = {k}, refined near the knee: more seeded inits, continuing the sweep\'s fit';
 
 /**
@@ -276,7 +284,11 @@ const REFINE_SUMMARY = 'Elbow curve, k = {k}, refined near the knee: more seeded
  * the k − 1 point's (it missed its optimum: SSE never rises with k at the optimum) is refitted also from the
  * k − 1 point's centroids plus one, which cannot end above it (core/steps/sweep.ts). The rule decides again after
  * each round, until nothing is left to refit (a bounded number of rounds). The final fit takes the refined
- * fit at its k over as its first inits, so the refinement at the chosen k costs nothing extra.
+ * fit at its k over as its first inits, so the refinement at the chosen k costs nothing extra; the rule's k is
+ * refitted with all of the final fit's inits (`finalAtK`).
+ * With `lazyStability` the sweep measured no stability: each round also measures it at the k the rule still needs
+ * (kChoice's `unmeasured`, nearest the knee first), beside the refits — on the planted data the knee alone, instead
+ * of all 19 k (the rule's k is the same: core/linalg/choose-k.ts).
  */
 async function refineNearKnee(
   context: { storeDir: string; config: PipelineConfigInput },
@@ -285,29 +297,52 @@ async function refineNearKnee(
   sweep: SweepResult,
   cancellation: CallOptions,
   started: number,
+  lazyStability: boolean,
 ): Promise<SweepResult> {
   const points = [...sweep.points];
-  const refined = new Set<number>();
+  const stability = [...sweep.stability];
+  // k → how it was refined: 'final' with the final fit's inits (the rule's k), else with refineInits.
+  const refined = new Map<number, 'refine' | 'final'>();
+  // The rule's k refitted with the final fit's inits: the final fit takes them all over and runs none itself, and
+  // the round's longest refit (k, 10 inits) balances the others (its neighbours and the stability measures) on two
+  // cores. Patched: runs recorded before refined the rule's k with refineInits.
+  const finalAtK = lazyStability && patched('refine-rule-k-with-final-inits');
   const choose = () =>
-    call(compute.chooseClusterCount, 'sweep', { ...context, pca, sweep: points.map((p) => p.ref), stability: sweep.stability.map((p) => p.ref) }, { ...cancellation, summary: CHOOSE_K_SUMMARY });
+    call(compute.chooseClusterCount, 'sweep', { ...context, pca, sweep: points.map((p) => p.ref), stability: stability.map((p) => p.ref) }, { ...cancellation, summary: CHOOSE_K_SUMMARY });
   let kChoice = await choose();
-  for (let round = 0; round < ks.length + EXTRA_REFINE_ROUNDS; round++) {
-    const targets = refineTargets(ks, points, kChoice, refined);
-    if (targets.length === 0) break;
-    const refit = ({ k, rising, nearKnee }: RefineTarget) => {
+  const rounds = (lazyStability ? 2 * ks.length : ks.length) + EXTRA_REFINE_ROUNDS;
+  for (let round = 0; round < rounds; round++) {
+    const targets = refineTargets(ks, points, kChoice, refined, finalAtK);
+    const measure = lazyStability ? unmeasuredKs(kChoice).slice(0, STABILITY_PER_ROUND) : [];
+    if (targets.length === 0 && measure.length === 0) break;
+    const refit = ({ k, rising, nearKnee, final }: RefineTarget) => {
       const i = ks.indexOf(k);
       // A rise away from the knee needs only the split start (one fit from a good start), not more seeded inits.
-      const refine = { from: points[i].ref, ...(rising ? { splitFrom: points[i - 1].ref } : {}), ...(rising && !nearKnee ? { splitOnly: true } : {}) };
+      const refine = {
+        from: points[i].ref,
+        ...(rising ? { splitFrom: points[i - 1].ref } : {}),
+        ...(rising && !nearKnee ? { splitOnly: true } : {}),
+        ...(final ? { final: true } : {}),
+      };
       return call(compute.sweepK, 'sweep', { ...context, pca, k, refine }, { ...cancellation, k, summary: REFINE_SUMMARY });
     };
-    const refits = await settleAll(targets.map(refit), cancellation, 'the run was cancelled while the sweep was refined');
-    targets.forEach(({ k, nearKnee }, i) => {
-      points[ks.indexOf(k)] = refits[i];
-      if (nearKnee) refined.add(k);
+    const stable = (k: number) => call(compute.measureStability, 'sweep', { ...context, pca, k }, { ...cancellation, k, summary: STABILITY_SUMMARY });
+    const settled = await settleAll([...targets.map(refit), ...measure.map(stable)], cancellation, 'the run was cancelled while the sweep was refined');
+    targets.forEach(({ k, nearKnee, final }, i) => {
+      points[ks.indexOf(k)] = settled[i];
+      if (nearKnee) refined.set(k, final ? 'final' : 'refine');
     });
+    stability.push(...settled.slice(targets.length));
+    stability.sort((a, b) => Number(a.figures.k) - Number(b.figures.k));
     kChoice = await choose();
   }
-  return { ...sweepReport(ks, points, sweep.stability, started), kChoice };
+  return { ...sweepReport(ks, points, stability, started), kChoice };
+}
+
+/** The k whose stability the rule still needs, nearest the knee first (the choice's figure `unmeasured`, "9,10"). */
+function unmeasuredKs(kChoice: StepReport): number[] {
+  const list = String(kChoice.figures.unmeasured ?? '');
+  return list ? list.split(',').map(Number) : [];
 }
 
 interface RefineTarget {
@@ -316,18 +351,26 @@ interface RefineTarget {
   rising: boolean;
   /** Next to the knee or the rule's k, not refined yet: refitted with more seeded inits. */
   nearKnee: boolean;
+  /** The rule's k: refitted with the final fit's inits. */
+  final: boolean;
 }
 
-/** The k to refit next: the knee's neighbours and the rule's k (once each), and every k whose SSE rises above the k before it. */
-function refineTargets(ks: number[], points: StepReport[], kChoice: StepReport, refined: Set<number>): RefineTarget[] {
+/**
+ * The k to refit next: the knee's neighbours and the rule's k (once each; the rule's k again with the final fit's
+ * inits when `finalAtK` and it had fewer), and every k whose SSE rises above the k before it.
+ */
+function refineTargets(ks: number[], points: StepReport[], kChoice: StepReport, refined: Map<number, 'refine' | 'final'>, finalAtK: boolean): RefineTarget[] {
   const k = Number(kChoice.figures.k);
   const knee = Number(kChoice.figures.knee); // 'none' → NaN: refine around the rule's k instead
   const centre = Number.isFinite(knee) ? knee : k;
   const sse = points.map((p) => Number(p.figures.sse));
   const nearKnee = new Set([centre - 1, centre, centre + 1, k]);
+  const due = (candidate: number) => nearKnee.has(candidate) && (!refined.has(candidate) || (finalAtK && candidate === k && refined.get(candidate) !== 'final'));
   return ks
-    .map((candidate, i) => ({ k: candidate, rising: i > 0 && sse[i] > sse[i - 1], nearKnee: nearKnee.has(candidate) && !refined.has(candidate) }))
-    .filter((t) => t.rising || t.nearKnee);
+    .map((candidate, i) => ({ k: candidate, rising: i > 0 && sse[i] > sse[i - 1], nearKnee: due(candidate), final: finalAtK && candidate === k }))
+    .filter((t) => t.rising || t.nearKnee)
+    // The longest refit first (the rule's k, with the most inits), so the shorter ones fill the other cores around it.
+    .sort((a, b) => Number(b.final) - Number(a.final) || a.k - b.k);
 }
 
 /** The k values to sweep: config kMin..kMax (the ingest step has validated them; defaults from schemas/config-defaults.ts). */

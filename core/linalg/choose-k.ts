@@ -9,6 +9,10 @@
  *      where the SSE gains flatten, so structure just beyond it is preferred to structure before it).
  *   4. No eligible k at all: k = the knee, flagged `stable: false` (the report says the partition is not
  *      reproducible).
+ * Stability need not be measured at every k: the rule reads it in order of distance from the knee (ties: the
+ * larger k first) and stops at the first eligible k, so only the k up to that one matter. `unmeasured` names those
+ * it still needs (null stability, cluster sizes passing), in that order; while it is not empty the choice is
+ * provisional, and measuring them in order gives the k the rule would choose with every k measured.
  * Why this shape. The knee is where the evidence for k is: on the optimum's SSE curve (every sweep point the best
  * of several sample-fit starts) it is a function of the data, not of the seed. Stability guards it: a knee whose
  * partition fits on subsamples do not reproduce, or that leaves a tiny cluster, is moved to the nearest k that
@@ -37,6 +41,8 @@ export interface KChoice {
   eligible: number[];
   /** The run of eligible k the choice came from (empty when none). */
   run: number[];
+  /** The k whose stability the rule still needs, nearest the knee first (empty: the choice is final). */
+  unmeasured: number[];
   stable: boolean;
   reason: string;
 }
@@ -59,9 +65,10 @@ export function chooseK(input: KChoiceInput): KChoice {
     if (last && j > 0 && eligibleAt[j - 1]) last.push(k);
     else runs.push([k]);
   });
+  const unmeasured = stabilityStillNeeded(sortedKs, anchor, order.map((i) => stability[i]), eligibleAt, order.map((i) => smallestCluster[i] >= minClusterSize));
   const kneeWhat = knee === null ? 'the smallest k (no knee)' : `the knee ${knee}`;
   if (eligible.length === 0) {
-    return { k: anchor, knee, eligible, run: [], stable: false, reason: `no k reaches stability ${minStability} with every cluster ≥ ${minClusterSize} rows; k = ${kneeWhat}` };
+    return { k: anchor, knee, eligible, run: [], unmeasured, stable: false, reason: `no k reaches stability ${minStability} with every cluster ≥ ${minClusterSize} rows; k = ${kneeWhat}` };
   }
   let k = eligible[0];
   for (const candidate of eligible.slice(1)) {
@@ -73,5 +80,20 @@ export function chooseK(input: KChoiceInput): KChoice {
     k === anchor
       ? `${kneeWhat} is stable (stability ≥ ${minStability}) with every cluster ≥ ${minClusterSize} rows`
       : `${kneeWhat} is not stable (stability ≥ ${minStability}) with every cluster ≥ ${minClusterSize} rows; ${k} is the nearest k that is`;
-  return { k, knee, eligible, run, stable: true, reason };
+  return { k, knee, eligible, run, unmeasured, stable: true, reason };
+}
+
+/**
+ * The k whose stability decides the rule but is not measured: walking the k from the anchor outward (at each
+ * distance the larger first, as the rule breaks ties), those with null stability and no too-small cluster, up to
+ * the first eligible k (beyond it nothing can change the choice).
+ */
+function stabilityStillNeeded(sortedKs: number[], anchor: number, stability: (number | null)[], eligibleAt: boolean[], sizedAt: boolean[]): number[] {
+  const walk = sortedKs.map((k, j) => ({ k, j })).sort((a, b) => Math.abs(a.k - anchor) - Math.abs(b.k - anchor) || b.k - a.k);
+  const needed: number[] = [];
+  for (const { k, j } of walk) {
+    if (eligibleAt[j]) break;
+    if (sizedAt[j] && stability[j] === null) needed.push(k);
+  }
+  return needed;
 }

@@ -40,6 +40,12 @@ export interface BestOfOptions {
   /** Rows of the init sample (core/linalg/kmeans.ts; default DEFAULT_INIT_SAMPLE). */
   initSample?: number;
   threads?: number;
+  /**
+   * Inits run at once (default 1), the threads shared among them. An init's sample fits run on one thread, so
+   * with one init at a time the other threads wait through them; inits side by side keep every thread busy.
+   * The result is the same (runs are compared in run order).
+   */
+  concurrentInits?: number;
   /** Runs 0..runs−1 already done elsewhere (the sweep), with their best. */
   done?: { runs: number; best: BestInit };
 }
@@ -76,27 +82,42 @@ export async function kmeansBestOf(
   let bestLabels: { run: number; assignments: Int32Array; sse: number } | undefined;
   let iterations = 0;
   let converged = true;
-  for (let run = resumed?.run ?? options.done?.runs ?? 0; run < options.inits; run++) {
-    const resumeFrom = resumed && resumed.run === run ? resumed.checkpoint : undefined;
-    const result = await runKmeansInWorker(scores, rows, dims, {
-      k: options.k,
-      seed: runSeed(options.seed, run),
-      maxIterations: options.maxIterations,
-      relativeTolerance: options.relativeTolerance,
-      ...(options.initCandidates && options.initCandidates > 1 ? { initCandidates: options.initCandidates } : {}),
-      ...(options.initSample ? { initSample: options.initSample } : {}),
-      resumeFrom,
-      threads: options.threads ?? 1,
-      signal,
-      onIteration: (checkpoint) => progress({ kind: 'kmeans', k: options.k, run, checkpoint, best } satisfies KMeansResumeState),
+  const threads = options.threads ?? 1;
+  const lanes = Math.max(1, Math.min(options.concurrentInits ?? 1, threads));
+  for (let first = resumed?.run ?? options.done?.runs ?? 0; first < options.inits; first += lanes) {
+    // A group of runs side by side. The heartbeat carries the first one's iteration state (a retry resumes it and
+    // reruns the others of the group: each run is seeded, so it ends the same).
+    const group = Array.from({ length: Math.min(lanes, options.inits - first) }, (_, i) => first + i);
+    let firstCheckpoint = resumed && resumed.run === first ? resumed.checkpoint : undefined;
+    const results = await Promise.all(
+      group.map((run) =>
+        runKmeansInWorker(scores, rows, dims, {
+          k: options.k,
+          seed: runSeed(options.seed, run),
+          maxIterations: options.maxIterations,
+          relativeTolerance: options.relativeTolerance,
+          ...(options.initCandidates && options.initCandidates > 1 ? { initCandidates: options.initCandidates } : {}),
+          ...(options.initSample ? { initSample: options.initSample } : {}),
+          resumeFrom: run === first ? firstCheckpoint : undefined,
+          threads: Math.max(1, Math.floor(threads / group.length)),
+          signal,
+          onIteration: (checkpoint) => {
+            if (run === first) firstCheckpoint = checkpoint;
+            progress({ kind: 'kmeans', k: options.k, run: first, checkpoint: firstCheckpoint, best } satisfies KMeansResumeState);
+          },
+        }),
+      ),
+    );
+    group.forEach((run, i) => {
+      const result = results[i];
+      iterations += result.iterations;
+      if (!best || result.sse < best.sse) {
+        best = { run, sse: result.sse, centroids: Array.from(result.centroids) };
+        bestLabels = { run, assignments: result.assignments, sse: result.sse };
+        converged = result.converged;
+      }
     });
-    iterations += result.iterations;
-    if (!best || result.sse < best.sse) {
-      best = { run, sse: result.sse, centroids: Array.from(result.centroids) };
-      bestLabels = { run, assignments: result.assignments, sse: result.sse };
-      converged = result.converged;
-    }
-    progress({ kind: 'kmeans', k: options.k, run: run + 1, best } satisfies KMeansResumeState);
+    progress({ kind: 'kmeans', k: options.k, run: first + group.length, best } satisfies KMeansResumeState);
   }
   let labels = bestLabels && bestLabels.run === best!.run ? bestLabels : undefined;
   if (!labels) {

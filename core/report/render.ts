@@ -858,13 +858,16 @@ function whyThisK(results: Results): string {
   if (!choice) return `k = ${results.k} was picked at the knee of the SSE curve.`;
   const knee = choice.knee === null ? 'The SSE curve has no knee (kneedle)' : `The knee of the SSE curve (kneedle) is at k = ${choice.knee}`;
   const eligible = choice.eligible.length ? `stable k (median ARI ≥ ${choice.minStability}, no cluster below ${formatInt(choice.minClusterSize)} rows): ${choice.eligible.join(', ')}` : `no k is stable (median ARI ≥ ${choice.minStability} with no cluster below ${formatInt(choice.minClusterSize)} rows)`;
+  // Stability is measured only where the rule needs it (nearest the knee first, up to the first stable k).
+  const measured = results.kSweep.filter((p) => p.stability !== undefined && p.stability !== null).map((p) => p.k);
+  const where = measured.length && measured.length < results.kSweep.length ? `stability measured at k = ${measured.join(', ')}, where the rule needed it (nearest the knee first); ` : '';
   const verdict = choice.stable ? `k = ${results.k}: ${choice.reason}.` : `k = ${results.k} is the knee, but the partition is not reproducible: treat the segments with care.`;
   // The sweep's fit at k passed the minimum; the final fit (more inits) is checked again here.
   const small = results.clusters.filter((c) => c.id >= 0 && c.populationCount < choice.minClusterSize);
   const sizes = small.length
     ? ` The final fit left ${small.map((c) => `${clusterLabel(c.id)} with ${formatInt(c.populationCount)} rows`).join(', ')}, below the minimum of ${formatInt(choice.minClusterSize)}: do not act on ${small.length === 1 ? 'it' : 'them'}.`
     : '';
-  return `${knee}; ${eligible}. ${verdict}${sizes}${refinedPoints(results.kSweep)}`;
+  return `${knee}; ${where}${eligible}. ${verdict}${sizes}${refinedPoints(results.kSweep)}`;
 }
 
 /** " Refined near the knee …": the sweep points fitted with more inits than the rest, so the knee is the optimum curve's. */
@@ -872,7 +875,11 @@ function refinedPoints(sweep: Results['kSweep']): string {
   const least = Math.min(...sweep.map((p) => p.inits ?? Infinity));
   const refined = sweep.filter((p) => p.inits !== undefined && p.inits > least).sort((a, b) => a.k - b.k);
   if (!refined.length) return '';
-  return ` Refined near the knee (best of ${refined[0].inits} inits instead of ${least}): k = ${refined.map((p) => p.k).join(', ')}.`;
+  // Grouped by inits: the knee's neighbours get refineInits, the rule's k the final fit's inits.
+  const byInits = new Map<number, number[]>();
+  for (const p of refined) byInits.set(p.inits!, [...(byInits.get(p.inits!) ?? []), p.k]);
+  const groups = [...byInits].sort((a, b) => a[0] - b[0]).map(([inits, ks]) => `k = ${ks.join(', ')} with the best of ${inits} inits`);
+  return ` Refined near the knee (instead of ${least} init${least === 1 ? '' : 's'}): ${groups.join('; ')}.`;
 }
 
 function kmeansSection(results: Results): string {

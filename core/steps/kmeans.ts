@@ -53,7 +53,7 @@ export function fitKeyInputs(pcaKey: string, settings: Omit<KMeansSettings, 'ini
  */
 export async function fitOnPopulationScores<T>(
   pca: Loaded<PcaOutput>,
-  settings: KMeansSettings & { threads: number; done?: { runs: number; best: BestInit } },
+  settings: KMeansSettings & { threads: number; concurrentInits?: number; done?: { runs: number; best: BestInit } },
   workDir: string,
   runtime: StepRuntime,
   more: (result: BestOfResult, scores: WasmMatrix) => Promise<T>,
@@ -62,8 +62,8 @@ export async function fitOnPopulationScores<T>(
   const q = pca.output.keptComponents;
   const lease = await acquireScoresMatrixAsync(join(pca.dir, pca.output.population.scores), rows, q);
   try {
-    const { k, seed, maxIterations, relativeTolerance, inits, initCandidates, threads, done } = settings;
-    const result = await kmeansBestOf(lease.matrix, rows, q, { k, seed, maxIterations, relativeTolerance, inits, initCandidates, done, threads }, runtime);
+    const { k, seed, maxIterations, relativeTolerance, inits, initCandidates, threads, concurrentInits, done } = settings;
+    const result = await kmeansBestOf(lease.matrix, rows, q, { k, seed, maxIterations, relativeTolerance, inits, initCandidates, done, threads, concurrentInits }, runtime);
     const extra = await more(result, lease.matrix);
     const centroids: CentroidsFile = { k, dims: q, centroids: Array.from(result.centroids) };
     await writeFile(join(workDir, MODEL_FILES.centroids), JSON.stringify(centroids));
@@ -136,7 +136,9 @@ export async function fitFinalKMeans(
   warm?: WarmStart,
 ): Promise<KFitOutput> {
   let warmStart: KFitOutput['warmStart'];
-  const { result } = await fitOnPopulationScores(pca, { ...settings, threads: defaultThreads(), done: fromSweep }, workDir, runtime, async (seeded, scores) => {
+  // Every core, one init on each at a time (an init's sample fits use one thread: side by side none waits).
+  const threads = defaultThreads();
+  const { result } = await fitOnPopulationScores(pca, { ...settings, threads, concurrentInits: threads, done: fromSweep }, workDir, runtime, async (seeded, scores) => {
     if (!warm) return;
     if (!warm.centroids) {
       warmStart = 'unavailable';

@@ -69,3 +69,24 @@ test('inits done by the sweep at the same k are taken over, with the same result
   expect(Array.from(taken.assignments)).toEqual(Array.from(fresh.assignments));
   expect(taken.iterations).toBe(fresh.iterations - sweep.iterations);
 });
+
+test('inits side by side (concurrentInits) give the result of one at a time, and resume from a heartbeat of theirs', async () => {
+  const options = { ...OPTIONS, inits: 5, threads: 2 };
+  const oneAtATime = await kmeansBestOf(data, ROWS, DIMS, options, INERT_RUNTIME);
+  const heartbeats: KMeansResumeState[] = [];
+  const progress = (d: Record<string, unknown>) => heartbeats.push(JSON.parse(JSON.stringify(d)) as KMeansResumeState);
+  const sideBySide = await kmeansBestOf(data, ROWS, DIMS, { ...options, concurrentInits: 2 }, { progress });
+  expect(sideBySide.sse).toBe(oneAtATime.sse);
+  expect(sideBySide.bestRun).toBe(oneAtATime.bestRun);
+  expect(Array.from(sideBySide.centroids)).toEqual(Array.from(oneAtATime.centroids));
+  expect(Array.from(sideBySide.assignments)).toEqual(Array.from(oneAtATime.assignments));
+  expect(sideBySide.iterations).toBe(oneAtATime.iterations);
+  // Groups of two: runs 0-1, 2-3, 4; a heartbeat names the group's first run and carries its iteration state.
+  expect([...new Set(heartbeats.map((h) => h.run))]).toEqual([0, 2, 4, 5]);
+  const midGroup = heartbeats.find((h) => h.run === 2 && h.checkpoint && h.checkpoint.iteration >= 2)!;
+  expect(midGroup).toBeDefined();
+  const resumed = await kmeansBestOf(data, ROWS, DIMS, { ...options, concurrentInits: 2 }, { progress: () => undefined, resumeDetails: JSON.parse(JSON.stringify(midGroup)) });
+  expect(resumed.resumedFrom).toEqual({ run: 2, iteration: midGroup.checkpoint!.iteration });
+  expect(resumed.sse).toBe(oneAtATime.sse);
+  expect(Array.from(resumed.centroids)).toEqual(Array.from(oneAtATime.centroids));
+});

@@ -45,4 +45,39 @@ describe('chooseK', () => {
     const partial = ks.map((k) => (k === 8 ? null : 0.95));
     expect(chooseK({ ks, sse, stability: partial, smallestCluster: big, minClusterSize: 1, minStability: 0.8 }).k).toBe(9);
   });
+
+  it('names the k whose stability it still needs, nearest the knee first (ties: the larger), up to the first eligible', () => {
+    const none = ks.map(() => null);
+    const fresh = chooseK({ ks, sse, stability: none, ...rule });
+    expect(fresh.knee).toBe(8);
+    expect(fresh.unmeasured).toEqual([8, 9, 7, 10, 6, 11, 5, 12, 4, 13, 3, 14, 2, 15, 16]);
+    // The knee measured stable: nothing more is needed.
+    expect(chooseK({ ks, sse, stability: ks.map((k) => (k === 8 ? 0.9 : null)), ...rule }).unmeasured).toEqual([]);
+    // The knee unstable, 9 not measured, 7 stable: 9 decides between 9 and 7.
+    const open = chooseK({ ks, sse, stability: ks.map((k) => (k === 8 ? 0.5 : k === 7 ? 0.9 : null)), ...rule });
+    expect(open).toMatchObject({ k: 7, unmeasured: [9] });
+    // A k whose fit leaves a too-small cluster is never needed.
+    const smallest = ks.map((k) => (k === 9 ? 3 : 1000));
+    expect(chooseK({ ks, sse, stability: none, smallestCluster: smallest, minClusterSize: 100, minStability: 0.8 }).unmeasured.slice(0, 3)).toEqual([8, 7, 10]);
+  });
+
+  it('measuring where it says, a few k per round, gives the k of measuring every k', () => {
+    let state = 12345;
+    const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let trial = 0; trial < 300; trial++) {
+      const truth = ks.map(() => (random() < 0.35 ? 0.9 : 0.5));
+      const smallest = ks.map(() => (random() < 0.15 ? 3 : 1000));
+      const input = { ks, sse, smallestCluster: smallest, minClusterSize: 100, minStability: 0.8 };
+      const full = chooseK({ ...input, stability: truth });
+      const measured: (number | null)[] = ks.map(() => null);
+      let lazy = chooseK({ ...input, stability: measured });
+      let rounds = 0;
+      while (lazy.unmeasured.length && rounds++ < ks.length) {
+        for (const k of lazy.unmeasured.slice(0, 2)) measured[ks.indexOf(k)] = truth[ks.indexOf(k)];
+        lazy = chooseK({ ...input, stability: measured });
+      }
+      expect(lazy.unmeasured).toEqual([]);
+      expect([lazy.k, lazy.stable, lazy.knee]).toEqual([full.k, full.stable, full.knee]);
+    }
+  });
 });

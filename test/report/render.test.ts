@@ -328,13 +328,24 @@ describe('renderReport: why this k (the k rule)', () => {
     expect(html).toContain('by SSE knee and stability');
     expect(html).not.toContain('below the minimum of');
     expect(html).not.toContain('Refined near the knee');
+    // Measured at every k: no note of where.
+    expect(html).not.toContain('where the rule needed it');
+  });
+
+  it('says where stability was measured when the rule did not need it everywhere', () => {
+    const base = withRule();
+    const kSweep = base.kSweep.map((p) => ({ ...p, stability: Math.abs(p.k - base.k) <= 1 ? p.stability : null }));
+    const measured = kSweep.filter((p) => p.stability !== null).map((p) => p.k).sort((a, b) => a - b);
+    const html = renderReport({ ...base, kSweep });
+    expect(html).toContain(`stability measured at k = ${measured.join(', ')}, where the rule needed it (nearest the knee first)`);
+    expect(html).toContain('Stability vs k');
   });
 
   it('names the sweep points refined near the knee', () => {
     const base = withRule();
-    const kSweep = base.kSweep.map((p) => ({ ...p, inits: Math.abs(p.k - base.k) <= 1 ? 5 : 1 }));
-    const refined = kSweep.filter((p) => p.inits === 5).map((p) => p.k).sort((a, b) => a - b);
-    expect(renderReport({ ...base, kSweep })).toContain(`Refined near the knee (best of 5 inits instead of 1): k = ${refined.join(', ')}.`);
+    const kSweep = base.kSweep.map((p) => ({ ...p, inits: p.k === base.k ? 10 : Math.abs(p.k - base.k) === 1 ? 5 : 1 }));
+    const neighbours = kSweep.filter((p) => p.inits === 5).map((p) => p.k).sort((a, b) => a - b);
+    expect(renderReport({ ...base, kSweep })).toContain(`Refined near the knee (instead of 1 init): k = ${neighbours.join(', ')} with the best of 5 inits; k = ${base.k} with the best of 10 inits.`);
   });
 
   it('says when the final fit left a cluster below the minimum size', () => {

@@ -44,8 +44,10 @@ function mockActivities(calls: Calls, override: Partial<Record<keyof Activities,
     // A refined point (input.refine) is another checkpoint: "-refined" in its key.
     sweepK: async (input) => report(`kmeans-k${input.k}${input.refine ? '-refined' : ''}`, { k: input.k as number, sse: SSE[input.k as number] }),
     measureStability: async (input) => report(`stability-k${input.k}`, { k: input.k as number, stability: 0.95 }),
-    // The rule itself is core/linalg/choose-k.ts's (unit-tested); here it answers a k other than the knee (4).
-    chooseClusterCount: async () => report('choose-k', { k: 5, knee: 4, stable: true, reason: 'test' }),
+    // The rule itself is core/linalg/choose-k.ts's (unit-tested); here it answers a k other than the knee (4) and,
+    // until they are measured, asks for the stability at 4 and 5.
+    chooseClusterCount: async (input) =>
+      report('choose-k', { k: 5, knee: 4, stable: true, reason: 'test', unmeasured: [4, 5].filter((k) => !measuredKs(input).includes(k)).join(',') }),
     fitFinalKMeans: async (input) => report('kmeans-final', { k: input.k as number }),
     mapCustomers: async () => report('map'),
     compareSegments: async () => report('compare', { overRepresented: '1', underRepresented: '0' }),
@@ -61,6 +63,11 @@ function mockActivities(calls: Calls, override: Partial<Record<keyof Activities,
     };
   }
   return recorded as unknown as Activities;
+}
+
+/** The k whose stability the rule's input carries (by the mock's keys, "stability-k4-key"). */
+function measuredKs(input: Record<string, unknown>): number[] {
+  return ((input.stability ?? []) as { key: string }[]).map((ref) => Number(/stability-k(\d+)/.exec(ref.key)![1]));
 }
 
 let env: TestWorkflowEnvironment;
@@ -123,33 +130,59 @@ const inputOf = (calls: Calls, name: keyof Activities) => calls.find((c) => c.na
 /** The sweep keys the rule saw on its n-th call (0-based). */
 const ruleSweepKeys = (calls: Calls, n: number) => (calls.filter((c) => c.name === 'chooseClusterCount')[n].input.sweep as { key: string }[]).map((r) => r.key);
 
-test('k by the k rule over the sweep and the stability per k, the points near the knee refined; the final fit takes over the refined point at k', async () => {
+test('k by the k rule over the sweep and the stability where the rule needs it, the points near the knee refined; the final fit takes over the refined point at k', async () => {
   const calls: Calls = [];
   const { value } = await runWorkflow(BASE_INPUT, mockActivities(calls));
   expect(value!.k).toBe(5);
-  // One sweep fit and one stability measure per k, all at once (the order they are scheduled in is the replay test's business).
+  // One sweep fit per k, all at once (the order they are scheduled in is the replay test's business), no stability yet.
   const sweepFits = calls.filter((c) => c.name === 'sweepK' && !c.input.refine);
   expect(sweepFits.map((c) => c.input.k as number).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6]);
-  expect(calls.filter((c) => c.name === 'measureStability').map((c) => c.input.k as number).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6]);
-  // The rule sees every k's fit and stability in k order, after all of them finished.
+  // The rule sees every k's fit in k order, after all of them finished.
   const rule = calls.findIndex((c) => c.name === 'chooseClusterCount');
-  expect(calls[rule].input).toMatchObject({
-    sweep: [2, 3, 4, 5, 6].map((k) => ({ key: `kmeans-k${k}-key` })),
-    stability: [2, 3, 4, 5, 6].map((k) => ({ key: `stability-k${k}-key` })),
-  });
-  expect(calls.slice(0, rule).filter((c) => c.name === 'sweepK' || c.name === 'measureStability')).toHaveLength(10);
-  // Then the knee's neighbours (3, 4, 5) and the rule's k (5) are refined, each continuing its sweep fit, once.
+  expect(calls[rule].input).toMatchObject({ sweep: [2, 3, 4, 5, 6].map((k) => ({ key: `kmeans-k${k}-key` })), stability: [] });
+  expect(calls.slice(0, rule).map((c) => c.name).filter((name) => name === 'sweepK' || name === 'measureStability')).toEqual(Array(5).fill('sweepK'));
+  // Then the knee's neighbours (3, 4, 5) and the rule's k (5) are refined, each continuing its sweep fit, once —
+  // the rule's k first and with the final fit's inits; beside them the stability at the k the rule asked for (4, 5).
   const refits = calls.filter((c) => c.name === 'sweepK' && c.input.refine);
-  expect(refits.map((c) => c.input.k as number).sort((a, b) => a - b)).toEqual([3, 4, 5]);
-  for (const refit of refits) expect(refit.input.refine).toEqual({ from: expect.objectContaining({ key: `kmeans-k${refit.input.k}-key` }) });
-  // The rule decides again on the refined curve; the knee did not move, so nothing more is refitted.
+  expect(refits.map((c) => c.input.k as number).sort()).toEqual([3, 4, 5]);
+  for (const refit of refits) {
+    const final = refit.input.k === 5 ? { final: true } : {};
+    expect(refit.input.refine).toEqual({ from: expect.objectContaining({ key: `kmeans-k${refit.input.k}-key` }), ...final });
+  }
+  expect(calls.filter((c) => c.name === 'measureStability').map((c) => c.input.k as number).sort()).toEqual([4, 5]);
+  // The rule decides again on the refined curve and the measures; the knee did not move, nothing more is needed.
   expect(calls.filter((c) => c.name === 'chooseClusterCount')).toHaveLength(2);
   const refinedCurve = ['kmeans-k2-key', 'kmeans-k3-refined-key', 'kmeans-k4-refined-key', 'kmeans-k5-refined-key', 'kmeans-k6-key'];
   expect(ruleSweepKeys(calls, 1)).toEqual(refinedCurve);
-  expect(calls.filter((c) => c.name === 'measureStability')).toHaveLength(5);
+  expect(calls.filter((c) => c.name === 'chooseClusterCount')[1].input.stability).toEqual([4, 5].map((k) => expect.objectContaining({ key: `stability-k${k}-key` })));
   expect(inputOf(calls, 'fitFinalKMeans')).toMatchObject({ k: 5, sweep: { key: 'kmeans-k5-refined-key' } });
   expect(inputOf(calls, 'publishResults')).toMatchObject({ kChosenBy: 'rule', kChoice: { key: 'choose-k-key' }, sweep: refinedCurve.map((key) => ({ key })) });
   expect(value!.steps.every((s) => s.status === 'done')).toBe(true);
+});
+
+test('an unstable knee: the rule asks for the stability of the next k out, a round at a time, until it can choose', async () => {
+  const calls: Calls = [];
+  // The knee 4 and then 5 are unstable; 3 is stable (the rule: the nearest stable k, the larger first on ties).
+  const stability: Record<number, number> = { 2: 0.9, 3: 0.9, 4: 0.5, 5: 0.5, 6: 0.9 };
+  const measureStability = async (input: { k: number }) => report(`stability-k${input.k}`, { k: input.k, stability: stability[input.k] });
+  const chooseClusterCount = async (input: Record<string, unknown>) => {
+    const measured = measuredKs(input);
+    const walk = [4, 5, 3];
+    const needed = walk.slice(0, walk.findIndex((k) => measured.includes(k) && stability[k] >= 0.8) + 1 || walk.length).filter((k) => !measured.includes(k));
+    const k = needed.length ? 4 : 3;
+    return report(`choose-k-${measured.join('-') || 'none'}`, { k, knee: 4, stable: true, reason: 'test', unmeasured: needed.join(',') });
+  };
+  const { value } = await runWorkflow(BASE_INPUT, mockActivities(calls, { measureStability, chooseClusterCount }));
+  expect(value!.k).toBe(3);
+  // Round 1: 4 and 5 beside the refits (3, 4, 5; 4 with the final fit's inits); round 2: 3 alone; never 2 or 6.
+  expect(calls.filter((c) => c.name === 'measureStability').map((c) => c.input.k)).toEqual([4, 5, 3]);
+  // Round 3: the rule's k is now 3, refined before with refineInits: again, with the final fit's.
+  const refits = calls.filter((c) => c.name === 'sweepK' && c.input.refine).map((c) => [c.input.k, Boolean((c.input.refine as { final?: boolean }).final)]);
+  expect(refits.slice(0, 3).sort()).toEqual([[3, false], [4, true], [5, false]]);
+  expect(refits[3]).toEqual([3, true]);
+  expect(calls.filter((c) => c.name === 'chooseClusterCount')).toHaveLength(4);
+  expect(inputOf(calls, 'publishResults')).toMatchObject({ kChoice: { key: 'choose-k-3-4-5-key' } });
+  expect(inputOf(calls, 'fitFinalKMeans')).toMatchObject({ k: 3, sweep: { key: 'kmeans-k3-refined-key' } });
 });
 
 test('a knee that moves after refinement gets its own neighbours refined, until it stays', async () => {
@@ -251,12 +284,12 @@ test('continuity.keepPreviousK: the previous k (in range, same data shape) wins 
   expect(inputOf(calls, 'publishResults')).toMatchObject({ kChosenBy: 'previous' });
 
   // The evidence says otherwise: the data changed shape, or the previous k is outside kMin..kMax → the k rule
-  // (stability per k, then the rule), no warm start.
+  // (the rule, with stability where it needs it), no warm start.
   for (const previous of [{ found: true, k: 6, sameShape: false }, { found: true, k: 9, sameShape: true }, { found: false, k: 0, sameShape: false }]) {
     calls = [];
     const { value: afresh } = await runWorkflow(keep, mockActivities(calls, { inspectPreviousRun: async () => ({ ...report('previous-run'), ...previous }) }));
     expect(afresh!.k).toBe(5);
-    expect(calls.filter((c) => c.name === 'measureStability')).toHaveLength(5);
+    expect(calls.filter((c) => c.name === 'measureStability')).toHaveLength(2);
     expect(inputOf(calls, 'fitFinalKMeans')!.warmStart).toBeUndefined();
     expect(inputOf(calls, 'compareWithPreviousRun')!.kFromPrevious).toBeUndefined();
     expect(inputOf(calls, 'publishResults')).toMatchObject({ kChosenBy: 'rule', kChoice: { key: 'choose-k-key' } });

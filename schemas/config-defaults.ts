@@ -6,4 +6,6 @@ export const CONFIG_DEFAULTS = {
   dataset: 'arvato',
   kMin: 2,
   kMax: 20,
+  /** Rows of each k-means init's sample (core/linalg/kmeans.ts reads its default from here). */
+  initSample: 65536,
 } as const;

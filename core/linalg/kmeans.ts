@@ -28,6 +28,7 @@
  * `resumeFrom` continues exactly as if the run had not been interrupted (same final result and iteration count).
  */
 import { cachedColumnStats, DESC, kernelFor, matrixView, toWasmMatrix, WasmArena, WasmMatrix } from '../wasm/kernel';
+import { CONFIG_DEFAULTS } from '../../schemas/config-defaults';
 import { deriveSeed, Prng, sampleIndices } from './prng';
 import { checkMatrix, checkNumericArray, NumericArray, throwIfAborted } from './types';
 
@@ -35,8 +36,8 @@ export const KMEANS_CHUNK_ROWS = 16384;
 export type KMeansAlgorithm = 'elkan' | 'hamerly' | 'lloyd';
 /** Elkan's bounds (rows × k float32) above this size fall back to Hamerly's (one per row). */
 export const ELKAN_MAX_BOUND_BYTES = 512 * 1024 * 1024;
-/** Rows k-means++ draws from by default (see KMeansOptions.initSample). */
-export const DEFAULT_INIT_SAMPLE = 65536;
+/** Rows k-means++ draws from by default (see KMeansOptions.initSample; the config's default, config initSample). */
+export const DEFAULT_INIT_SAMPLE: number = CONFIG_DEFAULTS.initSample;
 /** Relative safety margin applied to Hamerly's bounds (× max row norm). */
 export const BOUND_MARGIN = 1e-9;
 

@@ -24,11 +24,13 @@ export interface KMeansSettings {
   inits: number;
   /** Sample fits per init (the best carried to the full data). */
   initCandidates: number;
+  /** Rows of each init's sample (default DEFAULT_INIT_SAMPLE). */
+  initSample?: number;
 }
 
 /** A k-means step's settings from the run's config: the final fit takes `finalInits`, a sweep point `sweepInits`. */
 export function kmeansSettings(config: PipelineConfig, k: number, inits: number): KMeansSettings {
-  return { k, seed: config.seed, maxIterations: config.maxIterations, relativeTolerance: config.relativeTolerance, inits, initCandidates: config.initCandidates };
+  return { k, seed: config.seed, maxIterations: config.maxIterations, relativeTolerance: config.relativeTolerance, inits, initCandidates: config.initCandidates, initSample: config.initSample };
 }
 
 /** What a k-means fit's result depends on, besides the number of inits (and, for a sweep point, the silhouette). */
@@ -42,8 +44,8 @@ export function fitKeyInputs(pcaKey: string, settings: Omit<KMeansSettings, 'ini
     // How each init starts: a checkpoint made with another start is another result, not a reusable one.
     init:
       settings.initCandidates > 1
-        ? `best of ${settings.initCandidates} k-means++ and k-means fits on ${DEFAULT_INIT_SAMPLE} sampled rows`
-        : `k-means++ and k-means on ${DEFAULT_INIT_SAMPLE} sampled rows`,
+        ? `best of ${settings.initCandidates} k-means++ and k-means fits on ${settings.initSample ?? DEFAULT_INIT_SAMPLE} sampled rows`
+        : `k-means++ and k-means on ${settings.initSample ?? DEFAULT_INIT_SAMPLE} sampled rows`,
   };
 }
 
@@ -62,8 +64,8 @@ export async function fitOnPopulationScores<T>(
   const q = pca.output.keptComponents;
   const lease = await acquireScoresMatrixAsync(join(pca.dir, pca.output.population.scores), rows, q);
   try {
-    const { k, seed, maxIterations, relativeTolerance, inits, initCandidates, threads, concurrentInits, done } = settings;
-    const result = await kmeansBestOf(lease.matrix, rows, q, { k, seed, maxIterations, relativeTolerance, inits, initCandidates, done, threads, concurrentInits }, runtime);
+    const { k, seed, maxIterations, relativeTolerance, inits, initCandidates, initSample, threads, concurrentInits, done } = settings;
+    const result = await kmeansBestOf(lease.matrix, rows, q, { k, seed, maxIterations, relativeTolerance, inits, initCandidates, initSample, done, threads, concurrentInits }, runtime);
     const extra = await more(result, lease.matrix);
     const centroids: CentroidsFile = { k, dims: q, centroids: Array.from(result.centroids) };
     await writeFile(join(workDir, MODEL_FILES.centroids), JSON.stringify(centroids));

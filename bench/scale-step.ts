@@ -52,10 +52,13 @@ async function main(): Promise<void> {
     last = performance.now();
     const started = performance.now();
     const cpu = process.cpuUsage();
+    let phases = '';
     const output =
       values.path === 'sql'
         ? await withDuckDb({}, async (conn) => imputeAndScaleBySql(conn, await readJsonFile(join(encode.dir, encode.output.model), EncodingModelSchema), split, out))
-        : await imputeAndScale(split, encode, out);
+        : await imputeAndScale(split, encode, out, (seconds) => {
+            phases = ` [${Object.entries(seconds).map(([name, value]) => `${name} ${value.toFixed(2)}`).join(', ')}]`;
+          });
     const seconds = (performance.now() - started) / 1000;
     const cpuUsed = process.cpuUsage(cpu);
     const cpuSeconds = (cpuUsed.user + cpuUsed.system) / 1e6;
@@ -66,7 +69,7 @@ async function main(): Promise<void> {
     }
     console.log(
       `scale (${values.path}): ${seconds.toFixed(2)} s (process CPU ${cpuSeconds.toFixed(2)} s), ${output.population.rows}+${output.customers.rows} rows x ${output.features.length}, ` +
-        `max stall ${(maxStall / 1000).toFixed(2)} s, VmHWM ${((vmHwmBytes() ?? NaN) / 2 ** 30).toFixed(2)} GiB` +
+        `${phases}, max stall ${(maxStall / 1000).toFixed(2)} s, VmHWM ${((vmHwmBytes() ?? NaN) / 2 ** 30).toFixed(2)} GiB` +
         (values.reference ? (mismatches.length ? `, DIFFERS: ${mismatches.join(' ')}` : ', byte-identical to reference') : ''),
     );
     if (!values.out) await rm(out, { recursive: true, force: true });

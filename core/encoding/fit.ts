@@ -144,6 +144,8 @@ interface FitContext {
   /** Rare one-hot levels: the rule, and the decisions made under it (the encoding model lists them). */
   rareRule: RareLevelRule;
   rareLevels: LevelDecision[];
+  /** Every non-null value of a column with its count, where a level query read them all (the concentration check reuses them). */
+  valueCounts: Map<string, LevelCount[]>;
 }
 
 /**
@@ -186,6 +188,7 @@ export async function fitEncoding(conn: DuckDBConnection, options: FitEncodingOp
     populationRows,
     rareRule: options.rareLevels ?? { minShare: 0, minCount: 0, action: 'other' },
     rareLevels: [],
+    valueCounts: new Map(),
   };
 
   for (const name of keptColumns) {
@@ -211,7 +214,9 @@ export async function fitEncoding(conn: DuckDBConnection, options: FitEncodingOp
   if (features.length === 0) throw new InputError('the encoding rules drop every kept column: no feature is left');
   await fitNumericRanges(context, features, sourceColumns);
   const { groups, notes, rareLevels } = context;
-  const concentratedFeatures = options.concentration ? await concentratedFeaturesOf(conn, relation, { sourceColumns, features, groups }, options.concentration) : [];
+  const concentratedFeatures = options.concentration
+    ? await concentratedFeaturesOf(conn, relation, { sourceColumns, features, groups }, options.concentration, context.valueCounts)
+    : [];
   const removed = new Set(concentratedFeatures.map((c) => c.feature));
   const keptFeatures = features.filter((feature) => !removed.has(feature.name));
   if (keptFeatures.length === 0) throw new InputError('every feature is dominated by a handful of rows: no feature is left');
@@ -252,11 +257,12 @@ async function fitKeep({ conn, relation, file, addFeature }: FitContext, { name,
 }
 
 /** binary: the rule's two levels to 0 and 1; population values the map does not cover are noted. */
-async function fitBinary({ conn, relation, file, maxLevels, addFeature, notes }: FitContext, column: SourceColumn, rule: RuleOf<'binary'>): Promise<void> {
+async function fitBinary({ conn, relation, file, maxLevels, addFeature, notes, valueCounts }: FitContext, column: SourceColumn, rule: RuleOf<'binary'>): Promise<void> {
   const { name, kind } = column;
   const keys = Object.keys(rule.levels);
   checkKeys(keys, column, file);
-  const { levels } = await levelCounts(conn, relation, column, maxLevels);
+  const { levels, truncated } = await levelCounts(conn, relation, column, maxLevels);
+  if (!truncated) valueCounts.set(name, levels);
   const note = uncoveredNote(name, levels, new Set(keys.map((key) => canonicalKey(key, kind))), 'binary level map');
   if (note) notes.push(note);
   const zero = keys.find((key) => rule.levels[key] === 0);
@@ -282,6 +288,7 @@ async function fitOneHot(context: FitContext, column: SourceColumn, rule: RuleOf
       column: name,
     });
   }
+  context.valueCounts.set(name, levels);
   if (levels.length === 0) notes.push(`${name}: no value in the population; the one-hot group is empty`);
   const sorted = sortLevelCounts(levels, kind);
   const split = splitRareLevels(name, sorted, context.populationRows, context.rareRule);
@@ -323,9 +330,10 @@ async function fitOneHot(context: FitContext, column: SourceColumn, rule: RuleOf
 }
 
 /** derive: the rule's outputs (engineered features or flags), each a map over the column's values. */
-async function fitDerive({ conn, relation, file, maxLevels, addFeature, notes }: FitContext, column: SourceColumn, rule: RuleOf<'derive'>): Promise<void> {
+async function fitDerive({ conn, relation, file, maxLevels, addFeature, notes, valueCounts }: FitContext, column: SourceColumn, rule: RuleOf<'derive'>): Promise<void> {
   const { name, kind } = column;
-  const { levels } = await levelCounts(conn, relation, column, Math.max(maxLevels, 10000));
+  const { levels, truncated } = await levelCounts(conn, relation, column, Math.max(maxLevels, 10000));
+  if (!truncated) valueCounts.set(name, levels);
   const covered = new Set<string>();
   for (const output of rule.outputs) {
     const keys = Object.keys(output.map);
@@ -382,48 +390,156 @@ async function fitNumericRanges({ conn, relation }: FitContext, features: Encode
   }
 }
 
+/** A feature's observed encoded values with their counts. */
+interface ValueCount {
+  value: number;
+  count: number;
+}
+
+/** Rows the kept numbers' value counts may have in all (beyond it, their check is left to the SQL scans). */
+const NUMERIC_VALUE_COUNTS_MAX_ROWS = 100000;
+
 /**
  * The features whose `rule.rows` most extreme rows hold more than `rule.maxShare` of their sum of squared
- * deviations (observed population values; see core/encoding/rare-levels.ts). Two scans: moments, then the
- * largest |x − mean| per feature (DuckDB's top-n max).
+ * deviations (observed population values; see core/encoding/rare-levels.ts). Every feature is a function of one
+ * source column's value, so its count, mean, variance and most extreme rows follow from that column's value
+ * counts: the level queries' counts for mapped and one-hot columns, one grouping-sets scan for the kept numbers.
+ * A feature whose value counts are not at hand, or whose share comes out at or near the limit, is decided by
+ * the two SQL scans (moments, then the top-n largest |x - mean|), which also give the share the model records:
+ * the decisions and the recorded shares are the SQL's.
  */
 async function concentratedFeaturesOf(
   conn: DuckDBConnection,
   relation: string,
   partial: Pick<EncodingModel, 'sourceColumns' | 'features' | 'groups'>,
   rule: ConcentrationRule,
+  levelCounts: ReadonlyMap<string, LevelCount[]>,
 ): Promise<EncodingModel['concentratedFeatures']> {
   const { features } = partial;
   if (features.length === 0) return [];
   const model = { version: 1, dropped: [], reasons: {}, populationRows: 0, notes: [], rareLevels: [], concentratedFeatures: [], ...partial } as EncodingModel;
-  const source = `(${encodeSelectSql(model, relation)})`;
-  const column = (j: number) => `CAST(enc.${quoteIdent(features[j].name)} AS DOUBLE)`;
-  const moments = (
-    await conn.runAndReadAll(`SELECT ${features.map((_, j) => `count(${column(j)}), avg(${column(j)}), var_pop(${column(j)})`).join(', ')} FROM ${source} AS enc`)
-  ).getRowsJS()[0];
-  const means = features.map((_, j) => (moments[3 * j + 1] === null ? 0 : Number(moments[3 * j + 1])));
   const rows = Math.max(1, Math.floor(rule.rows));
-  const tops = (
-    await conn.runAndReadAll(
-      `SELECT ${features
-        .map((_, j) => `list_sum(list_transform(max(abs(${column(j)} - ${doubleLiteral(means[j])}), ${rows}), lambda v: v * v))`)
-        .join(', ')} FROM ${source} AS enc`,
-    )
-  ).getRowsJS()[0];
-  const out: EncodingModel['concentratedFeatures'] = [];
+  const numbers = await numericValueCounts(conn, relation, model);
+  const bySql: number[] = [];
   features.forEach((feature, j) => {
-    const count = Number(moments[3 * j]);
-    const variance = moments[3 * j + 2] === null ? 0 : Number(moments[3 * j + 2]);
-    const share = concentrationShare(count, variance, tops[j] === null ? 0 : Number(tops[j]));
+    const counts = feature.kind === 'numeric' ? numbers?.get(feature.source) : categoricalValueCounts(model, feature, levelCounts.get(feature.source));
+    if (counts === undefined) {
+      bySql.push(j);
+      return;
+    }
+    const { count, variance, topSquares } = concentrationFromCounts(counts, rows);
+    // At or near the limit (the two computations may differ in the last bits), the SQL decides.
+    if (concentrationShare(count, variance, topSquares) > rule.maxShare * (1 - 1e-9)) bySql.push(j);
+  });
+  const measured = await concentrationBySql(conn, relation, model, bySql, rows);
+  const out: EncodingModel['concentratedFeatures'] = [];
+  bySql.forEach((j, k) => {
+    const { count, share } = measured[k];
     if (share > rule.maxShare) {
       out.push({
-        feature: feature.name,
+        feature: features[j].name,
         share,
         reason: `the ${rows} most extreme of ${count} population rows hold ${(share * 100).toFixed(1)} % of its squared deviations (limit ${(rule.maxShare * 100).toFixed(0)} %)`,
       });
     }
   });
   return out;
+}
+
+/**
+ * Each kept number's value counts (its non-null values as the encoding reads them), from one scan with a grouping
+ * set per column; null when they would exceed NUMERIC_VALUE_COUNTS_MAX_ROWS rows in all (continuous columns).
+ */
+async function numericValueCounts(conn: DuckDBConnection, relation: string, model: EncodingModel): Promise<Map<string, ValueCount[]> | null> {
+  const numeric = model.features.filter((feature) => feature.kind === 'numeric');
+  const out = new Map<string, ValueCount[]>(numeric.map((feature) => [feature.source, []]));
+  if (numeric.length === 0) return out;
+  const names = numeric.map((_, k) => quoteIdent(`n${k}`));
+  const reader = await conn.runAndReadAll(
+    `SELECT ${names.join(', ')}, count(*) AS n FROM (SELECT ${numeric.map((feature, k) => `${featureExpressionSql(model, feature)} AS ${names[k]}`).join(', ')} FROM ${relation} AS src) ` +
+      `GROUP BY GROUPING SETS (${names.map((name) => `(${name})`).join(', ')}) LIMIT ${NUMERIC_VALUE_COUNTS_MAX_ROWS + 1}`,
+  );
+  const result = reader.getRowsJS();
+  if (result.length > NUMERIC_VALUE_COUNTS_MAX_ROWS) return null;
+  for (const row of result) {
+    // A grouping set's row holds its column's value and NULL elsewhere (all NULL: the column's NULL group).
+    const k = row.findIndex((value, index) => index < numeric.length && value !== null);
+    if (k >= 0) out.get(numeric[k].source)?.push({ value: Number(row[k]), count: Number(row[numeric.length]) });
+  }
+  return out;
+}
+
+/** A mapped or one-hot feature's value counts from its column's level counts (undefined when those are not complete). */
+function categoricalValueCounts(model: EncodingModel, feature: EncodedFeature, levels: LevelCount[] | undefined): ValueCount[] | undefined {
+  if (levels === undefined) return undefined;
+  const kind = sourceOf(model, feature.source).kind;
+  // As the SQL compares: text exactly, numbers as DOUBLEs (DuckDB holds NaN equal to NaN).
+  const equalNumbers = (a: number, b: number) => a === b || (Number.isNaN(a) && Number.isNaN(b));
+  const same = (level: string) => (key: string) => (kind === 'text' ? key === level : equalNumbers(Number(key), Number(level)));
+  const group = model.groups.find((candidate) => candidate.source === feature.source);
+  const out: ValueCount[] = [];
+  for (const { level, count } of levels) {
+    const matches = same(level);
+    let value: number | null;
+    if (feature.kind === 'onehot') {
+      // featureExpressionSql's one-hot: 1 for its level (a fold: any of its levels), NULL off the known levels when unknownLevels = missing.
+      value = (feature.levels ? feature.levels.some(matches) : matches(feature.level as string)) ? 1 : 0;
+      if (value === 0 && group?.unknownLevels === 'missing' && !group.levels.some(matches)) value = null;
+    } else {
+      const key = Object.keys(feature.map ?? {}).find(matches);
+      value = key === undefined ? null : (feature.map ?? {})[key];
+    }
+    if (value !== null) out.push({ value, count });
+  }
+  return out;
+}
+
+/** Count, population variance and the sum of the `rows` largest squared deviations, from value counts. */
+function concentrationFromCounts(counts: readonly ValueCount[], rows: number): { count: number; variance: number; topSquares: number } {
+  let count = 0;
+  let sum = 0;
+  for (const entry of counts) {
+    count += entry.count;
+    sum += entry.value * entry.count;
+  }
+  if (count === 0) return { count, variance: 0, topSquares: 0 };
+  const mean = sum / count;
+  let squares = 0;
+  for (const entry of counts) squares += entry.count * (entry.value - mean) ** 2;
+  const byDeviation = counts.map((entry) => ({ square: (entry.value - mean) ** 2, count: entry.count })).sort((a, b) => b.square - a.square);
+  let topSquares = 0;
+  let left = rows;
+  for (const entry of byDeviation) {
+    if (left === 0) break;
+    const take = Math.min(left, entry.count);
+    topSquares += take * entry.square;
+    left -= take;
+  }
+  return { count, variance: squares / count, topSquares };
+}
+
+/** Count and concentration share of the model's features `indices` by SQL: moments, then the top-n largest |x − mean| (two scans). */
+async function concentrationBySql(conn: DuckDBConnection, relation: string, model: EncodingModel, indices: number[], rows: number): Promise<{ count: number; share: number }[]> {
+  if (indices.length === 0) return [];
+  const features = indices.map((j) => model.features[j]);
+  const source = `(${encodeSelectSql({ ...model, features }, relation)})`;
+  const column = (k: number) => `CAST(enc.${quoteIdent(features[k].name)} AS DOUBLE)`;
+  const moments = (
+    await conn.runAndReadAll(`SELECT ${features.map((_, k) => `count(${column(k)}), avg(${column(k)}), var_pop(${column(k)})`).join(', ')} FROM ${source} AS enc`)
+  ).getRowsJS()[0];
+  const means = features.map((_, k) => (moments[3 * k + 1] === null ? 0 : Number(moments[3 * k + 1])));
+  const tops = (
+    await conn.runAndReadAll(
+      `SELECT ${features
+        .map((_, k) => `list_sum(list_transform(max(abs(${column(k)} - ${doubleLiteral(means[k])}), ${rows}), lambda v: v * v))`)
+        .join(', ')} FROM ${source} AS enc`,
+    )
+  ).getRowsJS()[0];
+  return features.map((_, k) => {
+    const count = Number(moments[3 * k]);
+    const variance = moments[3 * k + 2] === null ? 0 : Number(moments[3 * k + 2]);
+    return { count, share: concentrationShare(count, variance, tops[k] === null ? 0 : Number(tops[k])) };
+  });
 }
 
 function sourceOf(model: EncodingModel, name: string): SourceColumn {

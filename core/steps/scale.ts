@@ -8,7 +8,7 @@ import { canCodeEncoding, codedImputeScale, encodeSelectSql, exportMatrix, fitIm
 import { readJsonFile } from '../store/json';
 import type { Loaded } from './runtime';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { EncodingModel } from '../encoding';
+import type { CodedScaleResult, EncodingModel } from '../encoding';
 
 /** The scaled matrices' element type (float32 is plenty for PCA's covariance, which accumulates in float64). */
 export const MATRIX_DTYPE = 'float32';
@@ -17,7 +17,12 @@ export const MATRIX_DTYPE = 'float32';
  * Reads the population once (source columns as codes: codedImputeScale), fits on it, writes its matrix from
  * the codes, then streams the customers through the same fit. Byte-identical to fitImputeScale + exportMatrix.
  */
-export async function imputeAndScale(split: Loaded<SplitOutput>, encode: Loaded<EncodeOutput>, workDir: string): Promise<ScaleOutput> {
+export async function imputeAndScale(
+  split: Loaded<SplitOutput>,
+  encode: Loaded<EncodeOutput>,
+  workDir: string,
+  onPhases?: (seconds: CodedScaleResult['seconds']) => void,
+): Promise<ScaleOutput> {
   const model = await readJsonFile(join(encode.dir, encode.output.model), EncodingModelSchema);
   return withDuckDb({}, async (conn) => {
     if (!canCodeEncoding(model)) return imputeAndScaleBySql(conn, model, split, workDir);
@@ -28,6 +33,7 @@ export async function imputeAndScale(split: Loaded<SplitOutput>, encode: Loaded<
       others: [{ sourceParquet: join(split.dir, split.output.customers.clean), outPrefix: join(workDir, 'customers') }],
       dtype: MATRIX_DTYPE,
     });
+    onPhases?.(result.seconds);
     await writeFile(join(workDir, MODEL_FILES.transform), JSON.stringify(result.transform, null, 1));
     const exported = (role: 'population' | 'customers', rows: number): ScaleOutput['population'] => ({ rows, matrix: `${role}.matrix`, rowIndex: `${role}.rows` });
     return {

@@ -7,6 +7,7 @@ import {
   describeRelation,
   encodeSelectSql,
   EncodingModelSchema,
+  type EncodingModel,
   fitEncoding,
   observedLevels,
   parquetRelation,
@@ -286,5 +287,106 @@ describe('features fit to cluster (rare levels, concentration)', () => {
     expect(model.concentratedFeatures.map((c) => c.feature)).toEqual(['FLAG', 'AMOUNT']);
     for (const c of model.concentratedFeatures) expect(c.share).toBeGreaterThan(0.5);
     expect(model.concentratedFeatures[1].reason).toMatch(/5 most extreme of 1000 population rows/);
+  });
+});
+
+describe('the concentration check from value counts decides as the SQL scans do', () => {
+  /** Every feature's share by the two SQL scans over the encoded rows (count, var_pop; the top-n largest |x - mean|). */
+  async function sqlShares(model: EncodingModel, population: string, rows: number): Promise<Map<string, number>> {
+    const source = `(${encodeSelectSql(model, parquetRelation(population))})`;
+    const x = (name: string) => `CAST(enc.${quoteIdent(name)} AS DOUBLE)`;
+    const out = new Map<string, number>();
+    for (const feature of model.features) {
+      const [moments] = await rowsOf(db, `SELECT count(${x(feature.name)})::DOUBLE AS n, avg(${x(feature.name)}) AS mean, var_pop(${x(feature.name)}) AS v FROM ${source} AS enc`);
+      const [top] = await rowsOf(
+        db,
+        `SELECT list_sum(list_transform(max(abs(${x(feature.name)} - ${Number(moments.mean ?? 0)}::DOUBLE), ${rows}), lambda v: v * v)) AS t FROM ${source} AS enc`,
+      );
+      const total = Number(moments.n) * Number(moments.v ?? 0);
+      out.set(feature.name, total > 0 ? Math.min(1, Number(top.t ?? 0) / total) : 0);
+    }
+    return out;
+  }
+
+  /** Limits between the features' distinct shares (and one above them all): each splits the features differently. */
+  function limitsBetween(shares: Iterable<number>): number[] {
+    const sorted = [...new Set(shares)].sort((a, b) => a - b);
+    const between = sorted.slice(1).map((share, i) => (share + sorted[i]) / 2);
+    const picked = between.filter((_, i) => i % Math.max(1, Math.floor(between.length / 5)) === 0);
+    // And just below / above shares, where the value counts hand the decision to the SQL scans.
+    const top = sorted[sorted.length - 1];
+    const near = top > 0 ? [top * (1 - 1e-7), top * (1 + 1e-7)] : [];
+    return [...picked, ...near.filter((limit) => limit < 1), Math.min(0.999, sorted[sorted.length - 1] + 1e-3)];
+  }
+
+  async function expectSameDecisions(options: Parameters<typeof fitEncoding>[1], rows: number): Promise<void> {
+    const unchecked = await fitEncoding(db.conn, options);
+    const reference = await sqlShares(unchecked, options.populationParquet, rows);
+    const limits = limitsBetween(reference.values());
+    expect(limits.length).toBeGreaterThanOrEqual(2);
+    for (const maxShare of limits) {
+      const model = await fitEncoding(db.conn, { ...options, concentration: { rows, maxShare } });
+      const want = unchecked.features.map((f) => f.name).filter((name) => (reference.get(name) as number) > maxShare);
+      expect(model.concentratedFeatures.map((c) => c.feature)).toEqual(want);
+      for (const c of model.concentratedFeatures) expect(c.share).toBeCloseTo(reference.get(c.feature) as number, 12);
+      expect(model.features.map((f) => f.name)).toEqual(unchecked.features.map((f) => f.name).filter((name) => !want.includes(name)));
+    }
+  }
+
+  test('mapped, one-hot (folded, unknown = missing), text and number columns; a truncated level count', async () => {
+    // Skewed columns so the shares spread: text and number sources, NULLs, values no map covers.
+    const population = await writeParquet(
+      db,
+      'concentration-pop',
+      `SELECT i::BIGINT AS "row",
+              (CASE WHEN i % 97 = 0 THEN NULL WHEN i < 1500 THEN 'A' WHEN i < 1900 THEN 'B' WHEN i < 1990 THEN 'C' ELSE 'D' END) AS KIND,
+              (CASE WHEN i % 13 = 0 THEN NULL ELSE (i * 7919 % 5)::DOUBLE END) AS LEVEL5,
+              (CASE WHEN i < 30 THEN 'x' WHEN i % 11 = 0 THEN 'z' ELSE 'y' END) AS XY,
+              (CASE WHEN i % 3 = 0 THEN NULL ELSE ((i * 31) % 9)::VARCHAR END) AS TEXTNUM,
+              (CASE WHEN i = 5 THEN 5000 WHEN i < 40 THEN 100 + i ELSE i % 9 END)::DOUBLE AS SKEWED,
+              ((i * 7) % 23)::DOUBLE AS EVEN,
+              (CASE WHEN i < 4 THEN 1 ELSE 0 END)::DOUBLE AS RAREFLAG,
+              (i % 8)::DOUBLE AS EIGHT
+       FROM range(2000) t(i)`,
+    );
+    await expectSameDecisions(
+      {
+        populationParquet: population,
+        keptColumns: ['KIND', 'LEVEL5', 'XY', 'TEXTNUM', 'SKEWED', 'EVEN', 'RAREFLAG', 'EIGHT'],
+        rules: rules({
+          KIND: { action: 'onehot', unknownLevels: 'missing', reason: 'nominal' },
+          LEVEL5: { action: 'onehot', reason: 'nominal' },
+          XY: { action: 'derive', reason: 'mapped', outputs: [{ name: 'XY_SCORE', kind: 'ordinal', map: { x: 3, y: 1.5 } }, { name: 'XY_FLAG', kind: 'flag', map: { x: 1, y: 0, z: null } }] },
+          TEXTNUM: { action: 'keep', reason: 'numbers stored as text' },
+          SKEWED: { action: 'keep', reason: 'outliers' },
+          EVEN: { action: 'keep', reason: 'spread' },
+          RAREFLAG: { action: 'binary', levels: { '0': 0, '1': 1 }, reason: 'rare ones' },
+          // More values than maxOneHotLevels: its level count is truncated, so the SQL scans decide it.
+          EIGHT: { action: 'binary', levels: { '0': 0, '1': 1 }, reason: 'two of eight values mapped' },
+        }),
+        maxOneHotLevels: 6,
+        rareLevels: { minShare: 0.03, minCount: 30, action: 'other' },
+      },
+      25,
+    );
+  });
+
+  test('kept numbers with more distinct values than the value counts hold (continuous) are left to the SQL scans', async () => {
+    const population = await writeParquet(
+      db,
+      'concentration-continuous',
+      `SELECT i::BIGINT AS "row", (CASE WHEN i < 3 THEN 1e6 + i ELSE i / 7.0 END)::DOUBLE AS CONT, (i % 5)::DOUBLE AS SMALL
+       FROM range(120000) t(i)`,
+    );
+    await expectSameDecisions(
+      { populationParquet: population, keptColumns: ['CONT', 'SMALL'], rules: rules({ CONT: { action: 'keep', reason: 'continuous' }, SMALL: { action: 'keep', reason: 'codes' } }) },
+      25,
+    );
+  });
+
+  test('the Arvato rules on synthetic data', async () => {
+    const path = join(db.dir, 'arvato-concentration.parquet');
+    const kept = await writeSyntheticArvatoParquet(db.conn, path, 3000, { missingShare: 0.1 });
+    await expectSameDecisions({ populationParquet: path, keptColumns: kept, rules: ARVATO, rareLevels: { minShare: 0.02, minCount: 30, action: 'other' } }, 40);
   });
 });

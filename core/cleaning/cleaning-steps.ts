@@ -245,7 +245,11 @@ export async function recodeMissing(
 ): Promise<RecodeOutput> {
   const { columns } = ingested.output;
   const perFile = {} as Record<FileRole, Map<string, { empty: number; coded: number }>>;
-  const valueChecks = await checkValues(conn, ingested, checks);
+  // Per column the values present before and after recoding its codes (count() of each, no per-row filter), in the
+  // value checks' scan of each file.
+  const codesOnly = columns.map((column) => recodedValueSql(column, checks, false));
+  const present = ['count(*) AS "rows"', ...codesOnly.flatMap((sql, i) => [`count(${quoteIdent(columns[i].name)}) AS b${i}`, `count(${sql}) AS a${i}`])];
+  const { valueChecks, alongside } = await checkValuesAlongside(conn, ingested, checks, present);
   for (const role of FILES) {
     const found = (name: string) => valueChecks.columns.find((c) => c.column === name)?.[role];
     // Only the columns where the checks found values to treat carry the value test (the others' codes suffice).
@@ -258,9 +262,12 @@ export async function recodeMissing(
       columns: columns.map((column) => ({ name: column.name, sql: recodedValueSql(column, checks, treats(column.name)) })),
     };
     await writeFile(join(outDir, recodePlanFile(role)), JSON.stringify(plan));
-    // One scan: per column the values present before and after recoding (count() of each, no per-row filter).
-    const present = plan.columns.flatMap((column, i) => [`count(${quoteIdent(column.name)}) AS b${i}`, `count(${column.sql}) AS a${i}`]);
-    const counted = await queryOne(conn, `SELECT count(*) AS "rows", ${present.join(',\n  ')} FROM ${parquetRelation(join(ingested.dir, ingested.output[role].parquet))}`);
+    const counted = { ...alongside[role] };
+    // Where the plan also treats the values the checks found (rare), its expression differs: those are counted again.
+    const treating = plan.columns.flatMap((column, i) => (column.sql === codesOnly[i] ? [] : [`count(${column.sql}) AS a${i}`]));
+    if (treating.length > 0) {
+      Object.assign(counted, await queryOne(conn, `SELECT ${treating.join(',\n  ')} FROM ${parquetRelation(join(ingested.dir, ingested.output[role].parquet))}`));
+    }
     const rows = toNumber(counted.rows);
     // The NULLs recoding added are the codes plus the values the value checks treated as missing.
     const treated = (name: string) => (checks.policy === 'missing' && treats(name) ? found(name)!.outOfDomain + found(name)!.extreme : 0);
@@ -349,13 +356,27 @@ export async function checkValues(
   ingested: { dir: string; output: IngestOutput },
   checks: ValueCheckSettings,
 ): Promise<ValueChecks> {
+  return (await checkValuesAlongside(conn, ingested, checks, [])).valueChecks;
+}
+
+/** checkValues, with other aggregates (`alongside`, not aliased f0, f1, ...) computed per file in its flags scan. */
+async function checkValuesAlongside(
+  conn: DuckDBConnection,
+  ingested: { dir: string; output: IngestOutput },
+  checks: ValueCheckSettings,
+  alongside: string[],
+): Promise<{ valueChecks: ValueChecks; alongside: Record<FileRole, Record<string, unknown>> }> {
   const found = new Map<string, ValueChecks['columns'][number]>();
+  const computed = {} as Record<FileRole, Record<string, unknown>>;
   for (const role of FILES) {
     const source = parquetRelation(join(ingested.dir, ingested.output[role].parquet));
     // The flags scan first: the counting scan covers only the columns that may hold such a value (often none).
-    const flags = valueCheckFlagsSql(source, ingested.output.columns, checks);
+    const flags = valueCheckFlagsSql(source, ingested.output.columns, checks, alongside);
     const flagged = { ...(flags.bounds ? await queryOne(conn, flags.bounds) : {}) };
-    for (const [name, value] of Object.entries(flags.rows ? await queryOne(conn, flags.rows) : {})) flagged[name] = flagged[name] === true || value === true;
+    computed[role] = flags.rows ? await queryOne(conn, flags.rows) : {};
+    flags.checked.forEach((_, i) => {
+      flagged[`f${i}`] = flagged[`f${i}`] === true || computed[role][`f${i}`] === true;
+    });
     const candidates = flags.checked.filter((_, i) => flagged[`f${i}`] === true);
     if (candidates.length === 0) continue;
     const { sql, checked } = valueCheckCountsSql(source, candidates, checks);
@@ -393,10 +414,8 @@ export async function checkValues(
     }
   }
   return {
-    policy: checks.policy,
-    maxAbsValue: checks.maxAbsValue,
-    domainSource: checks.domainSource,
-    columns: [...found.values()],
+    valueChecks: { policy: checks.policy, maxAbsValue: checks.maxAbsValue, domainSource: checks.domainSource, columns: [...found.values()] },
+    alongside: computed,
   };
 }
 

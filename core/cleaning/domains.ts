@@ -176,7 +176,13 @@ export function valueCheckCountsSql(source: string, columns: ColumnSpec[], setti
  * 400-odd filtered aggregates cost several scans (much of it planning) whether or not a row passes its prefilter.
  * Kept apart because any other aggregate beside min()/max() makes DuckDB scan for them too.
  */
-export function valueCheckFlagsSql(source: string, columns: ColumnSpec[], settings: ValueCheckSettings): { bounds: string; rows: string; checked: ColumnSpec[] } {
+export function valueCheckFlagsSql(
+  source: string,
+  columns: ColumnSpec[],
+  settings: ValueCheckSettings,
+  /** Other aggregates to compute in the `rows` scan (aliases other than f0, f1, ...): one scan of the file for both. */
+  alongside: string[] = [],
+): { bounds: string; rows: string; checked: ColumnSpec[] } {
   const checked = columns.filter((c) => invalidValueSql(c, settings) !== 'false');
   const bounds: string[] = [];
   const rows: string[] = [];
@@ -191,7 +197,7 @@ export function valueCheckFlagsSql(source: string, columns: ColumnSpec[], settin
     if (range.integer) rows.push(`coalesce(bool_or(${name} <> round(${name})), false) AS f${i}`);
   });
   const query = (parts: string[]) => (parts.length ? `SELECT ${parts.join(',\n  ')} FROM ${source}` : '');
-  return { bounds: query(bounds), rows: query(rows), checked };
+  return { bounds: query(bounds), rows: query([...rows, ...alongside]), checked };
 }
 
 /**

@@ -139,11 +139,17 @@ export function codeLiterals(column: ColumnSpec): string[] {
   return column.missingCodes.map((code) => quoteLiteral(NUMERIC_CODE.test(code) ? String(Number(code)) : code));
 }
 
-/** Predicate: the cell holds one of the column's missing codes. 'false' when it lists none. */
+/**
+ * Predicate: the cell holds one of the column's missing codes. 'false' when it lists none. An OR of equalities, not
+ * `IN (...)`: DuckDB evaluates `x = a OR x = b` in about half the time of `x IN (a, b)` (recode's counting scan of
+ * the full Arvato population: 1.3 s of CPU instead of 2.3 s), and the recode, missingness and split steps apply
+ * this predicate to every cell.
+ */
 export function isMissingCodeSql(column: ColumnSpec): string {
   const literals = codeLiterals(column);
   const casted = column.storage === 'number' ? literals.map((l) => `${l}::DOUBLE`) : literals;
-  return literals.length ? `${quoteIdent(column.name)} IN (${casted.join(', ')})` : 'false';
+  const name = quoteIdent(column.name);
+  return literals.length ? `(${casted.map((literal) => `${name} = ${literal}`).join(' OR ')})` : 'false';
 }
 
 /**
@@ -197,12 +203,6 @@ export function splitSelectSql(source: string, columns: string[], maxMissing: nu
   return `SELECT ${selected} FROM ${source} WHERE ${rowMissingCountExpr(columns)} ${comparison} ${maxMissing}${ordered ? ' ORDER BY "row"' : ''}`;
 }
 
-/** The heavy-missing rows of a source in row order: `row` and how many of `columns` they miss. */
-export function heavyRowsSelectSql(source: string, columns: string[], maxMissing: number, ordered = true): string {
-  const missing = rowMissingCountExpr(columns);
-  return `SELECT "row", ${missing} AS missing FROM ${source} WHERE ${missing} > ${maxMissing}${ordered ? ' ORDER BY "row"' : ''}`;
-}
-
 /** Value counts of several columns by the boolean column `heavy` of `source`, long format (column, value, heavy, n). */
 export function valueCountsByGroupSql(source: string, columns: string[]): string {
   return columns
@@ -214,25 +214,19 @@ export function valueCountsByGroupSql(source: string, columns: string[]): string
 }
 
 /**
- * One scan for the clean-vs-heavy comparison: per group (`heavy`), per column its value counts (histogram) and
- * the count of NULLs (count(*) - count(x): no per-row filter). The histogram keys come back as text exactly as
- * CAST(value AS VARCHAR) writes them (the list cast casts each key alike). Positional results: heavy, then keys /
- * counts / nulls per column. -0.0 and 0.0 share one key in a histogram: negativeZeroColumnsSql finds the
- * columns that need counting again by value text.
+ * One scan: per column, its value counts (NULL a value of its own), by grouping sets, one set per column (at full
+ * Arvato size, 32 columns of the clean rows: 0.4 s of CPU where histogram() per column took 0.9 s). Long format:
+ * "column" (the column's index in `columns`), value (CAST(value AS VARCHAR), NULL for NULL), n. -0.0 and 0.0 are one
+ * group whose text is either's: negativeZeroColumnsSql finds the columns that need counting again by value text.
  */
-export function valueHistogramsByGroupSql(
-  source: string,
-  columns: { name: string; number: boolean }[],
-  keptColumns: string[],
-  maxMissing: number,
-): string {
-  const inner = columns.flatMap(({ name }, i) => {
-    const id = quoteIdent(name);
-    return [`histogram(${id}) AS ${quoteIdent(`h${i}`)}`, `count(*) - count(${id}) AS ${quoteIdent(`n${i}`)}`];
-  });
-  const outer = columns.flatMap((_, i) => [`CAST(map_keys(${quoteIdent(`h${i}`)}) AS VARCHAR[])`, `map_values(${quoteIdent(`h${i}`)})`, quoteIdent(`n${i}`)]);
-  const flagged = `SELECT ${columns.map(({ name }) => quoteIdent(name)).join(', ')}, (${rowMissingCountExpr(keptColumns)}) > ${maxMissing} AS heavy FROM ${source}`;
-  return `SELECT heavy, ${outer.join(', ')} FROM (SELECT heavy, ${inner.join(',\n  ')} FROM (${flagged}) GROUP BY heavy) ORDER BY heavy`;
+export function valueCountsByColumnSql(source: string, columns: string[]): string {
+  const v = (i: number) => quoteIdent(`v${i}`);
+  const aliased = columns.map((name, i) => `${quoteIdent(name)} AS ${v(i)}`).join(', ');
+  const grouping = columns.map((_, i) => `GROUPING(${v(i)}) AS ${quoteIdent(`g${i}`)}`).join(', ');
+  const sets = columns.map((_, i) => `(${v(i)})`).join(', ');
+  const which = (then: (i: number) => string) => `CASE ${columns.map((_, i) => `WHEN ${quoteIdent(`g${i}`)} = 0 THEN ${then(i)}`).join(' ')} END`;
+  const grouped = `SELECT ${grouping}, ${columns.map((_, i) => v(i)).join(', ')}, count(*) AS n FROM (SELECT ${aliased} FROM ${source}) GROUP BY GROUPING SETS (${sets})`;
+  return `SELECT ${which(String)} AS "column", ${which((i) => `CAST(${v(i)} AS VARCHAR)`)} AS value, n FROM (${grouped})`;
 }
 
 /**

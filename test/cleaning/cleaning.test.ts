@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ConfigError, InputError } from '../../common/errors';
 import { csvReadError } from '../../core/cleaning/csv-header';
 import { missingCountsSql, nullCountsSql, rowMissingCountExpr, valueCountsByGroupSql } from '../../core/cleaning/sql';
+import { DEFAULT_HEAVY_COMPARISON, GROUPING_SETS_PER_SCAN } from '../../core/cleaning/cleaning-steps';
 import {
   INGEST_SAMPLE_ROWS,
   MIN_CLEAN_ROWS,
@@ -392,6 +393,93 @@ describe('the streaming ingest: fast path, exact path, footer counts', () => {
       });
     expect(await later(old, 'split-old')).toEqual(await later(rec, 'split-new'));
     await expect(recodedRelation({ dir: recodeDir, output: recoded }, 'population')).rejects.toThrow(/the ingest step's output is needed/);
+  });
+
+  test('split files and comparison equal a direct computation: 70 columns (more than one grouping-sets scan), text, codes, -0.0, a recoded Parquet checkpoint', async () => {
+    const base = dir();
+    const width = 70;
+    expect(width).toBeGreaterThan(GROUPING_SETS_PER_SCAN);
+    const names = Array.from({ length: width }, (_, c) => `C${c}`);
+    // C0 is text (letter codes), C1 holds -0; the rest small integers with the code 9. Every 7th row misses
+    // many columns (heavy), others miss a few; customers alike with another pattern.
+    // (The first zero of C1 is -0: DuckDB's Parquet writer keeps a column chunk's zeros as the sign it met first.)
+    const cell = (i: number, c: number, salt: number): string => {
+      if (c === 1 && i % 5 === 0) return '-0';
+      if ((i + salt) % 7 === 0 && c % 3 !== 0) return c % 2 === 0 ? '' : '9';
+      if ((i * 31 + c * 17 + salt) % 23 === 0) return '9';
+      if (c === 0) return ['A', 'B', 'CC', 'XX'][(i + salt) % 4];
+      if (c === 1) return String(i % 3);
+      return String((i * (c + 1) + salt) % (2 + (c % 5)));
+    };
+    const rows = (n: number, salt: number) => Array.from({ length: n }, (_, i) => names.map((_, c) => cell(i, c, salt)));
+    const summaryText =
+      'attribute;information_level;type;missing_or_unknown\n' +
+      names.map((name, c) => `${name};person;${c === 0 ? 'categorical;[XX]' : c === 1 ? 'numeric;[]' : 'ordinal;[9]'}`).join('\n') +
+      '\n';
+    const paths = files(base, rows(1500, 0), rows(400, 3), names.join(';'));
+    const ingestDir = sub(base, 'ingest');
+    const ingested = await runIngest(paths, ingestDir, summaryText);
+    const recodeDir = sub(base, 'recode');
+    const recoded = await withDuckDb({}, (conn) => recodeMissing(conn, { dir: ingestDir, output: ingested }, recodeDir));
+    const rec: Recoded = { dir: recodeDir, output: recoded, ingested: { dir: ingestDir, output: ingested } };
+    const missingness = await withDuckDb({}, (conn) => assessMissingness(conn, rec, names, 0.9));
+    const maxRowMissing = 20;
+    // Compare every kept column: more than one scan's worth.
+    const options = { ...DEFAULT_HEAVY_COMPARISON, maxMissingShare: 1 };
+    const splitDir = sub(base, 'split');
+    const split = await withDuckDb({}, (conn) => splitRows(conn, rec, missingness, maxRowMissing, splitDir, options));
+    expect(split.comparison?.columns).toBe(missingness.kept.length);
+    expect(missingness.kept.length).toBeGreaterThan(GROUPING_SETS_PER_SCAN);
+    expect(split.population.heavyRows).toBeGreaterThan(0);
+    expect(split.customers.heavyRows).toBeGreaterThan(0);
+
+    const kept = missingness.kept;
+    const missing = rowMissingCountExpr(kept);
+    await withDuckDb({}, async (conn) => {
+      for (const role of ['population', 'customers'] as const) {
+        const source = await recodedRelation(rec, role);
+        const text = (sql: string) => queryRows(conn, `SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (${sql})`);
+        const read = (file: string) => text(`SELECT * FROM read_parquet('${join(splitDir, file)}')`);
+        // The files in row order, as the direct filters give them (values compared as text: -0.0 apart from 0.0).
+        expect(await read(split[role].clean)).toEqual(await text(`SELECT "row", ${kept.map((k) => `"${k}"`).join(', ')} FROM ${source} WHERE ${missing} <= ${maxRowMissing} ORDER BY "row"`));
+        expect(await read(split[role].heavy)).toEqual(await text(`SELECT "row", ${missing} AS missing FROM ${source} WHERE ${missing} > ${maxRowMissing} ORDER BY "row"`));
+        const types = await queryRows(conn, `DESCRIBE SELECT * FROM read_parquet('${join(splitDir, split[role].heavy)}')`);
+        expect(types.map((t) => [t.column_name, t.column_type])).toEqual([['row', 'BIGINT'], ['missing', 'INTEGER']]);
+      }
+      // The comparison, from one GROUP BY per column over the flagged recoded rows.
+      const source = await recodedRelation(rec, 'population');
+      const counted = await queryRows(conn, valueCountsByGroupSql(`(SELECT *, (${missing}) > ${maxRowMissing} AS heavy FROM ${source})`, kept));
+      expect(counted.some((row) => row.column === 'C1' && row.value === '-0.0')).toBe(true);
+      const expected = kept
+        .map((column) => {
+          const clean = new Map<string, number>();
+          const heavy = new Map<string, number>();
+          for (const row of counted) if (row.column === column) (row.heavy ? heavy : clean).set(String(row.value), toNumber(row.n));
+          const levels = [...new Set([...clean.keys(), ...heavy.keys()])].sort();
+          const p = levels.map((level) => clean.get(level) ?? 0);
+          const q = levels.map((level) => heavy.get(level) ?? 0);
+          return { column, jensenShannon: jensenShannon(p, q), totalVariation: totalVariation(p, q) };
+        })
+        .sort((a, b) => b.jensenShannon - a.jensenShannon);
+      expect(split.divergence).toEqual(expected);
+    });
+
+    // A recode checkpoint holding the recoded rows (made before plans) splits alike, files included.
+    const oldDir = sub(base, 'recode-parquet');
+    await withDuckDb({}, async (conn) => {
+      for (const role of ['population', 'customers'] as const) {
+        await conn.run(`COPY (SELECT * FROM ${await recodedRelation(rec, role)}) TO '${join(oldDir, `${role}.parquet`)}' (FORMAT parquet)`);
+      }
+    });
+    const old: Recoded = { dir: oldDir, output: { ...recoded, population: 'population.parquet', customers: 'customers.parquet' } };
+    const oldSplitDir = sub(base, 'split-old');
+    expect(await withDuckDb({}, (conn) => splitRows(conn, old, missingness, maxRowMissing, oldSplitDir, options))).toEqual(split);
+    await withDuckDb({}, async (conn) => {
+      for (const file of [split.population.clean, split.population.heavy, split.customers.clean, split.customers.heavy]) {
+        const rows = (d: string) => queryRows(conn, `SELECT CAST(COLUMNS(*) AS VARCHAR) FROM read_parquet('${join(d, file)}')`);
+        expect(await rows(oldSplitDir)).toEqual(await rows(splitDir));
+      }
+    });
   });
 
   test('the clean-vs-heavy comparison counts values by their text, -0.0 apart from 0.0', async () => {

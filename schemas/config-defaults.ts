@@ -6,6 +6,10 @@ export const CONFIG_DEFAULTS = {
   dataset: 'arvato',
   kMin: 2,
   kMax: 20,
-  /** Rows of each k-means init's sample (core/linalg/kmeans.ts reads its default from here). */
-  initSample: 65536,
+  /**
+   * Rows of each k-means init's sample (core/linalg/kmeans.ts reads its default from here). 32,768: at full size
+   * (798,073 × 86, 4 sample fits per init) the sweep took 41.9 s instead of 70.1 s with 65,536 rows — the sample
+   * (11 MiB as float32) stays in cache — for the same k, curve knee and final SSE (npm run bench, one sitting).
+   */
+  initSample: 32768,
 } as const;

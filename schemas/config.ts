@@ -109,7 +109,7 @@ export const PipelineConfigSchema = z
     refineInits: z.number().int().positive().default(5),
     /** Sample fits per init; the full data start from the one with the lowest sample SSE (see core/linalg/kmeans.ts). */
     initCandidates: z.number().int().positive().default(4),
-    /** Rows of each init's sample, which its `initCandidates` fits run on (all rows when there are fewer). */
+    /** Rows of each init's sample, which its `initCandidates` fits run on (all rows when there are fewer); why 32,768: schemas/config-defaults.ts. */
     initSample: z.number().int().min(2).default(CONFIG_DEFAULTS.initSample),
     /**
      * Rare one-hot levels (core/encoding/rare-levels.ts): a level with fewer than `minCount` population rows or

@@ -7,6 +7,7 @@ import type { EncodingModel, FittedTransform } from './model';
 import { assertTransformMatchesModel } from './impute-scale';
 import { encodedExportSql } from './fit';
 import { parquetRelation, quoteLiteral } from './sql';
+import { WRITE_PIECE_BYTES } from '../parallel/matrix-source';
 
 export type MatrixDtype = 'float32' | 'float64';
 export type MatrixArray = Float32Array | Float64Array;
@@ -512,14 +513,6 @@ export class MatrixFileWriter {
   }
 }
 
-/**
- * Bytes per write call. The kernel sizes a buffered write's page-cache folios by the call's length: one 16 MiB
- * call asks for large folios, which on this class of VM (Firecracker guest, free pages returned to the host)
- * cost a host fault per fresh page: 480 MiB of matrix took 5-9 s in 16 MiB calls and 0.2-0.3 s in 64 KiB
- * calls (same bytes, same file system, measured alternately in fresh processes). Elsewhere 64 KiB calls
- * cost ~8k syscalls per 512 MiB: noise.
- */
-export const WRITE_PIECE_BYTES = 64 * 1024;
 
 /** Writes the first `count` elements of a typed array at byte `position` of the file, little-endian, in WRITE_PIECE_BYTES calls. */
 async function writeAllAt(fd: number, array: MatrixArray | Int32Array, count: number, bytes: number, position: number): Promise<void> {

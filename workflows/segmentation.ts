@@ -269,10 +269,12 @@ async function settleK(
  */
 const EXTRA_REFINE_ROUNDS = 3;
 /**
- * Stability activities per round, the k the rule needs first: the knee and, in case it is not stable, the next k
- * the rule would look at — both run beside the round's refits, so an unstable knee costs no extra round.
+ * Stability activities per round: the k the rule needs first (the knee, in the first round beside the refits).
+ * One, not the next k too in case the knee is unstable: measured at full size, a second stability activity made
+ * the first round (the rule's k refitted with 10 inits on one core, its neighbours and the measures on the other)
+ * ~2 s longer; an unstable knee costs a short round per further k instead.
  */
-const STABILITY_PER_ROUND = 2;
+const STABILITY_PER_ROUND = 1;
 const REFINE_SUMMARY = 'Elbow curve, k = {k}, refined near the knee: more seeded inits, continuing the sweep\'s fit';
 
 /**

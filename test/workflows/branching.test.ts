@@ -142,25 +142,29 @@ test('k by the k rule over the sweep and the stability where the rule needs it, 
   expect(calls[rule].input).toMatchObject({ sweep: [2, 3, 4, 5, 6].map((k) => ({ key: `kmeans-k${k}-key` })), stability: [] });
   expect(calls.slice(0, rule).map((c) => c.name).filter((name) => name === 'sweepK' || name === 'measureStability')).toEqual(Array(5).fill('sweepK'));
   // Then the knee's neighbours (3, 4, 5) and the rule's k (5) are refined, each continuing its sweep fit, once —
-  // the rule's k first and with the final fit's inits; beside them the stability at the k the rule asked for (4, 5).
+  // the rule's k first and with the final fit's inits; beside them the stability at the first k the rule asked for.
   const refits = calls.filter((c) => c.name === 'sweepK' && c.input.refine);
   expect(refits.map((c) => c.input.k as number).sort()).toEqual([3, 4, 5]);
   for (const refit of refits) {
     const final = refit.input.k === 5 ? { final: true } : {};
     expect(refit.input.refine).toEqual({ from: expect.objectContaining({ key: `kmeans-k${refit.input.k}-key` }), ...final });
   }
-  expect(calls.filter((c) => c.name === 'measureStability').map((c) => c.input.k as number).sort()).toEqual([4, 5]);
-  // The rule decides again on the refined curve and the measures; the knee did not move, nothing more is needed.
-  expect(calls.filter((c) => c.name === 'chooseClusterCount')).toHaveLength(2);
+  // One stability measure a round, in the order the rule asks: 4 beside the refits, then 5 alone.
+  expect(calls.filter((c) => c.name === 'measureStability').map((c) => c.input.k as number)).toEqual([4, 5]);
+  // The rule decides again on the refined curve and the measures; the knee did not move, nothing more is refitted.
+  const rules = calls.filter((c) => c.name === 'chooseClusterCount');
+  expect(rules).toHaveLength(3);
   const refinedCurve = ['kmeans-k2-key', 'kmeans-k3-refined-key', 'kmeans-k4-refined-key', 'kmeans-k5-refined-key', 'kmeans-k6-key'];
   expect(ruleSweepKeys(calls, 1)).toEqual(refinedCurve);
-  expect(calls.filter((c) => c.name === 'chooseClusterCount')[1].input.stability).toEqual([4, 5].map((k) => expect.objectContaining({ key: `stability-k${k}-key` })));
+  expect(ruleSweepKeys(calls, 2)).toEqual(refinedCurve);
+  expect(rules[1].input.stability).toEqual([expect.objectContaining({ key: 'stability-k4-key' })]);
+  expect(rules[2].input.stability).toEqual([4, 5].map((k) => expect.objectContaining({ key: `stability-k${k}-key` })));
   expect(inputOf(calls, 'fitFinalKMeans')).toMatchObject({ k: 5, sweep: { key: 'kmeans-k5-refined-key' } });
   expect(inputOf(calls, 'publishResults')).toMatchObject({ kChosenBy: 'rule', kChoice: { key: 'choose-k-key' }, sweep: refinedCurve.map((key) => ({ key })) });
   expect(value!.steps.every((s) => s.status === 'done')).toBe(true);
 });
 
-test('an unstable knee: the rule asks for the stability of the next k out, a round at a time, until it can choose', async () => {
+test('an unstable knee: the rule asks for the stability of the next k out, one a round, until it can choose', async () => {
   const calls: Calls = [];
   // The knee 4 and then 5 are unstable; 3 is stable (the rule: the nearest stable k, the larger first on ties).
   const stability: Record<number, number> = { 2: 0.9, 3: 0.9, 4: 0.5, 5: 0.5, 6: 0.9 };
@@ -174,13 +178,13 @@ test('an unstable knee: the rule asks for the stability of the next k out, a rou
   };
   const { value } = await runWorkflow(BASE_INPUT, mockActivities(calls, { measureStability, chooseClusterCount }));
   expect(value!.k).toBe(3);
-  // Round 1: 4 and 5 beside the refits (3, 4, 5; 4 with the final fit's inits); round 2: 3 alone; never 2 or 6.
+  // Round 1: 4 beside the refits (3, 4, 5; 4 with the final fit's inits); rounds 2 and 3: 5, then 3; never 2 or 6.
   expect(calls.filter((c) => c.name === 'measureStability').map((c) => c.input.k)).toEqual([4, 5, 3]);
-  // Round 3: the rule's k is now 3, refined before with refineInits: again, with the final fit's.
+  // Round 4: the rule's k is now 3, refined before with refineInits: again, with the final fit's.
   const refits = calls.filter((c) => c.name === 'sweepK' && c.input.refine).map((c) => [c.input.k, Boolean((c.input.refine as { final?: boolean }).final)]);
   expect(refits.slice(0, 3).sort()).toEqual([[3, false], [4, true], [5, false]]);
   expect(refits[3]).toEqual([3, true]);
-  expect(calls.filter((c) => c.name === 'chooseClusterCount')).toHaveLength(4);
+  expect(calls.filter((c) => c.name === 'chooseClusterCount')).toHaveLength(5);
   expect(inputOf(calls, 'publishResults')).toMatchObject({ kChoice: { key: 'choose-k-3-4-5-key' } });
   expect(inputOf(calls, 'fitFinalKMeans')).toMatchObject({ k: 3, sweep: { key: 'kmeans-k3-refined-key' } });
 });
@@ -219,7 +223,8 @@ test('a point whose SSE rises above the k before it is refitted from that point\
   // 6 is not next to the knee (4): only the split start, no more seeded inits.
   expect(refits.find((c) => c.input.k === 6)!.input.refine).toEqual({ from: expect.objectContaining({ key: 'kmeans-k6-key' }), splitFrom: expect.objectContaining({ key: 'kmeans-k5-key' }), splitOnly: true });
   for (const k of [3, 4, 5]) expect(refits.find((c) => c.input.k === k)!.input.refine).not.toHaveProperty('splitFrom');
-  expect(calls.filter((c) => c.name === 'chooseClusterCount')).toHaveLength(2);
+  // Two rounds: the refits with the stability at 4, then the stability at 5 (the mock rule asks for both).
+  expect(calls.filter((c) => c.name === 'chooseClusterCount')).toHaveLength(3);
 });
 
 test('a rise fixed at k that leaves k + 1 above it ripples up the curve, one k per round, until the curve is monotone', async () => {

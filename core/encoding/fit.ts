@@ -192,17 +192,8 @@ export async function fitEncoding(conn: DuckDBConnection, options: FitEncodingOp
   };
 
   for (const name of keptColumns) {
-    if (name === 'row') throw new Error('fitEncoding: "row" is the row index, not a data column');
-    const type = info.get(name);
-    if (type === undefined) throw new InputError('kept column is not in the cleaned population file', { file, column: name });
-    const kind = sourceKindOf(type);
-    if (kind === null) throw new InputError(`unsupported column type ${type} (expected a number or text)`, { file, column: name });
-    const column: SourceColumn = { name, duckdbType: type, kind };
+    const { column, rule } = sourceColumnWithRule(name, info.get(name), rules, file);
     sourceColumns.push(column);
-    const rule: EncodingRule | undefined = rules.columns[name];
-    if (rule === undefined) {
-      throw new InputError('no encoding rule for this kept column (add one to the rules file)', { column: name });
-    }
     reasons[name] = rule.reason;
     if (rule.action === 'drop') dropped.push({ column: name, reason: rule.reason });
     else if (rule.action === 'keep') await fitKeep(context, column, rule);
@@ -233,6 +224,17 @@ export async function fitEncoding(conn: DuckDBConnection, options: FitEncodingOp
     rareLevels,
     concentratedFeatures,
   });
+}
+
+/** A kept column's source description (its DuckDB type must be a number or text) and its encoding rule (one must exist). */
+function sourceColumnWithRule(name: string, type: string | undefined, rules: FitEncodingOptions['rules'], file: string): { column: SourceColumn; rule: EncodingRule } {
+  if (name === 'row') throw new Error('fitEncoding: "row" is the row index, not a data column');
+  if (type === undefined) throw new InputError('kept column is not in the cleaned population file', { file, column: name });
+  const kind = sourceKindOf(type);
+  if (kind === null) throw new InputError(`unsupported column type ${type} (expected a number or text)`, { file, column: name });
+  const rule: EncodingRule | undefined = rules.columns[name];
+  if (rule === undefined) throw new InputError('no encoding rule for this kept column (add one to the rules file)', { column: name });
+  return { column: { name, duckdbType: type, kind }, rule };
 }
 
 type RuleOf<A extends EncodingRule['action']> = Extract<EncodingRule, { action: A }>;

@@ -450,18 +450,7 @@ describe('the streaming ingest: fast path, exact path, footer counts', () => {
       const source = await recodedRelation(rec, 'population');
       const counted = await queryRows(conn, valueCountsByGroupSql(`(SELECT *, (${missing}) > ${maxRowMissing} AS heavy FROM ${source})`, kept));
       expect(counted.some((row) => row.column === 'C1' && row.value === '-0.0')).toBe(true);
-      const expected = kept
-        .map((column) => {
-          const clean = new Map<string, number>();
-          const heavy = new Map<string, number>();
-          for (const row of counted) if (row.column === column) (row.heavy ? heavy : clean).set(String(row.value), toNumber(row.n));
-          const levels = [...new Set([...clean.keys(), ...heavy.keys()])].sort();
-          const p = levels.map((level) => clean.get(level) ?? 0);
-          const q = levels.map((level) => heavy.get(level) ?? 0);
-          return { column, jensenShannon: jensenShannon(p, q), totalVariation: totalVariation(p, q) };
-        })
-        .sort((a, b) => b.jensenShannon - a.jensenShannon);
-      expect(split.divergence).toEqual(expected);
+      expect(split.divergence).toEqual(divergenceFromCounts(counted, kept));
     });
 
     // A recode checkpoint holding the recoded rows (made before plans) splits alike, files included.
@@ -507,17 +496,21 @@ describe('the streaming ingest: fast path, exact path, footer counts', () => {
       queryRows(conn, valueCountsByGroupSql(`(SELECT *, (${rowMissingCountExpr(missingness.kept)}) > 1 AS heavy FROM ${source})`, compared)),
     );
     expect(counted.some((row) => row.column === 'SPARSE' && row.value === '-0.0')).toBe(true);
-    const expected = compared
-      .map((column) => {
-        const clean = new Map<string, number>();
-        const heavy = new Map<string, number>();
-        for (const row of counted) if (row.column === column) (row.heavy ? heavy : clean).set(String(row.value), toNumber(row.n));
-        const levels = [...new Set([...clean.keys(), ...heavy.keys()])].sort();
-        const p = levels.map((level) => clean.get(level) ?? 0);
-        const q = levels.map((level) => heavy.get(level) ?? 0);
-        return { column, jensenShannon: jensenShannon(p, q), totalVariation: totalVariation(p, q) };
-      })
-      .sort((a, b) => b.jensenShannon - a.jensenShannon);
-    expect(split.divergence).toEqual(expected);
+    expect(split.divergence).toEqual(divergenceFromCounts(counted, compared));
   });
 });
+
+/** The clean-vs-heavy divergences per column from value counts by (column, value, heavy), largest first: the reference. */
+function divergenceFromCounts(counted: Record<string, unknown>[], columns: string[]) {
+  return columns
+    .map((column) => {
+      const clean = new Map<string, number>();
+      const heavy = new Map<string, number>();
+      for (const row of counted) if (row.column === column) (row.heavy ? heavy : clean).set(String(row.value), toNumber(row.n));
+      const levels = [...new Set([...clean.keys(), ...heavy.keys()])].sort();
+      const p = levels.map((level) => clean.get(level) ?? 0);
+      const q = levels.map((level) => heavy.get(level) ?? 0);
+      return { column, jensenShannon: jensenShannon(p, q), totalVariation: totalVariation(p, q) };
+    })
+    .sort((a, b) => b.jensenShannon - a.jensenShannon);
+}

@@ -3,7 +3,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { columnMeansAndCovariance } from '../../core/linalg/covariance';
-import { assignNearest, kmeans, KMeansCheckpoint, KMeansResult } from '../../core/linalg/kmeans';
+import { assignNearest, kmeans, KMeansCheckpoint, kmeansPlusPlus, KMeansResult } from '../../core/linalg/kmeans';
 import { pcaFromCovariance, projectRows } from '../../core/linalg/pca';
 import { silhouetteSample } from '../../core/linalg/silhouette';
 import { createThreadedRunner } from '../../core/parallel/kmeans-threads';
@@ -92,7 +92,9 @@ describe('worker threads from TypeScript sources', () => {
       for (let j = 0; j < b.k; j++) rowsSeen += Math.abs(b.slotCount[b.k + j]);
       if (rowsSeen > 0) helperSteps++;
     };
-    const opts = { k: 8, seed: 2, relativeTolerance: 0, maxIterations: 25 };
+    // From k-means++ on all rows (not the sampled init, which can leave the full data one or two passes): many
+    // full passes, so the helper has chunks to take.
+    const opts = { k: 8, seed: 2, relativeTolerance: 0, maxIterations: 25, initialCentroids: kmeansPlusPlus(X, rows, cols, 8, 2) };
     try {
       const threaded = kmeans(X, rows, cols, opts, runner.hooks);
       expectSameKMeans(threaded, kmeans(X, rows, cols, opts));
